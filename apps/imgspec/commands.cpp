@@ -1,0 +1,14 @@
+#include "commands.hpp"
+
+#include <imgspec/core/config.hpp>
+
+namespace imgspec::app {
+
+void register_commands(CLI::App& app, GlobalOptions& global, Selected& selected) {
+    add_build(app, global, selected);
+    add_render(app, global, selected);
+    add_uri(app, global, selected);
+    add_validate(app, global, selected);
+}
+
+} // namespace imgspec::app

@@ -1,0 +1,16 @@
+# Every dependency comes from Debian 12's packages; a miss names the -dev package to install.
+macro(imgspec_require pkg debpkg)
+  find_package(${pkg} ${ARGN} QUIET)
+  if(NOT ${pkg}_FOUND)
+    message(FATAL_ERROR "${pkg} not found: apt-get install ${debpkg} (or run scripts/deps.sh)")
+  endif()
+endmacro()
+
+imgspec_require(CLI11 libcli11-dev CONFIG)
+imgspec_require(yaml-cpp libyaml-cpp-dev CONFIG)
+imgspec_require(spdlog libspdlog-dev CONFIG)
+imgspec_require(tomlplusplus libtomlplusplus-dev CONFIG)
+imgspec_require(LibArchive libarchive-dev)
+imgspec_require(OpenSSL libssl-dev)
+imgspec_require(nlohmann_json nlohmann-json3-dev CONFIG)
+imgspec_require(Threads libc6-dev)

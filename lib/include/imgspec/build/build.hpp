@@ -1,0 +1,60 @@
+#pragma once
+// Building an image: check what can be checked first (secrets, docker, buildx), skip an image
+// that already exists with every platform, else stream the context into `docker buildx build`.
+
+#include <imgspec/build/buildx.hpp>
+#include <imgspec/core/config.hpp>
+#include <imgspec/render/image.hpp>
+#include <imgspec/util/process.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imgspec::build {
+
+struct BuildResult {
+    std::string uri;
+    std::string digest;                 // "sha256:..." of what was built; "" when skipped or
+                                        // when the output has none (type=local)
+    std::vector<std::string> platforms; // built; when skipped, the ones the image has
+    bool skipped = false;               // it existed (or there was nothing to build)
+    double seconds = 0;                 // wall time of this image, parents not included
+    std::string reason;                 // why it was skipped or built (for the log)
+    // --dry-run: the argv that would run, and whether the image exists (nullopt: not checked,
+    // as for --output, --force or when docker could not be asked).
+    bool dry_run = false;
+    std::vector<std::string> argv;
+    std::optional<bool> exists;
+    std::vector<BuildResult> parents; // `from: spec` parents, outermost first, built before
+};
+
+// Builds `image` (after its `from: spec` parents, each skipped when it exists).
+//
+// In order, before anything is built: every secret of the image and its parents is present (an
+// environment variable that is set, a readable file); `docker buildx version` works; the image's
+// registry secret (a docker config.json) goes into a private DOCKER_CONFIG. Then, unless
+// options.force or an --output destination: the existence check (registry.hpp), which skips the
+// build when every platform is there. Then `docker buildx build` (buildx.hpp) with the context
+// tar written into its stdin; the digest comes from buildx's metadata file.
+//
+// If a context file changed since the tag was computed, the tar writer fails before the end of
+// the archive: buildx is stopped (SIGTERM to its process group) before its stdin closes, so no
+// image is pushed under a tag that does not match its content.
+//
+// Throws Error(ErrorKind::invalid_spec) for a missing secret (naming it, never its value),
+// Error(ErrorKind::unavailable) when docker, buildx, the daemon or the registry cannot be used,
+// Error(ErrorKind::build_failed) when buildx fails, Error(ErrorKind::usage) for invalid options
+// (buildx_argv), Error(ErrorKind::interrupted) on SIGINT/SIGTERM, and the tar writer's
+// Error(ErrorKind::other) when a file changed or cannot be read.
+BuildResult build_image(const render::Image& image, const Config& config,
+                        const BuildOptions& options, util::ProcessRunner& runner);
+
+// The image re-rendered for other platforms (`build --platform`): the platform list is part of
+// the tag, so an image built for fewer platforms gets its own tag instead of taking the tag that
+// promises all of them. A fixed `tag:` stays as it is.
+// Throws as render::resolve_plan.
+render::Image with_platforms(render::Image image, const std::vector<std::string>& platforms,
+                             const Config& config);
+
+} // namespace imgspec::build

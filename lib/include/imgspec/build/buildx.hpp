@@ -1,0 +1,66 @@
+#pragma once
+// The `docker buildx build` command line for an image: a pure function of the image and the
+// options, shared by `imgspec build` (which runs it) and `imgspec render --buildx` (which prints
+// it), so what is shown is what runs.
+
+#include <imgspec/core/config.hpp>
+#include <imgspec/render/image.hpp>
+
+#include <string>
+#include <vector>
+
+namespace imgspec::build {
+
+// Where the built image goes.
+enum class OutputMode {
+    automatic, // push when the image has a registry, else load into the local engine
+    push,      // --push
+    load,      // --load (several platforms need dockerd's containerd image store)
+    dest,      // --output DEST, given to buildx as it is
+};
+
+struct BuildOptions {
+    OutputMode mode = OutputMode::automatic;
+    // For OutputMode::dest: buildx's own syntax. "type=oci,dest=img.tar", "type=local,dest=dir",
+    // or a plain path, which buildx reads as type=local,dest=PATH (a folder of files). "-"
+    // (the image as a tar on stdout) is refused: imgspec's stdout is its summary.
+    std::string output;
+    std::vector<std::string> platforms; // empty: the spec's
+    std::string builder;                // empty: the config's, else buildx's current builder
+    std::vector<std::string> cache_from;
+    std::vector<std::string> cache_to;
+    bool force = false;   // build even when the image exists
+    bool dry_run = false; // print what would run, build nothing
+    std::string progress = "auto"; // buildx --progress: auto, plain, tty, quiet, rawjson
+    bool json = false;             // machine-readable summary (the app's concern)
+};
+
+// The options with the config's defaults filled in (the builder).
+BuildOptions with_config_defaults(BuildOptions options, const Config& config);
+
+// `automatic` resolved against the image: push with a registry, else load.
+OutputMode effective_mode(const render::Image& image, const BuildOptions& options);
+
+// The platforms that are built: the options' override, else the plan's.
+std::vector<std::string> effective_platforms(const render::Image& image, const BuildOptions& options);
+
+// docker buildx build [--builder B] --platform P1,P2 --tag URI (--push | --load | --output DEST)
+//   --progress MODE [--cache-from X]... [--cache-to X]... [--secret id=ID,env=VAR | id=ID,src=FILE]...
+//   --provenance=false --metadata-file F -f Dockerfile -
+//
+// The context is a tar on stdin with the Dockerfile at its root. Secrets appear as the name of
+// the environment variable or the path of the file buildx reads them from, never as values.
+// --provenance=false: an attestation manifest would sit in the index beside the images, and
+// registries and tools that do not know it show an "unknown/unknown" platform.
+//
+// Throws Error(ErrorKind::usage) for an invalid combination: --push without a registry (the image
+// would go to Docker Hub), --output without or with "-" as a destination, an unknown progress
+// mode, no platform.
+std::vector<std::string> buildx_argv(const render::Image& image, const BuildOptions& options,
+                                     const std::string& metadata_file);
+
+// The metadata file's path as `render --buildx` and --dry-run show it: `build` uses a fresh
+// private folder in $TMPDIR, whose random part is left as XXXXXX.
+std::string metadata_file_placeholder();
+
+} // namespace imgspec::build

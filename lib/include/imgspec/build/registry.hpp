@@ -1,0 +1,97 @@
+#pragma once
+// Does the image already exist, with every platform it should have? And the private docker config
+// that carries a spec's registry credentials to docker.
+//
+// The check must never guess "yes": a build skipped on a wrong "exists" leaves a tag pointing at
+// nothing (or at fewer platforms than the spec asks for). So only a clear "not found" is a miss;
+// a registry that cannot be reached, or refuses the credentials, is an error.
+
+#include <imgspec/plan/plan.hpp>
+#include <imgspec/util/process.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace imgspec::build {
+
+using Env = std::vector<std::pair<std::string, std::string>>;
+
+// What an existence check found.
+struct Presence {
+    bool exists = false;            // every requested platform is there
+    std::vector<std::string> found; // the image's platforms, normalized; empty when it is missing
+    std::string reason;             // why it is a miss (for the log), empty when it exists
+};
+
+// "os/arch[/variant]" in the canonical form containerd compares: aliases mapped (aarch64 ->
+// arm64, x86_64 -> amd64), arm64's default variant v8 and amd64's v1 dropped, arm's v7 added.
+std::string normalize_platform(std::string_view platform);
+
+// The platforms of an image index / manifest list (`imagetools inspect --raw`), normalized, in
+// order, without attestation entries ("unknown/unknown"). std::nullopt when `raw` is a single
+// image manifest, which names no platform.
+// Throws Error(ErrorKind::unavailable) when `raw` is not JSON of either shape.
+std::optional<std::vector<std::string>> index_platforms(const std::string& raw);
+
+// True when buildx's/docker's error output says the tag (or its repository) does not exist, and
+// nothing else: "ERROR: <ref>: not found", "manifest unknown", "name unknown", "No such image".
+bool is_not_found(std::string_view err);
+
+// The hint for an error from a registry: credentials, a registry that is not running, ...
+std::string registry_hint(std::string_view err, std::string_view uri);
+
+// Remote check with `docker buildx imagetools inspect --raw URI`: an index must list every
+// requested platform; a single manifest counts only when one platform was requested and the
+// image config (`--format '{{json .Image}}'`) says it is that one. `env` (DOCKER_CONFIG) is
+// given to docker.
+// Throws Error(ErrorKind::unavailable) when the registry cannot be asked (connection refused,
+// credentials refused, timeout, unexpected output), and what ProcessRunner::run throws.
+Presence check_remote(util::ProcessRunner& runner, const std::string& uri,
+                      const std::vector<std::string>& platforms, const Env& env = {});
+
+// Local check, for images built with --load, with `docker image inspect`. Docker API >= 1.49
+// answers per platform (`--platform`); an older daemon describes one platform only, so there a
+// single requested platform is compared with it and several are a miss (the build then runs and
+// is mostly BuildKit cache hits): an unverifiable image is never taken as present.
+// Throws Error(ErrorKind::unavailable) when the daemon cannot be reached.
+Presence check_local(util::ProcessRunner& runner, const std::string& uri,
+                     const std::vector<std::string>& platforms, const Env& env = {});
+
+// The value of a secret from its environment variable or file.
+// Throws Error(ErrorKind::invalid_spec) naming the secret (never its value) when the variable is
+// unset or empty or the file cannot be read.
+std::string read_secret_value(const plan::SecretSource& secret);
+
+// The user's docker config folder: $DOCKER_CONFIG, else ~/.docker.
+std::filesystem::path user_docker_config_dir();
+
+// A private DOCKER_CONFIG folder (mode 0700 in $TMPDIR) whose config.json (mode 0600) is the
+// registry secret's value, for the existence check and buildx. The user's cli-plugins, buildx
+// (builders) and contexts folders are linked in, and the user's current context is kept, so
+// docker finds the same plugins and builders as without it. Removed by the destructor, and by
+// the SIGINT/SIGTERM handler (util::install_signal_handlers).
+class DockerConfigDir {
+  public:
+    // Throws Error(ErrorKind::invalid_spec) when `config_json` is not a JSON object (the message
+    // names `secret_id`, not the value), Error(ErrorKind::other) when the folder cannot be made.
+    DockerConfigDir(const std::string& config_json, const std::string& secret_id,
+                    const std::filesystem::path& user_config_dir = user_docker_config_dir());
+    ~DockerConfigDir();
+    DockerConfigDir(const DockerConfigDir&) = delete;
+    DockerConfigDir& operator=(const DockerConfigDir&) = delete;
+
+    const std::filesystem::path& path() const { return m_path; }
+    // DOCKER_CONFIG=<path>
+    Env env() const { return {{"DOCKER_CONFIG", m_path.string()}}; }
+
+  private:
+    std::filesystem::path m_path;
+    std::vector<std::unique_ptr<util::SignalCleanupPath>> m_cleanup;
+};
+
+} // namespace imgspec::build

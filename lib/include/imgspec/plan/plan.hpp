@@ -1,0 +1,75 @@
+#pragma once
+// A spec resolved against the disk, the config and its parent specs: everything the Dockerfile, the
+// build context and the tag are computed from.
+
+#include <imgspec/core/config.hpp>
+#include <imgspec/plan/manifest.hpp>
+#include <imgspec/spec/model.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imgspec::plan {
+
+// Where one layer's files sit in the build context ("layers/3") and what they are.
+struct LayerFiles {
+    std::string dir;                    // context folder of this layer, "" when it has no files
+    std::vector<std::string> names;     // for requirements/uv/poetry/local wheels: file names in dir
+};
+
+struct ResolvedLayer {
+    spec::Layer layer;
+    LayerFiles files;
+    std::string dst;                    // source_folder/source_file/code_bundle: resolved destination
+};
+
+// A secret that the build needs, with where its value comes from. Never holds the value.
+struct SecretSource {
+    std::string id;   // BuildKit secret id
+    std::string env;  // read from this environment variable, or
+    std::string file; // from this file (absolute path)
+};
+
+struct Plan;
+
+struct Plan {
+    spec::Spec spec;
+    std::string name;
+    std::string registry;
+    std::vector<std::string> platforms;
+    std::string python_version;
+    // FROM image; for a `dockerfile` base, empty (the user's Dockerfile is used as is).
+    std::string base_image;
+    bool debian_base = false;             // render the Flyte Debian base steps
+    spec::DebianBase debian;
+    std::optional<std::string> user_dockerfile; // from: dockerfile: its content
+    std::vector<ResolvedLayer> layers;
+    Manifest files;                       // every copied file, without the Dockerfile, sorted
+    std::vector<SecretSource> secrets;    // every secret a RUN step or the registry needs
+    std::optional<SecretSource> registry_secret;
+    std::unique_ptr<Plan> parent;         // from: spec
+    std::vector<std::string> warnings;    // advice that is not an error
+};
+
+struct PlanOptions {
+    unsigned hash_threads = 0; // 0 -> hardware concurrency
+    bool hash = true;          // read and hash file contents
+    // The URI of a planned parent spec (`from: spec`); set by the layer that can render and tag.
+    std::function<std::string(const Plan&)> uri_of;
+    // Specs being planned, outermost first: a `from: spec` chain that returns to one is a cycle.
+    std::vector<std::filesystem::path> chain;
+};
+
+// Resolve a spec. Checks every referenced file (exists, right type, inside the spec's folder),
+// resolves `from: spec` chains (cycles, non-extendable parents), ref names, uv scripts (PEP 723),
+// code bundles and ignore rules, and hashes the files.
+// Throws SpecError for problems in the spec or its files, Error for I/O failures.
+Plan make_plan(const spec::Spec& spec, const Config& config, const PlanOptions& options = {});
+
+// Read and plan a spec file.
+Plan plan_file(const std::filesystem::path& file, const Config& config, const PlanOptions& options = {});
+
+} // namespace imgspec::plan

@@ -1,0 +1,21 @@
+#pragma once
+// The content tag: SHA-256 over everything that decides the image, with unambiguous framing.
+
+#include <imgspec/plan/manifest.hpp>
+
+#include <string>
+#include <vector>
+
+namespace imgspec::plan {
+
+inline constexpr std::size_t tag_length = 32; // hex characters of the SHA-256 kept in the tag
+
+// The context: the plan's files plus the Dockerfile at the root, sorted by path.
+Manifest context_manifest(const Manifest& files, std::string dockerfile);
+
+// SHA-256 over the context manifest (each entry's type, path, mode, size, content digest or link
+// target, length-prefixed) and the platform list. Registry, name and the spec's own file name are
+// not inputs. Pure.
+std::string compute_tag(const Manifest& context, const std::vector<std::string>& platforms);
+
+} // namespace imgspec::plan

@@ -1,0 +1,30 @@
+#pragma once
+// A spec file all the way to what would be built: plan, Dockerfile, context and URI.
+
+#include <imgspec/core/config.hpp>
+#include <imgspec/plan/plan.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace imgspec::render {
+
+struct Image {
+    plan::Plan plan;
+    std::string dockerfile;
+    plan::Manifest context; // Dockerfile + every copied file, sorted
+    std::string tag;
+    std::string uri;
+    // Nothing to build: a base (or parent) image used as it is, whose URI is the base's own.
+    bool passthrough = false;
+};
+
+// Read, plan, render and tag a spec file (and its parents).
+// Throws SpecError for invalid specs, Error for I/O failures.
+Image resolve_image(const std::filesystem::path& spec_file, const Config& config,
+                    plan::PlanOptions options = {});
+
+// The same for an already planned spec.
+Image resolve_plan(plan::Plan plan, const Config& config);
+
+} // namespace imgspec::render

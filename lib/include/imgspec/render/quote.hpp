@@ -1,0 +1,21 @@
+#pragma once
+// Quoting for the two languages a Dockerfile mixes: the builder's own words (ENV, WORKDIR, JSON
+// arrays) and the POSIX shell that runs RUN lines. Pure functions.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imgspec::render {
+
+// A word that /bin/sh reads back as exactly `s`: unchanged when it has only safe characters,
+// else single-quoted with ' written as '\''.
+std::string shell_quote(std::string_view s);
+// A value for ENV/WORKDIR that BuildKit's word lexer reads back as exactly `s` (no variable
+// expansion): double-quoted with \, " and $ escaped. `s` must not contain a newline.
+std::string dockerfile_quote(std::string_view s);
+// A JSON string literal (for exec-form RUN and COPY arrays).
+std::string json_quote(std::string_view s);
+std::string json_array(const std::vector<std::string>& items);
+
+} // namespace imgspec::render

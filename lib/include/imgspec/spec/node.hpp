@@ -1,0 +1,54 @@
+#pragma once
+// A spec file as a format-neutral tree. YAML and TOML both load into it, so one reader turns either
+// into the spec model and both formats give the same result.
+
+#include <imgspec/core/error.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace imgspec::spec {
+
+struct Node {
+    enum class Kind { null, boolean, integer, floating, string, list, map };
+
+    Kind kind = Kind::null;
+    // The scalar as written (YAML) or as printed canonically (TOML): "true", "42", "3.10", "abc".
+    std::string scalar;
+    std::vector<Node> items;                           // kind == list
+    std::vector<std::pair<std::string, Node>> entries; // kind == map, in source order
+    std::vector<Mark> key_marks;                       // kind == map, one per entry: the key's place
+    Mark mark;                                         // where the value starts
+
+    bool is_scalar() const { return kind != Kind::list && kind != Kind::map && kind != Kind::null; }
+    // The entry with this key, or nullptr.
+    const Node* find(std::string_view key) const;
+};
+
+// The kind's name as used in messages: "a string", "a list", "a map", ...
+std::string describe(Node::Kind kind);
+
+// Limits that keep hostile input from exhausting memory or the stack.
+struct LoadLimits {
+    std::size_t max_bytes = 4u << 20;   // a spec larger than 4 MiB is refused
+    std::size_t max_nodes = 1'000'000;  // after alias expansion
+    int max_depth = 64;
+};
+
+// Parse a YAML document. Plain scalars are typed by YAML 1.2 core schema rules (null, true/false,
+// integers, floats); quoted scalars are always strings. Duplicate keys, aliases that expand past
+// max_nodes, nesting past max_depth and syntax errors are diagnostics.
+// Throws SpecError with every diagnostic (file, line, column).
+Node load_yaml(std::string_view text, const std::string& file, const LoadLimits& limits = {});
+
+// Parse a TOML document (toml++). Dates and times become strings.
+// Throws SpecError with the parse error's file, line and column.
+Node load_toml(std::string_view text, const std::string& file, const LoadLimits& limits = {});
+
+// Read a file and parse it by extension: .yaml/.yml -> YAML, .toml -> TOML.
+// Throws SpecError (unreadable, too large, unknown extension, parse errors).
+Node load_file(const std::string& path, const LoadLimits& limits = {});
+
+} // namespace imgspec::spec

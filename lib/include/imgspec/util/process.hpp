@@ -1,0 +1,109 @@
+#pragma once
+// Child processes by argv only (never `sh -c`), with explicit stdin, captured or forwarded output,
+// and Ctrl-C handling that stops the child and cleans up before imgspec exits 130.
+//
+// ProcessRunner is the seam between imgspec and docker: the build and registry code only talk to
+// the interface, so unit tests run them against a fake (as ninja's CommandRunner).
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace imgspec::util {
+
+// Where one of the child's output streams goes.
+enum class Stream {
+    inherit, // imgspec's own stream
+    capture, // into ProcessResult::out / err, drained while the child runs
+    discard, // /dev/null
+    to_stderr, // imgspec's stderr (for stdout: keeps imgspec's stdout for its own output)
+    // Forwarded to imgspec's stderr as it arrives and captured too (the last 256 KiB), for long
+    // runs whose errors imgspec must read. For the child's stderr, when imgspec's stderr is a
+    // terminal, the child writes to a pseudo-terminal instead of a pipe, so tools such as buildx
+    // still draw their interactive progress (and the captured text has "\r\n" line ends).
+    tee,
+};
+
+struct ProcessSpec {
+    std::vector<std::string> argv; // argv[0] is looked up in PATH
+    // Added to (or replacing in) imgspec's environment, in order; the rest is inherited.
+    std::vector<std::pair<std::string, std::string>> env;
+    // Writes the child's stdin through this descriptor (a pipe); it must not close it. Empty:
+    // stdin is /dev/null. It may throw: the child's process group is then stopped before its
+    // stdin is closed, so the child never sees the end of a partial input, and the exception is
+    // rethrown.
+    std::function<void(int fd)> stdin_writer;
+    Stream out = Stream::capture;
+    Stream err = Stream::capture;
+    // 0: no limit. On expiry the child's process group is killed and `timed_out` is set.
+    std::chrono::milliseconds timeout{0};
+};
+
+struct ProcessResult {
+    int exit_code = 0; // the child's exit status; 128 + N when signal N ended it
+    std::string out;   // Stream::capture / tee only
+    std::string err;
+    bool timed_out = false;
+};
+
+// Runs processes. Implementations report a finished child, whatever its exit code, as a result.
+class ProcessRunner {
+  public:
+    virtual ~ProcessRunner() = default;
+    // Throws imgspec::Error(ErrorKind::other) when the program cannot be started (the message
+    // names it and the reason, such as "No such file or directory"), rethrows what the stdin
+    // writer throws, and throws imgspec::Error(ErrorKind::interrupted) when SIGINT/SIGTERM
+    // arrived while the child ran.
+    virtual ProcessResult run(const ProcessSpec& spec) = 0;
+};
+
+// The real thing: posix_spawnp, the child in a process group of its own (so the terminal's
+// Ctrl-C reaches imgspec only, which then stops the child in order), signals reset to their
+// defaults in the child, pipes drained with poll() before the child is reaped.
+class PosixProcessRunner final : public ProcessRunner {
+  public:
+    // Throws as ProcessRunner::run.
+    ProcessResult run(const ProcessSpec& spec) override;
+};
+
+// Installs imgspec's SIGINT/SIGTERM handlers (once; later calls do nothing) and ignores SIGPIPE,
+// so a child that stops reading makes a write fail with EPIPE instead of killing imgspec.
+//
+// While a child runs, a signal is recorded and SIGTERM is sent to the child's process group (a
+// second signal sends SIGKILL); registered temp files and cleanup paths are removed at once;
+// PosixProcessRunner::run then throws Error(ErrorKind::interrupted) once the child is gone, so
+// destructors run and imgspec exits 130. With no child running the handler removes the same
+// files, restores the default action and re-raises the signal.
+//
+// Exit status: 130 for SIGTERM as well as SIGINT. The contract has one "interrupted" code, and a
+// script that checks for 130 should not have to know which signal its supervisor sent (ninja
+// does the same).
+void install_signal_handlers();
+
+// True once SIGINT or SIGTERM arrived (after install_signal_handlers()).
+bool interrupted() noexcept;
+
+// A path that the signal handler removes (unlink, or rmdir for a folder), newest first, for files
+// that are not AtomicFiles: a private DOCKER_CONFIG folder holding registry credentials. The
+// normal removal stays the owner's job; release() (or the destructor) only takes the path off the
+// list. Holds 32 paths of up to 4095 bytes; one that does not fit is skipped with a debug log.
+class SignalCleanupPath {
+  public:
+    explicit SignalCleanupPath(const std::filesystem::path& path);
+    ~SignalCleanupPath() { release(); }
+    SignalCleanupPath(const SignalCleanupPath&) = delete;
+    SignalCleanupPath& operator=(const SignalCleanupPath&) = delete;
+    void release() noexcept;
+
+  private:
+    int m_slot = -1;
+};
+
+// argv as one line for logs and --dry-run: words that need it in single quotes (POSIX shell
+// quoting), so the line can be pasted into a shell.
+std::string shell_join(const std::vector<std::string>& argv);
+
+} // namespace imgspec::util

@@ -1,0 +1,34 @@
+#pragma once
+// SHA-256 over OpenSSL's EVP interface (uses the CPU's SHA extensions where present).
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace imgspec::util {
+
+class Sha256 {
+  public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+
+    void update(const void* data, std::size_t size);
+    void update(std::string_view s) { update(s.data(), s.size()); }
+    std::array<unsigned char, 32> finish();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+std::string to_hex(const unsigned char* data, std::size_t size);
+template <std::size_t N> std::string to_hex(const std::array<unsigned char, N>& a) {
+    return to_hex(a.data(), N);
+}
+std::array<unsigned char, 32> sha256(std::string_view data);
+
+} // namespace imgspec::util

@@ -1,0 +1,428 @@
+#include <imgspec/build/build.hpp>
+
+#include <imgspec/build/registry.hpp>
+#include <imgspec/context/tar_writer.hpp>
+#include <imgspec/core/error.hpp>
+#include <imgspec/util/strings.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace imgspec::build {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Plan holds its parent in a unique_ptr, so it does not copy by itself; the image passed in is
+// const and its parent must be rendered from a plan of its own.
+plan::Plan copy_plan(const plan::Plan& p) {
+    plan::Plan c;
+    c.spec = p.spec;
+    c.name = p.name;
+    c.registry = p.registry;
+    c.platforms = p.platforms;
+    c.python_version = p.python_version;
+    c.base_image = p.base_image;
+    c.debian_base = p.debian_base;
+    c.debian = p.debian;
+    c.user_dockerfile = p.user_dockerfile;
+    c.layers = p.layers;
+    c.files = p.files;
+    c.secrets = p.secrets;
+    c.registry_secret = p.registry_secret;
+    if (p.parent) {
+        c.parent = std::make_unique<plan::Plan>(copy_plan(*p.parent));
+    }
+    c.warnings = p.warnings;
+    return c;
+}
+
+// "'ID' (why)" for a secret whose value buildx or imgspec could not read, "" when it is there.
+std::string missing_secret(const plan::SecretSource& s) {
+    if (!s.env.empty()) {
+        const char* v = std::getenv(s.env.c_str());
+        if (v == nullptr || *v == '\0') {
+            return fmt::format("'{}' (environment variable {} is not set)", s.id, s.env);
+        }
+        return {};
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(s.file, ec) || ::access(s.file.c_str(), R_OK) != 0) {
+        return fmt::format("'{}' (file {} is missing or unreadable)", s.id, s.file);
+    }
+    return {};
+}
+
+void collect_missing_secrets(const plan::Plan& p, std::vector<std::string>& missing) {
+    for (const auto& s : p.secrets) {
+        if (auto m = missing_secret(s); !m.empty()) {
+            missing.push_back(std::move(m));
+        }
+    }
+    if (p.registry_secret) {
+        if (auto m = missing_secret(*p.registry_secret); !m.empty()) {
+            missing.push_back("registry secret " + m);
+        }
+    }
+    if (p.parent) {
+        collect_missing_secrets(*p.parent, missing);
+    }
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool contains(const std::string& s, std::string_view needle) {
+    return s.find(needle) != std::string::npos;
+}
+
+// The last line of an output, without terminal escape sequences and carriage returns.
+std::vector<std::string> plain_lines(const std::string& text) {
+    std::vector<std::string> lines;
+    std::string cur;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '\x1b') {
+            // CSI sequence: ESC [ parameters final-byte
+            if (i + 1 < text.size() && text[i + 1] == '[') {
+                i += 2;
+                while (i < text.size() && !(text[i] >= '@' && text[i] <= '~')) {
+                    ++i;
+                }
+            }
+            continue;
+        }
+        if (c == '\r') {
+            continue;
+        }
+        if (c == '\n') {
+            lines.push_back(std::move(cur));
+            cur.clear();
+            continue;
+        }
+        cur += c;
+    }
+    if (!cur.empty()) {
+        lines.push_back(std::move(cur));
+    }
+    return lines;
+}
+
+// buildx's own verdict: its last "ERROR: ..." line (a RUN step's output never starts so).
+std::string buildx_error_line(const std::string& err) {
+    std::string last;
+    std::string last_error;
+    for (auto& line : plain_lines(err)) {
+        if (line.empty()) {
+            continue;
+        }
+        last = line;
+        if (line.rfind("ERROR: ", 0) == 0) {
+            last_error = line.substr(7);
+        }
+    }
+    return !last_error.empty() ? last_error : last;
+}
+
+Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
+    std::string line = buildx_error_line(r.err);
+    std::string l = lower(line);
+    std::string message =
+        fmt::format("buildx failed for {} (exit {}): {}", uri, r.exit_code,
+                    line.empty() ? "no error output" : line);
+    if (contains(l, "cannot connect to the docker daemon") ||
+        contains(l, "is the docker daemon running") || contains(l, "docker.sock")) {
+        return Error(ErrorKind::unavailable, message,
+                     "is dockerd running? For the local test engine: scripts/engine.sh up");
+    }
+    if (contains(l, "did not complete successfully")) {
+        return Error(ErrorKind::build_failed, message);
+    }
+    // A registry that cannot be reached or refuses the credentials, for the push or a base
+    // image. The patterns are matched on buildx's final line only: a RUN step's output that
+    // says "connection refused" is a failed build, not an unavailable registry.
+    std::string hint = registry_hint(line, uri);
+    bool registry_step = contains(l, "failed to push") || contains(l, "failed to resolve source") ||
+                         contains(l, "failed to authorize") || contains(l, "failed to do request") ||
+                         contains(l, "failed to fetch") || contains(l, "pull access denied") ||
+                         contains(l, "unexpected status");
+    if (registry_step && !hint.empty()) {
+        return Error(ErrorKind::unavailable, message, hint);
+    }
+    return Error(ErrorKind::build_failed, message);
+}
+
+// A private folder for buildx's metadata file, removed afterwards (and on a signal).
+class TempFolder {
+  public:
+    TempFolder() {
+        std::string tmpl = (fs::temp_directory_path() / "imgspec-build-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) {
+            throw Error(ErrorKind::other,
+                        fmt::format("cannot create a temporary folder in {}: {}",
+                                    fs::temp_directory_path().string(), std::strerror(errno)));
+        }
+        m_path = tmpl;
+        m_dir_slot = std::make_unique<util::SignalCleanupPath>(m_path);
+        m_file_slot = std::make_unique<util::SignalCleanupPath>(metadata_file());
+    }
+    ~TempFolder() {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+    }
+    TempFolder(const TempFolder&) = delete;
+    TempFolder& operator=(const TempFolder&) = delete;
+    fs::path metadata_file() const { return m_path / "metadata.json"; }
+
+  private:
+    fs::path m_path;
+    std::unique_ptr<util::SignalCleanupPath> m_dir_slot;
+    std::unique_ptr<util::SignalCleanupPath> m_file_slot;
+};
+
+std::string read_digest(const fs::path& metadata) {
+    std::ifstream in(metadata);
+    if (!in) {
+        return {};
+    }
+    json doc = json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        spdlog::warn("buildx's metadata file {} is not JSON", metadata.string());
+        return {};
+    }
+    auto it = doc.find("containerimage.digest");
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+std::string mode_name(OutputMode m) {
+    switch (m) {
+    case OutputMode::push:
+        return "push";
+    case OutputMode::load:
+        return "load";
+    case OutputMode::dest:
+        return "output";
+    case OutputMode::automatic:
+        break;
+    }
+    return "automatic";
+}
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+class Builder {
+  public:
+    Builder(const Config& config, util::ProcessRunner& runner) : m_config(config), m_runner(runner) {}
+
+    BuildResult build(const render::Image& image, const BuildOptions& options) {
+        BuildResult result;
+        result.uri = image.uri;
+        result.dry_run = options.dry_run;
+
+        if (image.plan.parent) {
+            render::Image parent = render::resolve_plan(copy_plan(*image.plan.parent), m_config);
+            if (!image.passthrough && parent.uri != image.plan.base_image) {
+                throw Error(ErrorKind::other,
+                            fmt::format("internal error: parent of {} renders as {}, its FROM "
+                                        "says {}",
+                                        image.uri, parent.uri, image.plan.base_image));
+            }
+            BuildOptions popts = options;
+            popts.platforms.clear(); // the parent's tag promises its own platforms
+            popts.force = false;     // --force means the named spec; a parent is content-addressed
+            // FROM needs the parent in a registry or in the engine, not in an --output file.
+            if (popts.mode == OutputMode::dest ||
+                (popts.mode == OutputMode::push && parent.plan.registry.empty())) {
+                popts.mode = OutputMode::automatic;
+            }
+            spdlog::info("{}: building its parent {} first", image.uri, parent.uri);
+            result.parents.push_back(build(parent, popts));
+        }
+
+        auto t0 = Clock::now();
+        std::vector<std::string> platforms = effective_platforms(image, options);
+        result.platforms = platforms;
+        if (image.passthrough) {
+            result.skipped = true;
+            result.reason = "nothing to build: the base image is used as it is";
+            return result;
+        }
+
+        OutputMode mode = effective_mode(image, options);
+        std::unique_ptr<DockerConfigDir> docker_config;
+        Env env;
+        if (image.plan.registry_secret) {
+            docker_config = std::make_unique<DockerConfigDir>(
+                read_secret_value(*image.plan.registry_secret), image.plan.registry_secret->id);
+            env = docker_config->env();
+        }
+
+        std::vector<std::string> argv = buildx_argv(image, options, metadata_file_placeholder());
+        bool check = !options.force && mode != OutputMode::dest;
+        if (options.dry_run) {
+            result.argv = argv;
+            if (check) {
+                try {
+                    check_docker();
+                    Presence p = exists(image, mode, platforms, env);
+                    result.exists = p.exists;
+                    result.skipped = p.exists;
+                    result.reason = p.exists ? "exists" : p.reason;
+                    if (p.exists) {
+                        result.platforms = p.found;
+                    }
+                } catch (const Error& e) {
+                    if (e.kind() != ErrorKind::unavailable) {
+                        throw;
+                    }
+                    result.reason = fmt::format("existence not checked: {}", e.what());
+                }
+            } else {
+                result.reason = options.force ? "--force" : "--output: always built";
+            }
+            return result;
+        }
+
+        check_docker();
+        if (check) {
+            Presence p = exists(image, mode, platforms, env);
+            if (p.exists) {
+                spdlog::info("{} exists with {}: skipped", image.uri, util::join(p.found, ", "));
+                result.skipped = true;
+                result.platforms = p.found;
+                result.reason = "exists";
+                result.seconds = seconds_since(t0);
+                return result;
+            }
+            spdlog::info("{}: {}; building", image.uri, p.reason);
+            result.reason = p.reason;
+        } else {
+            result.reason = options.force ? "--force" : "--output: always built";
+        }
+
+        TempFolder tmp;
+        argv = buildx_argv(image, options, tmp.metadata_file().string());
+        spdlog::info("building {} for {} ({})", image.uri, util::join(platforms, ", "),
+                     mode_name(mode));
+        util::ProcessSpec spec;
+        spec.argv = argv;
+        spec.env = env;
+        spec.stdin_writer = [&image](int fd) {
+            // mtime 0, as `render --context`: the bytes sent are the bytes one can inspect.
+            context::write_tar_to_fd(image.context, context::TarOptions{}, fd);
+        };
+        spec.out = util::Stream::to_stderr; // stdout is imgspec's summary
+        spec.err = util::Stream::tee;
+        util::ProcessResult r;
+        try {
+            r = m_runner.run(spec);
+        } catch (const Error& e) {
+            if (e.kind() == ErrorKind::other) {
+                throw Error(ErrorKind::other, e.what(),
+                            "buildx was stopped before the context was complete, so nothing was "
+                            "pushed or loaded; run the build again");
+            }
+            throw;
+        }
+        if (r.exit_code != 0) {
+            throw buildx_failure(r, image.uri);
+        }
+        result.digest = read_digest(tmp.metadata_file());
+        result.seconds = seconds_since(t0);
+        return result;
+    }
+
+  private:
+    // Once per run: docker and its buildx plugin answer.
+    void check_docker() {
+        if (m_docker_ok) {
+            return;
+        }
+        util::ProcessSpec spec;
+        spec.argv = {"docker", "buildx", "version"};
+        spec.timeout = std::chrono::seconds(30);
+        util::ProcessResult r;
+        const char* hint = "install docker and docker-buildx; for the local test engine: "
+                           "scripts/engine.sh up";
+        try {
+            r = m_runner.run(spec);
+        } catch (const Error& e) {
+            if (e.kind() == ErrorKind::other) {
+                throw Error(ErrorKind::unavailable, fmt::format("docker is not available: {}", e.what()),
+                            hint);
+            }
+            throw;
+        }
+        if (r.exit_code != 0 || r.timed_out) {
+            std::string line = buildx_error_line(r.err.empty() ? r.out : r.err);
+            throw Error(ErrorKind::unavailable,
+                        fmt::format("docker buildx is not available: {}",
+                                    r.timed_out ? "no answer within 30 s" : line),
+                        hint);
+        }
+        spdlog::debug("{}", buildx_error_line(r.out));
+        m_docker_ok = true;
+    }
+
+    Presence exists(const render::Image& image, OutputMode mode,
+                    const std::vector<std::string>& platforms, const Env& env) {
+        return mode == OutputMode::push ? check_remote(m_runner, image.uri, platforms, env)
+                                        : check_local(m_runner, image.uri, platforms, env);
+    }
+
+    const Config& m_config;
+    util::ProcessRunner& m_runner;
+    bool m_docker_ok = false;
+};
+
+} // namespace
+
+BuildResult build_image(const render::Image& image, const Config& config,
+                        const BuildOptions& options, util::ProcessRunner& runner) {
+    BuildOptions opts = with_config_defaults(options, config);
+    std::vector<std::string> missing;
+    collect_missing_secrets(image.plan, missing);
+    if (!missing.empty()) {
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("{}: missing secret{} {}", image.uri, missing.size() == 1 ? "" : "s",
+                                util::join(missing, ", ")),
+                    "secrets are read from the environment or a file at build time; set them "
+                    "before running imgspec build");
+    }
+    Builder builder(config, runner);
+    return builder.build(image, opts);
+}
+
+render::Image with_platforms(render::Image image, const std::vector<std::string>& platforms,
+                             const Config& config) {
+    if (platforms.empty() || platforms == image.plan.platforms || image.passthrough) {
+        return image;
+    }
+    image.plan.platforms = platforms;
+    return render::resolve_plan(std::move(image.plan), config);
+}
+
+} // namespace imgspec::build

@@ -1,0 +1,123 @@
+#include <imgspec/build/buildx.hpp>
+
+#include <imgspec/core/error.hpp>
+#include <imgspec/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <string_view>
+
+namespace imgspec::build {
+
+namespace {
+
+constexpr std::array<std::string_view, 5> progress_modes = {"auto", "plain", "tty", "quiet",
+                                                            "rawjson"};
+
+// buildx reads --secret as one CSV record: a field holding ',' or '"' must be quoted.
+std::string csv_field(const std::string& field) {
+    if (field.find_first_of(",\"\n") == std::string::npos) {
+        return field;
+    }
+    std::string out = "\"";
+    for (char c : field) {
+        out += c;
+        if (c == '"') {
+            out += '"';
+        }
+    }
+    return out + "\"";
+}
+
+} // namespace
+
+BuildOptions with_config_defaults(BuildOptions options, const Config& config) {
+    if (options.builder.empty()) {
+        options.builder = config.builder.value;
+    }
+    return options;
+}
+
+OutputMode effective_mode(const render::Image& image, const BuildOptions& options) {
+    if (options.mode != OutputMode::automatic) {
+        return options.mode;
+    }
+    return image.plan.registry.empty() ? OutputMode::load : OutputMode::push;
+}
+
+std::vector<std::string> effective_platforms(const render::Image& image,
+                                             const BuildOptions& options) {
+    return options.platforms.empty() ? image.plan.platforms : options.platforms;
+}
+
+std::vector<std::string> buildx_argv(const render::Image& image, const BuildOptions& options,
+                                     const std::string& metadata_file) {
+    std::vector<std::string> argv = {"docker", "buildx", "build"};
+    if (!options.builder.empty()) {
+        argv.insert(argv.end(), {"--builder", options.builder});
+    }
+    std::vector<std::string> platforms = effective_platforms(image, options);
+    if (platforms.empty()) {
+        throw Error(ErrorKind::usage, fmt::format("{}: no platform to build", image.uri));
+    }
+    argv.insert(argv.end(), {"--platform", util::join(platforms, ",")});
+    argv.insert(argv.end(), {"--tag", image.uri});
+    switch (effective_mode(image, options)) {
+    case OutputMode::push:
+        if (image.plan.registry.empty()) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("--push needs a registry: {} has none, so the push would go "
+                                    "to Docker Hub",
+                                    image.uri),
+                        "set `registry:` in the spec or in the config, or use --load");
+        }
+        argv.emplace_back("--push");
+        break;
+    case OutputMode::load:
+    case OutputMode::automatic:
+        argv.emplace_back("--load");
+        break;
+    case OutputMode::dest:
+        if (options.output.empty()) {
+            throw Error(ErrorKind::usage, "--output needs a destination",
+                        "for example --output type=oci,dest=image.tar");
+        }
+        if (options.output == "-" || options.output.find("dest=-") != std::string::npos) {
+            throw Error(ErrorKind::usage,
+                        "--output to stdout is not supported: imgspec's stdout is its summary",
+                        "write to a file: --output type=tar,dest=image.tar");
+        }
+        argv.insert(argv.end(), {"--output", options.output});
+        break;
+    }
+    if (std::find(progress_modes.begin(), progress_modes.end(), options.progress) ==
+        progress_modes.end()) {
+        throw Error(ErrorKind::usage, fmt::format("unknown progress mode '{}'", options.progress),
+                    "use auto, plain, tty, quiet or rawjson");
+    }
+    argv.insert(argv.end(), {"--progress", options.progress});
+    for (const auto& c : options.cache_from) {
+        argv.insert(argv.end(), {"--cache-from", c});
+    }
+    for (const auto& c : options.cache_to) {
+        argv.insert(argv.end(), {"--cache-to", c});
+    }
+    for (const auto& s : image.plan.secrets) {
+        std::string source = s.env.empty() ? "src=" + s.file : "env=" + s.env;
+        argv.insert(argv.end(), {"--secret", csv_field("id=" + s.id) + "," + csv_field(source)});
+    }
+    argv.emplace_back("--provenance=false");
+    argv.insert(argv.end(), {"--metadata-file", metadata_file});
+    argv.insert(argv.end(), {"-f", "Dockerfile", "-"});
+    return argv;
+}
+
+std::string metadata_file_placeholder() {
+    return (std::filesystem::temp_directory_path() / "imgspec-build-XXXXXX" / "metadata.json")
+        .string();
+}
+
+} // namespace imgspec::build

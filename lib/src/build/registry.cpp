@@ -1,0 +1,479 @@
+#include <imgspec/build/registry.hpp>
+
+#include <imgspec/core/error.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace imgspec::build {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// imagetools may wait on a registry that drops packets; do not hang a CI job on it.
+constexpr std::chrono::seconds inspect_timeout{120};
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+// The last non-empty line of an error output, without buildx's "ERROR: " prefix.
+std::string last_line(std::string_view err) {
+    std::string line;
+    std::istringstream in{std::string(err)};
+    for (std::string l; std::getline(in, l);) {
+        while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) {
+            l.pop_back();
+        }
+        if (!l.empty()) {
+            line = l;
+        }
+    }
+    if (line.rfind("ERROR: ", 0) == 0) {
+        line.erase(0, 7);
+    }
+    return line.empty() ? "no error output" : line;
+}
+
+// The registry host of a reference, as docker decides it.
+std::string registry_host(std::string_view uri) {
+    auto slash = uri.find('/');
+    if (slash == std::string_view::npos) {
+        return "docker.io";
+    }
+    std::string_view first = uri.substr(0, slash);
+    if (contains(first, ".") || contains(first, ":") || first == "localhost") {
+        return std::string(first);
+    }
+    return "docker.io";
+}
+
+std::string platform_of(const json& os, const json& arch, const json& variant) {
+    std::string p = os.is_string() ? os.get<std::string>() : "";
+    p += "/";
+    p += arch.is_string() ? arch.get<std::string>() : "";
+    if (variant.is_string() && !variant.get<std::string>().empty()) {
+        p += "/" + variant.get<std::string>();
+    }
+    return normalize_platform(p);
+}
+
+std::vector<std::string> normalized_set(const std::vector<std::string>& platforms) {
+    std::vector<std::string> out;
+    for (const auto& p : platforms) {
+        std::string n = normalize_platform(p);
+        if (std::find(out.begin(), out.end(), n) == out.end()) {
+            out.push_back(n);
+        }
+    }
+    return out;
+}
+
+Presence compare(const std::vector<std::string>& requested, std::vector<std::string> found) {
+    Presence p;
+    p.found = std::move(found);
+    std::vector<std::string> missing;
+    for (const auto& r : normalized_set(requested)) {
+        if (std::find(p.found.begin(), p.found.end(), r) == p.found.end()) {
+            missing.push_back(r);
+        }
+    }
+    p.exists = missing.empty();
+    if (!p.exists) {
+        std::string have;
+        for (const auto& f : p.found) {
+            have += (have.empty() ? "" : ", ") + f;
+        }
+        p.reason = fmt::format("it lacks {} (has {})", fmt::join(missing, ", "),
+                               have.empty() ? "none" : have);
+    }
+    return p;
+}
+
+util::ProcessSpec docker(std::vector<std::string> argv, const Env& env) {
+    util::ProcessSpec spec;
+    spec.argv = std::move(argv);
+    spec.env = env;
+    spec.out = util::Stream::capture;
+    spec.err = util::Stream::capture;
+    spec.timeout = inspect_timeout;
+    return spec;
+}
+
+[[noreturn]] void throw_unavailable(const std::string& what, const std::string& uri,
+                                    const util::ProcessResult& r) {
+    if (r.timed_out) {
+        throw Error(ErrorKind::unavailable,
+                    fmt::format("{} {}: no answer within {} s", what, uri, inspect_timeout.count()),
+                    fmt::format("is the registry {} reachable from here?", registry_host(uri)));
+    }
+    throw Error(ErrorKind::unavailable, fmt::format("{} {}: {}", what, uri, last_line(r.err)),
+                registry_hint(r.err, uri));
+}
+
+} // namespace
+
+std::string normalize_platform(std::string_view platform) {
+    std::vector<std::string> parts;
+    std::string cur;
+    for (char c : platform) {
+        if (c == '/') {
+            parts.push_back(cur);
+            cur.clear();
+        } else {
+            cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+    }
+    parts.push_back(cur);
+    std::string os = parts.size() > 1 ? parts[0] : "linux";
+    std::string arch = parts.size() > 1 ? parts[1] : parts[0];
+    std::string variant = parts.size() > 2 ? parts[2] : "";
+    if (arch == "aarch64") {
+        arch = "arm64";
+    } else if (arch == "x86_64" || arch == "x86-64") {
+        arch = "amd64";
+    } else if (arch == "i386" || arch == "i686") {
+        arch = "386";
+    } else if (arch == "armhf") {
+        arch = "arm";
+        variant = "v7";
+    } else if (arch == "armel") {
+        arch = "arm";
+        variant = "v6";
+    }
+    if ((arch == "arm64" && variant == "v8") || (arch == "amd64" && variant == "v1")) {
+        variant.clear();
+    }
+    if (arch == "arm" && variant.empty()) {
+        variant = "v7";
+    }
+    return variant.empty() ? os + "/" + arch : os + "/" + arch + "/" + variant;
+}
+
+std::optional<std::vector<std::string>> index_platforms(const std::string& raw) {
+    json doc = json::parse(raw, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        throw Error(ErrorKind::unavailable, "the registry's answer is not a JSON manifest",
+                    "run `docker buildx imagetools inspect --raw` on the image to see it");
+    }
+    auto it = doc.find("manifests");
+    if (it == doc.end()) {
+        if (doc.contains("config") || doc.contains("layers") || doc.contains("fsLayers")) {
+            return std::nullopt;
+        }
+        throw Error(ErrorKind::unavailable,
+                    "the registry's answer is neither an image index nor an image manifest");
+    }
+    if (!it->is_array()) {
+        throw Error(ErrorKind::unavailable, "the registry's image index has no manifest list");
+    }
+    std::vector<std::string> out;
+    for (const auto& m : *it) {
+        if (!m.is_object()) {
+            continue;
+        }
+        // BuildKit's attestation manifests: platform unknown/unknown and a reference annotation.
+        if (auto a = m.find("annotations"); a != m.end() && a->is_object() &&
+                                            a->contains("vnd.docker.reference.type")) {
+            continue;
+        }
+        auto p = m.find("platform");
+        if (p == m.end() || !p->is_object()) {
+            continue;
+        }
+        json none;
+        std::string plat = platform_of(p->value("os", none), p->value("architecture", none),
+                                       p->value("variant", none));
+        if (plat == "unknown/unknown" || contains(plat, "/unknown")) {
+            continue;
+        }
+        if (std::find(out.begin(), out.end(), plat) == out.end()) {
+            out.push_back(plat);
+        }
+    }
+    return out;
+}
+
+bool is_not_found(std::string_view err) {
+    std::istringstream in{std::string(err)};
+    for (std::string line; std::getline(in, line);) {
+        std::string l = lower(line);
+        while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) {
+            l.pop_back();
+        }
+        // "not found" from a missing program is no answer about the image.
+        if (contains(l, "executable file not found") || contains(l, "command not found") ||
+            contains(l, "unknown command")) {
+            return false;
+        }
+        if ((l.size() >= 11 && l.compare(l.size() - 11, 11, ": not found") == 0) ||
+            contains(l, "manifest unknown") || contains(l, "name unknown") ||
+            contains(l, "no such image")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string registry_hint(std::string_view err, std::string_view uri) {
+    std::string l = lower(err);
+    std::string host = registry_host(uri);
+    if (contains(l, "cannot connect to the docker daemon") || contains(l, "docker.sock")) {
+        return "is dockerd running? For the local test engine: scripts/engine.sh up";
+    }
+    if (contains(l, "unauthorized") || contains(l, "authorization") ||
+        contains(l, "authentication required") || contains(l, "no basic auth credentials") ||
+        contains(l, "denied") || contains(l, " 401") || contains(l, " 403")) {
+        return fmt::format("the registry {} refused the credentials: set `registry_secret` in the "
+                           "spec to a secret holding a docker config.json for it, or run "
+                           "`docker login {}`",
+                           host, host);
+    }
+    if (contains(l, "server gave http response to https client")) {
+        return fmt::format("{} speaks plain HTTP: add it to dockerd's insecure-registries", host);
+    }
+    if (contains(l, "connection refused") || contains(l, "no such host") ||
+        contains(l, "i/o timeout") || contains(l, "network is unreachable") ||
+        contains(l, "dial tcp")) {
+        return fmt::format("is the registry {} running and reachable? For the local test "
+                           "registries: scripts/engine.sh up",
+                           host);
+    }
+    return {};
+}
+
+Presence check_remote(util::ProcessRunner& runner, const std::string& uri,
+                      const std::vector<std::string>& platforms, const Env& env) {
+    util::ProcessResult r =
+        runner.run(docker({"docker", "buildx", "imagetools", "inspect", "--raw", uri}, env));
+    if (r.timed_out || r.exit_code != 0) {
+        if (!r.timed_out && is_not_found(r.err)) {
+            Presence miss;
+            miss.reason = "it is not in the registry";
+            return miss;
+        }
+        throw_unavailable("cannot check whether the registry has", uri, r);
+    }
+    std::optional<std::vector<std::string>> found = index_platforms(r.out);
+    if (!found) {
+        // A single image manifest names no platform; its config does.
+        util::ProcessResult c = runner.run(docker(
+            {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri},
+            env));
+        if (c.timed_out || c.exit_code != 0) {
+            throw_unavailable("cannot read the image config of", uri, c);
+        }
+        json cfg = json::parse(c.out, nullptr, false);
+        if (cfg.is_discarded() || !cfg.is_object()) {
+            throw Error(ErrorKind::unavailable,
+                        fmt::format("the image config of {} is not JSON", uri));
+        }
+        json none;
+        found = std::vector<std::string>{platform_of(
+            cfg.value("os", none), cfg.value("architecture", none), cfg.value("variant", none))};
+    }
+    return compare(platforms, std::move(*found));
+}
+
+Presence check_local(util::ProcessRunner& runner, const std::string& uri,
+                     const std::vector<std::string>& platforms, const Env& env) {
+    util::ProcessResult r = runner.run(docker(
+        {"docker", "image", "inspect", "--format", "{{json .}}", uri}, env));
+    if (r.timed_out || r.exit_code != 0) {
+        if (!r.timed_out && is_not_found(r.err)) {
+            Presence miss;
+            miss.reason = "it is not in the local image store";
+            return miss;
+        }
+        throw Error(ErrorKind::unavailable,
+                    fmt::format("cannot check whether the local engine has {}: {}", uri,
+                                r.timed_out ? "no answer" : last_line(r.err)),
+                    registry_hint(r.err, uri));
+    }
+    json doc = json::parse(r.out, nullptr, false);
+    std::string described;
+    if (doc.is_object()) {
+        json none;
+        described = platform_of(doc.value("Os", none), doc.value("Architecture", none),
+                                doc.value("Variant", none));
+    }
+
+    std::vector<std::string> requested = normalized_set(platforms);
+    std::vector<std::string> found;
+    bool per_platform = true;
+    for (const auto& p : requested) {
+        util::ProcessResult q = runner.run(docker(
+            {"docker", "image", "inspect", "--platform", p, "--format", "{{.Id}}", uri}, env));
+        if (q.exit_code == 0 && !q.timed_out) {
+            found.push_back(p);
+            continue;
+        }
+        std::string l = lower(q.err);
+        if (contains(l, "requires api version") || contains(l, "unknown flag")) {
+            per_platform = false; // the daemon (or client) predates per-platform inspect
+            break;
+        }
+        if (is_not_found(q.err) || contains(l, "does not provide the specified platform") ||
+            contains(l, "does not match the specified platform")) {
+            continue;
+        }
+        throw Error(ErrorKind::unavailable,
+                    fmt::format("cannot check whether the local engine has {} for {}: {}", uri, p,
+                                q.timed_out ? "no answer" : last_line(q.err)),
+                    registry_hint(q.err, uri));
+    }
+    if (per_platform) {
+        return compare(platforms, std::move(found));
+    }
+    if (requested.size() == 1 && !described.empty()) {
+        return compare(platforms, {described});
+    }
+    Presence miss;
+    miss.found = described.empty() ? std::vector<std::string>{} : std::vector{described};
+    miss.reason = "this Docker API (< 1.49) cannot tell which platforms a local image has, so it "
+                  "is rebuilt (mostly from BuildKit's cache)";
+    return miss;
+}
+
+std::string read_secret_value(const plan::SecretSource& secret) {
+    if (!secret.env.empty()) {
+        const char* value = std::getenv(secret.env.c_str());
+        if (value == nullptr || *value == '\0') {
+            throw Error(ErrorKind::invalid_spec,
+                        fmt::format("secret '{}': environment variable {} is not set", secret.id,
+                                    secret.env),
+                        fmt::format("export {} before the build", secret.env));
+        }
+        return value;
+    }
+    std::ifstream in(secret.file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("secret '{}': cannot read {}: {}", secret.id, secret.file,
+                                std::strerror(errno)));
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+fs::path user_docker_config_dir() {
+    if (const char* d = std::getenv("DOCKER_CONFIG"); d != nullptr && *d != '\0') {
+        return d;
+    }
+    const char* home = std::getenv("HOME");
+    return fs::path(home != nullptr ? home : "/") / ".docker";
+}
+
+DockerConfigDir::DockerConfigDir(const std::string& config_json, const std::string& secret_id,
+                                 const fs::path& user_config_dir) {
+    json cfg = json::parse(config_json, nullptr, false);
+    if (cfg.is_discarded() || !cfg.is_object()) {
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("registry secret '{}' is not a docker config.json (a JSON object)",
+                                secret_id),
+                    "its value must be the content of a config.json, as `docker login` writes it");
+    }
+    // Keep the user's docker context: without it docker would fall back to the default one.
+    if (!cfg.contains("currentContext")) {
+        std::ifstream user_cfg(user_config_dir / "config.json");
+        json u = json::parse(user_cfg, nullptr, false);
+        if (!u.is_discarded() && u.is_object() && u.contains("currentContext") &&
+            u["currentContext"].is_string()) {
+            cfg["currentContext"] = u["currentContext"];
+        }
+    }
+
+    std::string tmpl = (fs::temp_directory_path() / "imgspec-docker-config-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) { // mode 0700
+        throw Error(ErrorKind::other,
+                    fmt::format("cannot create a private docker config folder in {}: {}",
+                                fs::temp_directory_path().string(), std::strerror(errno)));
+    }
+    m_path = tmpl;
+    m_cleanup.push_back(std::make_unique<util::SignalCleanupPath>(m_path));
+    try {
+        fs::path file = m_path / "config.json";
+        // Listed before it exists, so a signal at any moment leaves no credentials behind.
+        m_cleanup.push_back(std::make_unique<util::SignalCleanupPath>(file));
+        int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            throw Error(ErrorKind::other, fmt::format("cannot create {}: {}", file.string(),
+                                                      std::strerror(errno)));
+        }
+        std::string text = cfg.dump(2);
+        const char* p = text.data();
+        std::size_t left = text.size();
+        while (left > 0) {
+            ssize_t n = ::write(fd, p, left);
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                int err = errno;
+                ::close(fd);
+                throw Error(ErrorKind::other,
+                            fmt::format("cannot write {}: {}", file.string(), std::strerror(err)));
+            }
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+        ::close(fd);
+
+        // Plugins, builders and contexts live in the config folder too: share the user's.
+        for (const char* name : {"cli-plugins", "buildx", "contexts"}) {
+            std::error_code ec;
+            fs::path target = fs::absolute(user_config_dir / name, ec);
+            if (ec || !fs::is_directory(target, ec)) {
+                continue;
+            }
+            m_cleanup.push_back(std::make_unique<util::SignalCleanupPath>(m_path / name));
+            fs::create_directory_symlink(target, m_path / name, ec);
+            if (ec) {
+                spdlog::debug("cannot link {} into {}: {}", target.string(), m_path.string(),
+                              ec.message());
+            }
+        }
+    } catch (...) {
+        std::error_code ec;
+        fs::remove_all(m_path, ec);
+        throw;
+    }
+    spdlog::debug("registry secret '{}' in a private DOCKER_CONFIG {}", secret_id, m_path.string());
+}
+
+DockerConfigDir::~DockerConfigDir() {
+    std::error_code ec;
+    // remove_all removes the links, not what they point to.
+    fs::remove_all(m_path, ec);
+    if (ec) {
+        spdlog::warn("cannot remove {}: {}", m_path.string(), ec.message());
+    }
+    for (auto& c : m_cleanup) {
+        c->release();
+    }
+}
+
+} // namespace imgspec::build

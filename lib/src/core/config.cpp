@@ -1,0 +1,126 @@
+#include <imgspec/core/config.hpp>
+
+#include <imgspec/core/error.hpp>
+#include <imgspec/spec/names.hpp>
+#include <imgspec/spec/node.hpp>
+#include <imgspec/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+namespace imgspec {
+
+namespace {
+
+std::optional<std::filesystem::path> default_config_file() {
+    if (const char* env = std::getenv("IMGSPEC_CONFIG"); env != nullptr && *env != '\0') {
+        return std::filesystem::path(env);
+    }
+    std::filesystem::path dir;
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
+        dir = xdg;
+    } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        dir = std::filesystem::path(home) / ".config";
+    } else {
+        return std::nullopt;
+    }
+    auto file = dir / "imgspec" / "config.yaml";
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) {
+        return file;
+    }
+    return std::nullopt;
+}
+
+void read_file(Config& cfg, const std::filesystem::path& file) {
+    spec::Node root = spec::load_file(file.string());
+    Diagnostics diags;
+    const std::string name = file.string();
+    cfg.file = file;
+    if (root.kind == spec::Node::Kind::null) {
+        return;
+    }
+    if (root.kind != spec::Node::Kind::map) {
+        diags.error(name, root.mark, "", "a config file is a map of settings");
+        diags.throw_if_any();
+    }
+    const std::vector<std::string> keys = {"registry",     "builder",   "refs",  "debian_base_image",
+                                           "uv_image", "installer", "syntax_image"};
+    auto str = [&](const spec::Node& n, const std::string& key, Setting& out) {
+        if (n.kind != spec::Node::Kind::string) {
+            diags.error(name, n.mark, key, fmt::format("expected a string, got {}", spec::describe(n.kind)));
+            return;
+        }
+        out = {n.scalar, name};
+    };
+    for (std::size_t i = 0; i < root.entries.size(); ++i) {
+        const auto& [k, v] = root.entries[i];
+        if (k == "registry") {
+            str(v, k, cfg.registry);
+            if (auto e = spec::check_registry(cfg.registry.value); !cfg.registry.value.empty() && !e.empty()) {
+                diags.error(name, v.mark, k, e);
+            }
+        } else if (k == "builder") {
+            str(v, k, cfg.builder);
+        } else if (k == "debian_base_image") {
+            str(v, k, cfg.debian_base_image);
+        } else if (k == "uv_image") {
+            str(v, k, cfg.uv_image);
+        } else if (k == "syntax_image") {
+            str(v, k, cfg.syntax_image);
+        } else if (k == "installer") {
+            str(v, k, cfg.installer);
+            if (cfg.installer.value != "uv" && cfg.installer.value != "pip") {
+                diags.error(name, v.mark, k, "expected uv or pip");
+            }
+        } else if (k == "refs") {
+            if (v.kind != spec::Node::Kind::map) {
+                diags.error(name, v.mark, k, "expected a map of name: image URI");
+                continue;
+            }
+            for (const auto& [rk, rv] : v.entries) {
+                Setting s;
+                str(rv, "refs." + rk, s);
+                cfg.refs[rk] = s;
+            }
+        } else {
+            std::string hint;
+            if (auto near = util::closest_match(k, keys); !near.empty()) {
+                hint = fmt::format("did you mean '{}'?", near);
+            }
+            diags.error(name, root.key_marks[i], k, "unknown key", hint);
+        }
+    }
+    diags.throw_if_any();
+}
+
+} // namespace
+
+Config load_config(const std::optional<std::filesystem::path>& explicit_file,
+                   const std::vector<std::string>& ref_overrides) {
+    Config cfg;
+    if (explicit_file) {
+        std::error_code ec;
+        if (!std::filesystem::exists(*explicit_file, ec)) {
+            throw Error(ErrorKind::usage, fmt::format("config file {} does not exist", explicit_file->string()));
+        }
+        read_file(cfg, *explicit_file);
+    } else if (auto file = default_config_file()) {
+        read_file(cfg, *file);
+    }
+    for (const auto& r : ref_overrides) {
+        auto eq = r.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
+            throw Error(ErrorKind::usage, fmt::format("--ref {}: expected NAME=URI", r));
+        }
+        std::string uri = r.substr(eq + 1);
+        if (auto e = spec::check_image_ref(uri); !e.empty()) {
+            throw Error(ErrorKind::usage, fmt::format("--ref {}: {}", r, e));
+        }
+        cfg.refs[r.substr(0, eq)] = {uri, "--ref"};
+    }
+    return cfg;
+}
+
+} // namespace imgspec

@@ -1,0 +1,74 @@
+#include <imgspec/plan/tag.hpp>
+
+#include <imgspec/util/sha256.hpp>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace imgspec::plan {
+
+Manifest context_manifest(const Manifest& files, std::string dockerfile) {
+    Manifest m;
+    m.entries.reserve(files.entries.size() + 1);
+    Entry df;
+    df.path = "Dockerfile";
+    df.type = EntryType::file;
+    df.mode = 0644;
+    df.size = dockerfile.size();
+    df.digest = util::sha256(dockerfile);
+    df.content = std::move(dockerfile);
+    m.entries.push_back(std::move(df));
+    m.entries.insert(m.entries.end(), files.entries.begin(), files.entries.end());
+    std::sort(m.entries.begin(), m.entries.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+    return m;
+}
+
+namespace {
+
+// Length-prefixed fields: ("ab","c") and ("a","bc") frame differently.
+void field(util::Sha256& h, std::string_view s) {
+    std::uint64_t n = s.size();
+    unsigned char len[8];
+    for (int i = 0; i < 8; ++i) {
+        len[i] = static_cast<unsigned char>(n >> (8 * i));
+    }
+    h.update(len, sizeof len);
+    h.update(s);
+}
+
+} // namespace
+
+std::string compute_tag(const Manifest& context, const std::vector<std::string>& platforms) {
+    util::Sha256 h;
+    field(h, "imgspec-tag-v1");
+    field(h, std::to_string(context.entries.size()));
+    for (const auto& e : context.entries) {
+        switch (e.type) {
+        case EntryType::file:
+            field(h, "file");
+            field(h, e.path);
+            field(h, std::to_string(e.mode));
+            field(h, std::to_string(e.size));
+            field(h, std::string_view(reinterpret_cast<const char*>(e.digest.data()), e.digest.size()));
+            break;
+        case EntryType::directory:
+            field(h, "dir");
+            field(h, e.path);
+            field(h, std::to_string(e.mode));
+            break;
+        case EntryType::symlink:
+            field(h, "symlink");
+            field(h, e.path);
+            field(h, e.link_target);
+            break;
+        }
+    }
+    field(h, "platforms");
+    field(h, std::to_string(platforms.size()));
+    for (const auto& p : platforms) {
+        field(h, p);
+    }
+    return util::to_hex(h.finish()).substr(0, tag_length);
+}
+
+} // namespace imgspec::plan

@@ -1,0 +1,245 @@
+#include <imgspec/plan/walk.hpp>
+
+#include <imgspec/core/error.hpp>
+#include <imgspec/util/sha256.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace imgspec::plan {
+
+namespace {
+
+constexpr std::size_t read_buffer_size = 1 << 20;
+
+const char* changed_hint = "Something is writing to the folder being copied. Wait for it to "
+                           "finish and run imgspec again.";
+
+std::string cannot_read(const std::filesystem::path& p, int err) {
+    return fmt::format("{}: cannot read: {}", p.string(), std::strerror(err));
+}
+
+[[noreturn]] void throw_changed(const std::filesystem::path& p, const std::string& detail) {
+    throw Error(ErrorKind::other,
+                fmt::format("{} changed while it was hashed ({})", p.string(), detail),
+                changed_hint);
+}
+
+std::string read_link(const std::filesystem::path& p, std::size_t size_hint) {
+    // st_size of a symlink is its target's length on most file systems, 0 on some (procfs), so
+    // the buffer grows until the target fits with room to spare.
+    std::string target(std::max<std::size_t>(size_hint + 1, 256), '\0');
+    for (;;) {
+        ssize_t n = ::readlink(p.c_str(), target.data(), target.size());
+        if (n < 0) {
+            throw Error(ErrorKind::invalid_spec, cannot_read(p, errno));
+        }
+        if (static_cast<std::size_t>(n) < target.size()) {
+            target.resize(static_cast<std::size_t>(n));
+            return target;
+        }
+        target.resize(target.size() * 2);
+    }
+}
+
+const char* special_kind(mode_t mode) {
+    if (S_ISFIFO(mode)) {
+        return "a FIFO";
+    }
+    if (S_ISSOCK(mode)) {
+        return "a socket";
+    }
+    if (S_ISCHR(mode) || S_ISBLK(mode)) {
+        return "a device";
+    }
+    return "not a regular file, folder or symlink";
+}
+
+class Fd {
+  public:
+    explicit Fd(int fd) : m_fd(fd) {}
+    ~Fd() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return m_fd; }
+
+  private:
+    int m_fd;
+};
+
+void hash_file(Entry& e, std::vector<char>& buffer) {
+    // O_NONBLOCK: if a FIFO took the file's place, open must not wait for a writer. Reads from a
+    // regular file ignore it.
+    Fd fd(::open(e.source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) {
+        int err = errno;
+        if (err == ENOENT) {
+            throw_changed(e.source, "it was deleted");
+        }
+        if (err == ELOOP) {
+            throw_changed(e.source, "it is now a symlink");
+        }
+        throw Error(ErrorKind::invalid_spec, cannot_read(e.source, err));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        throw Error(ErrorKind::invalid_spec, cannot_read(e.source, errno));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        throw_changed(e.source, "it is no longer a regular file");
+    }
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+
+    util::Sha256 hash;
+    std::uint64_t total = 0;
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw Error(ErrorKind::invalid_spec, cannot_read(e.source, errno));
+        }
+        if (n == 0) {
+            break;
+        }
+        hash.update(buffer.data(), static_cast<std::size_t>(n));
+        total += static_cast<std::uint64_t>(n);
+    }
+    if (total != e.size) {
+        throw_changed(e.source, fmt::format("it has {} bytes, {} were expected", total, e.size));
+    }
+    e.digest = hash.finish();
+}
+
+void hash_one(Entry& e, std::vector<char>& buffer) {
+    if (e.type != EntryType::file) {
+        return;
+    }
+    if (e.source.empty()) {
+        e.size = e.content.size();
+        e.digest = util::sha256(e.content);
+        return;
+    }
+    hash_file(e, buffer);
+}
+
+} // namespace
+
+Entry stat_entry(const std::filesystem::path& source, std::string context_path) {
+    struct stat st {};
+    if (::lstat(source.c_str(), &st) != 0) {
+        throw Error(ErrorKind::invalid_spec, cannot_read(source, errno));
+    }
+    Entry e;
+    e.path = std::move(context_path);
+    e.source = source;
+    if (S_ISREG(st.st_mode)) {
+        e.type = EntryType::file;
+        e.mode = (st.st_mode & S_IXUSR) != 0 ? 0755 : 0644;
+        e.size = static_cast<std::uint64_t>(st.st_size);
+    } else if (S_ISDIR(st.st_mode)) {
+        e.type = EntryType::directory;
+        e.mode = 0755;
+    } else if (S_ISLNK(st.st_mode)) {
+        e.type = EntryType::symlink;
+        e.mode = 0777;
+        e.link_target = read_link(source, static_cast<std::size_t>(st.st_size));
+    } else {
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("{}: is {}; only regular files, folders and symlinks can be copied",
+                                source.string(), special_kind(st.st_mode)),
+                    "Remove it from the copied folder, or exclude it.");
+    }
+    return e;
+}
+
+void hash_entry(Entry& e) {
+    if (e.type != EntryType::file) {
+        return;
+    }
+    std::vector<char> buffer(e.source.empty() ? 0 : read_buffer_size);
+    hash_one(e, buffer);
+}
+
+void hash_entries(std::vector<Entry>& entries, unsigned threads) {
+    if (threads == 0) {
+        threads = std::max(1u, std::thread::hardware_concurrency());
+    }
+    std::size_t files = static_cast<std::size_t>(std::count_if(
+        entries.begin(), entries.end(), [](const Entry& e) { return e.type == EntryType::file; }));
+    threads = static_cast<unsigned>(std::min<std::size_t>(threads, files));
+    if (threads <= 1) {
+        std::vector<char> buffer(read_buffer_size);
+        for (Entry& e : entries) {
+            hash_one(e, buffer);
+        }
+        return;
+    }
+
+    // An atomic index rather than fixed chunks: file sizes vary wildly, so threads take the next
+    // entry when they are done with one.
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex error_mutex;
+    std::size_t error_index = entries.size();
+    std::exception_ptr error;
+
+    auto work = [&] {
+        std::vector<char> buffer(read_buffer_size);
+        while (!failed.load(std::memory_order_relaxed)) {
+            std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
+            if (i >= entries.size()) {
+                return;
+            }
+            try {
+                hash_one(entries[i], buffer);
+            } catch (...) {
+                std::lock_guard lock(error_mutex);
+                if (i < error_index) {
+                    error_index = i;
+                    error = std::current_exception();
+                }
+                failed.store(true, std::memory_order_relaxed);
+            }
+        }
+    };
+
+    std::vector<std::thread> pool;
+    pool.reserve(threads);
+    for (unsigned t = 0; t < threads; ++t) {
+        try {
+            pool.emplace_back(work);
+        } catch (const std::system_error&) {
+            // Out of threads: the ones running share the work; with none, this thread does it.
+            break;
+        }
+    }
+    if (pool.empty()) {
+        work();
+    }
+    for (auto& t : pool) {
+        t.join();
+    }
+    if (error) {
+        std::rethrow_exception(error);
+    }
+}
+
+} // namespace imgspec::plan

@@ -1,0 +1,553 @@
+// TOML -> Node through toml++.
+
+#include <imgspec/spec/node.hpp>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <sstream>
+#include <string_view>
+
+namespace imgspec::spec {
+namespace {
+
+std::string too_deep(int max_depth) {
+    return fmt::format("nested deeper than {} levels", max_depth);
+}
+
+// Maps between byte offsets and toml++'s positions (1-based, the column counted in characters, a
+// byte order mark not counted).
+class SourceText {
+  public:
+    explicit SourceText(std::string_view text) : m_text(text) {
+        m_bom = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+        m_starts.push_back(m_bom);
+        for (std::size_t i = 0; i < text.size(); ++i) {
+            if (text[i] == '\n') {
+                m_starts.push_back(i + 1);
+            }
+        }
+    }
+
+    Mark at_offset(std::size_t offset) const {
+        auto next = std::upper_bound(m_starts.begin(), m_starts.end(), offset);
+        auto line = static_cast<std::size_t>(std::max<std::ptrdiff_t>(next - m_starts.begin(), 1));
+        int column = 1;
+        for (std::size_t i = m_starts[line - 1]; i < offset && i < m_text.size(); ++i) {
+            column += is_lead_byte(m_text[i]) ? 1 : 0;
+        }
+        return {static_cast<int>(line), column};
+    }
+
+    // The text of a region that lies on one line, as written.
+    std::optional<std::string_view> text_of(const toml::source_region& region) const {
+        std::optional<std::size_t> begin = offset_of(region.begin);
+        std::optional<std::size_t> end = offset_of(region.end);
+        if (!begin || !end || *end < *begin) {
+            return std::nullopt;
+        }
+        return m_text.substr(*begin, *end - *begin);
+    }
+
+  private:
+    static bool is_lead_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
+
+    std::optional<std::size_t> offset_of(const toml::source_position& position) const {
+        if (position.line == 0 || position.line > m_starts.size() || position.column == 0) {
+            return std::nullopt;
+        }
+        std::size_t i = m_starts[position.line - 1];
+        for (toml::source_index column = 1; column < position.column; ++column) {
+            if (i >= m_text.size() || m_text[i] == '\n') {
+                return std::nullopt;
+            }
+            do {
+                ++i;
+            } while (i < m_text.size() && !is_lead_byte(m_text[i]));
+        }
+        return i;
+    }
+
+    std::string_view m_text;
+    std::size_t m_bom = 0;
+    std::vector<std::size_t> m_starts;
+};
+
+// toml++ builds the tables of a dotted key or [a.b.c] header recursively and overflows the stack
+// on a key of ~100000 parts (a 200 KB file). This pass finds such nesting from the text first. It
+// counts depth as the tree will (root 1, each table or array one more) but leaves out the levels
+// that [[array]] headers add to later headers, so it errs low: whatever it refuses, conversion
+// would refuse too. Input it does not follow it skips to the next line, where toml++ would have
+// stopped anyway.
+class DepthScan {
+  public:
+    DepthScan(std::string_view text, int max_depth) : m_text(text), m_max_depth(max_depth) {}
+
+    // Where nesting first passes max_depth, as a byte offset.
+    std::optional<std::size_t> run() {
+        int table_depth = 1;
+        while (!at_end()) {
+            skip_blanks();
+            if (at_end()) {
+                break;
+            }
+            const char c = peek();
+            if (c == '\n' || c == '\r') {
+                ++m_pos;
+                continue;
+            }
+            if (c == '#') {
+                skip_line();
+                continue;
+            }
+            const std::size_t start = m_pos;
+            if (c == '[') {
+                const bool array = m_text.substr(m_pos, 2) == "[[";
+                m_pos += array ? 2 : 1;
+                table_depth = 1 + key_parts() + (array ? 1 : 0);
+                if (table_depth > m_max_depth) {
+                    return start;
+                }
+                skip_line();
+                continue;
+            }
+            const int parts = key_parts();
+            // A dotted key's parts but the last are tables inside the current one.
+            if (table_depth + parts - 1 > m_max_depth) {
+                return start;
+            }
+            skip_blanks();
+            if (parts > 0 && !at_end() && peek() == '=') {
+                ++m_pos;
+                if (std::optional<std::size_t> deep = value(table_depth + parts - 1)) {
+                    return deep;
+                }
+            }
+            skip_line();
+        }
+        return std::nullopt;
+    }
+
+  private:
+    // An open array or inline table.
+    struct Open {
+        bool table;
+        int depth;
+    };
+    enum class Want { value, key, separator };
+
+    bool at_end() const { return m_pos >= m_text.size(); }
+    char peek() const { return m_text[m_pos]; }
+
+    void skip_blanks() {
+        while (!at_end() && (peek() == ' ' || peek() == '\t')) {
+            ++m_pos;
+        }
+    }
+
+    void skip_line() {
+        std::size_t end = m_text.find('\n', m_pos);
+        m_pos = end == std::string_view::npos ? m_text.size() : end + 1;
+    }
+
+    // At a quote: moves past the string. False when it does not end where it should.
+    bool skip_string() {
+        const char quote = peek();
+        const bool basic = quote == '"';
+        if (m_text.substr(m_pos, 3) == std::string(3, quote)) {
+            m_pos += 3;
+            while (!at_end()) {
+                if (basic && peek() == '\\') {
+                    m_pos += 2;
+                } else if (m_text.substr(m_pos, 3) == std::string(3, quote)) {
+                    m_pos += 3;
+                    // Up to two more quotes are the string's last characters.
+                    for (int k = 0; k < 2 && !at_end() && peek() == quote; ++k) {
+                        ++m_pos;
+                    }
+                    return true;
+                } else {
+                    ++m_pos;
+                }
+            }
+            return false;
+        }
+        ++m_pos;
+        while (!at_end() && peek() != '\n') {
+            if (basic && peek() == '\\') {
+                m_pos += 2;
+            } else if (peek() == quote) {
+                ++m_pos;
+                return true;
+            } else {
+                ++m_pos;
+            }
+        }
+        return false;
+    }
+
+    static bool is_key_char(char c) {
+        return c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '.' && c != '=' &&
+               c != '[' && c != ']' && c != '{' && c != '}' && c != ',' && c != '#' &&
+               c != '"' && c != '\'';
+    }
+
+    // Counts the parts of a dotted key, stopping at the first thing that is not one: toml++ reads
+    // a whole key before it complains, so a broken key still counts.
+    int key_parts() {
+        int parts = 0;
+        while (true) {
+            skip_blanks();
+            if (at_end()) {
+                return parts;
+            }
+            if (peek() == '"' || peek() == '\'') {
+                if (!skip_string()) {
+                    return parts;
+                }
+            } else {
+                const std::size_t start = m_pos;
+                while (!at_end() && is_key_char(peek())) {
+                    ++m_pos;
+                }
+                if (m_pos == start) {
+                    return parts;
+                }
+            }
+            ++parts;
+            skip_blanks();
+            if (at_end() || peek() != '.') {
+                return parts;
+            }
+            ++m_pos;
+        }
+    }
+
+    // A number, boolean or date: up to the next delimiter.
+    bool skip_bare_value() {
+        const std::size_t start = m_pos;
+        auto is_value_char = [](char c) { return is_key_char(c) || c == '.'; };
+        while (!at_end() && is_value_char(peek())) {
+            ++m_pos;
+        }
+        // "1979-05-27 07:32:00": TOML allows a space between a date and its time.
+        std::string_view word = m_text.substr(start, m_pos - start);
+        if (word.size() == 10 && word[4] == '-' && word[7] == '-' && m_pos + 1 < m_text.size() &&
+            peek() == ' ' && m_text[m_pos + 1] >= '0' && m_text[m_pos + 1] <= '9') {
+            ++m_pos;
+            while (!at_end() && is_value_char(peek())) {
+                ++m_pos;
+            }
+        }
+        return m_pos > start;
+    }
+
+    // The value after '='; base is the depth of the table it goes in.
+    std::optional<std::size_t> value(int base) {
+        std::vector<Open> open;
+        int value_base = base; // depth of whatever holds the next value
+        Want want = Want::value;
+        while (true) {
+            skip_blanks();
+            if (at_end()) {
+                return std::nullopt;
+            }
+            const char c = peek();
+            if (c == '\n' || c == '\r' || c == '#') {
+                // Only an array may go on past the end of a line.
+                if (open.empty() || open.back().table) {
+                    return std::nullopt;
+                }
+                if (c == '#') {
+                    m_pos = std::min(m_text.find('\n', m_pos), m_text.size());
+                } else {
+                    ++m_pos;
+                }
+                continue;
+            }
+            switch (want) {
+            case Want::key: {
+                if (c == '}') {
+                    ++m_pos;
+                    open.pop_back();
+                    want = Want::separator;
+                    continue;
+                }
+                const std::size_t start = m_pos;
+                const int parts = key_parts();
+                value_base = open.back().depth + parts - 1;
+                if (value_base > m_max_depth) {
+                    return start;
+                }
+                skip_blanks();
+                if (parts == 0 || at_end() || peek() != '=') {
+                    return std::nullopt;
+                }
+                ++m_pos;
+                want = Want::value;
+                continue;
+            }
+            case Want::value:
+                if (c == '[' || c == '{') {
+                    const int depth = value_base + 1;
+                    if (depth > m_max_depth) {
+                        return m_pos;
+                    }
+                    open.push_back({c == '{', depth});
+                    ++m_pos;
+                    want = c == '{' ? Want::key : Want::value;
+                    value_base = depth;
+                } else if (c == ']' && !open.empty() && !open.back().table) {
+                    ++m_pos; // an empty array, or a trailing comma
+                    open.pop_back();
+                    want = Want::separator;
+                } else if (c == '"' || c == '\'') {
+                    if (!skip_string()) {
+                        return std::nullopt;
+                    }
+                    want = Want::separator;
+                } else if (skip_bare_value()) {
+                    want = Want::separator;
+                } else {
+                    return std::nullopt;
+                }
+                continue;
+            case Want::separator:
+                if (open.empty()) {
+                    return std::nullopt;
+                }
+                if (c == ',') {
+                    ++m_pos;
+                    want = open.back().table ? Want::key : Want::value;
+                    value_base = open.back().depth;
+                } else if (c == (open.back().table ? '}' : ']')) {
+                    ++m_pos;
+                    open.pop_back();
+                } else {
+                    return std::nullopt;
+                }
+                continue;
+            }
+        }
+    }
+
+    std::string_view m_text;
+    int m_max_depth;
+    std::size_t m_pos = 0;
+};
+
+// True when text is how this double was written: "3.10", "1_000.5", "+inf", "nan".
+bool spells_float(std::string_view text, double value) {
+    std::string digits;
+    for (char c : text) {
+        if (c != '_') {
+            digits += c;
+        }
+    }
+    std::string_view body = digits;
+    const bool negative = body.starts_with('-');
+    if (negative || body.starts_with('+')) {
+        body.remove_prefix(1);
+    }
+    if (body == "inf") {
+        return std::isinf(value) && std::signbit(value) == negative;
+    }
+    if (body == "nan") {
+        return std::isnan(value);
+    }
+    double parsed = 0;
+    auto [end, error] = std::from_chars(body.data(), body.data() + body.size(), parsed);
+    return error == std::errc{} && end == body.data() + body.size() &&
+           (negative ? -parsed : parsed) == value;
+}
+
+template <typename T> std::string iso_text(const T& value) {
+    std::ostringstream out;
+    out << value; // toml++ prints dates and times in RFC 3339 form
+    return out.str();
+}
+
+// Thrown to stop converting; the reason is already a diagnostic.
+struct Stop {};
+
+class Converter {
+  public:
+    Converter(const std::string& file, const LoadLimits& limits, const SourceText& source,
+              Diagnostics& diags)
+        : m_file(file), m_limits(limits), m_source(source), m_diags(diags) {}
+
+    // depth: the depth value has if it is a table or array; the root table's is 1.
+    Node convert(const toml::node& value, int depth) {
+        Node node;
+        node.mark = mark_of(value.source().begin);
+        if (++m_count > m_limits.max_nodes) {
+            fail(node.mark, fmt::format("the document has more than {} values",
+                                        m_limits.max_nodes));
+        }
+        if ((value.is_table() || value.is_array()) && depth > m_limits.max_depth) {
+            fail(node.mark, too_deep(m_limits.max_depth));
+        }
+        switch (value.type()) {
+        case toml::node_type::table:
+            node.kind = Node::Kind::map;
+            convert_table(*value.as_table(), depth, node);
+            break;
+        case toml::node_type::array:
+            node.kind = Node::Kind::list;
+            node.items.reserve(value.as_array()->size());
+            for (const toml::node& item : *value.as_array()) {
+                m_path.push_back(fmt::format("[{}]", node.items.size()));
+                node.items.push_back(convert(item, depth + 1));
+                m_path.pop_back();
+            }
+            break;
+        case toml::node_type::string:
+            node.kind = Node::Kind::string;
+            node.scalar = value.as_string()->get();
+            break;
+        case toml::node_type::integer:
+            node.kind = Node::Kind::integer;
+            node.scalar = fmt::format("{}", value.as_integer()->get()); // 0x1F -> "31"
+            break;
+        case toml::node_type::floating_point:
+            node.kind = Node::Kind::floating;
+            node.scalar = float_text(*value.as_floating_point());
+            break;
+        case toml::node_type::boolean:
+            node.kind = Node::Kind::boolean;
+            node.scalar = value.as_boolean()->get() ? "true" : "false";
+            break;
+        case toml::node_type::date:
+            node.kind = Node::Kind::string;
+            node.scalar = iso_text(value.as_date()->get());
+            break;
+        case toml::node_type::time:
+            node.kind = Node::Kind::string;
+            node.scalar = iso_text(value.as_time()->get());
+            break;
+        case toml::node_type::date_time:
+            node.kind = Node::Kind::string;
+            node.scalar = iso_text(value.as_date_time()->get());
+            break;
+        case toml::node_type::none:
+            break;
+        }
+        return node;
+    }
+
+  private:
+    void convert_table(const toml::table& table, int depth, Node& node) {
+        // toml::table keeps its keys sorted; a spec's entries are in source order.
+        std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+        entries.reserve(table.size());
+        for (const auto& [key, child] : table) {
+            entries.emplace_back(&key, &child);
+        }
+        auto position = [](const toml::key* key) {
+            const toml::source_position& begin = key->source().begin;
+            return std::pair(begin.line, begin.column);
+        };
+        std::stable_sort(entries.begin(), entries.end(), [&](const auto& a, const auto& b) {
+            return position(a.first) < position(b.first);
+        });
+        node.entries.reserve(entries.size());
+        node.key_marks.reserve(entries.size());
+        for (const auto& [key, child] : entries) {
+            m_path.emplace_back(key->str());
+            node.entries.emplace_back(std::string(key->str()), convert(*child, depth + 1));
+            node.key_marks.push_back(mark_of(key->source().begin));
+            m_path.pop_back();
+        }
+    }
+
+    // As written when the source has it ("3.10" stays "3.10"), else the shortest text that reads
+    // back as the same double.
+    std::string float_text(const toml::value<double>& value) const {
+        std::optional<std::string_view> text = m_source.text_of(value.source());
+        if (text && spells_float(*text, value.get())) {
+            return std::string(*text);
+        }
+        return fmt::format("{}", value.get());
+    }
+
+    static Mark mark_of(const toml::source_position& position) {
+        return {static_cast<int>(position.line), static_cast<int>(position.column)};
+    }
+
+    std::string path() const {
+        std::string out;
+        for (const std::string& segment : m_path) {
+            if (!out.empty() && segment.front() != '[') {
+                out += '.';
+            }
+            out += segment;
+        }
+        return out;
+    }
+
+    [[noreturn]] void fail(Mark mark, std::string message) {
+        m_diags.error(m_file, mark, path(), std::move(message));
+        throw Stop{};
+    }
+
+    const std::string& m_file;
+    const LoadLimits& m_limits;
+    const SourceText& m_source;
+    Diagnostics& m_diags;
+    std::size_t m_count = 0;
+    std::vector<std::string> m_path;
+};
+
+} // namespace
+
+Node load_toml(std::string_view text, const std::string& file, const LoadLimits& limits) {
+    Diagnostics diags;
+    SourceText source(text);
+    if (std::optional<std::size_t> offset = DepthScan(text, limits.max_depth).run()) {
+        diags.error(file, source.at_offset(*offset), {}, too_deep(limits.max_depth));
+        diags.throw_if_any();
+    }
+
+    toml::table table;
+    auto parse_failed = [&](const toml::parse_error& error) {
+        const toml::source_position& begin = error.source().begin;
+        diags.error(file, {static_cast<int>(begin.line), static_cast<int>(begin.column)}, {},
+                    std::string(error.description()));
+    };
+#if TOML_EXCEPTIONS
+    try {
+        table = toml::parse(text, std::string_view(file));
+    } catch (const toml::parse_error& error) {
+        parse_failed(error);
+    }
+#else
+    toml::parse_result result = toml::parse(text, std::string_view(file));
+    if (result) {
+        table = std::move(result).table();
+    } else {
+        parse_failed(result.error());
+    }
+#endif
+    diags.throw_if_any();
+
+    if (table.empty()) {
+        // As an empty YAML file: "nothing here" is the caller's to report, alike for both formats.
+        Node empty;
+        empty.mark = {1, 1};
+        return empty;
+    }
+    std::optional<Node> root;
+    try {
+        root = Converter(file, limits, source, diags).convert(table, 1);
+    } catch (const Stop&) {
+        // The diagnostic is already in diags.
+    }
+    diags.throw_if_any();
+    return std::move(*root);
+}
+
+} // namespace imgspec::spec

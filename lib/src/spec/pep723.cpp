@@ -1,0 +1,603 @@
+#include <imgspec/spec/pep723.hpp>
+
+#include <imgspec/core/error.hpp>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <set>
+#include <utility>
+
+namespace imgspec::spec {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// The block
+
+struct Line {
+    std::string_view text; // without its line ending
+    bool ended = false;    // followed by a line ending (the regex's "$\s")
+};
+
+// Lines as Python's text mode reads them: "\n", "\r\n" and "\r" all end a line.
+std::vector<Line> split_lines(std::string_view s) {
+    std::vector<Line> lines;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\n' || s[i] == '\r') {
+            lines.push_back({s.substr(start, i - start), true});
+            if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
+                ++i;
+            }
+            start = i + 1;
+        }
+    }
+    if (start < s.size()) {
+        lines.push_back({s.substr(start), false});
+    }
+    return lines;
+}
+
+// "# /// TYPE": the type, or empty.
+std::string_view opening_type(std::string_view line) {
+    constexpr std::string_view lead = "# /// ";
+    if (line.substr(0, lead.size()) != lead || line.size() == lead.size()) {
+        return {};
+    }
+    const std::string_view type = line.substr(lead.size());
+    for (char c : type) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-';
+        if (!ok) {
+            return {};
+        }
+    }
+    return type;
+}
+
+// "#" or "# ...".
+bool is_content(std::string_view line) {
+    return line == "#" || line.substr(0, 2) == "# ";
+}
+
+constexpr std::string_view closing = "# ///";
+
+struct Block {
+    std::string_view type;
+    std::size_t open = 0;  // line index of "# /// TYPE"
+    std::size_t close = 0; // line index of "# ///"
+};
+
+// re.finditer over the reference regex, line by line. The content group is greedy, so a block
+// ends at the last "# ///" of the unbroken run of comment lines after its opening line.
+std::vector<Block> find_blocks(const std::vector<Line>& lines) {
+    std::vector<Block> blocks;
+    std::size_t i = 0;
+    while (i < lines.size()) {
+        const std::string_view type = opening_type(lines[i].text);
+        if (type.empty() || !lines[i].ended) {
+            ++i;
+            continue;
+        }
+        std::size_t run_end = i + 1;
+        while (run_end < lines.size() && lines[run_end].ended && is_content(lines[run_end].text)) {
+            ++run_end;
+        }
+        std::size_t close = 0;
+        if (run_end < lines.size() && lines[run_end].text == closing) {
+            close = run_end; // the last line of the file, with no line ending
+        } else {
+            for (std::size_t j = run_end; j > i + 2; --j) {
+                if (lines[j - 1].text == closing) {
+                    close = j - 1;
+                    break;
+                }
+            }
+        }
+        if (close >= i + 2) { // at least one content line
+            blocks.push_back({type, i, close});
+            i = close + 1;
+        } else {
+            ++i;
+        }
+    }
+    return blocks;
+}
+
+int line_no(std::size_t index) { return static_cast<int>(index) + 1; }
+
+// Maps a TOML position in the block's content back into the script.
+Mark script_mark(const std::vector<Line>& lines, const Block& b, toml::source_position pos) {
+    const std::size_t first = b.open + 1;
+    const std::size_t count = b.close - first;
+    std::size_t k = pos.line == 0 ? 0 : std::min<std::size_t>(pos.line - 1, count);
+    if (k == count) {
+        return {line_no(b.close), 1}; // past the content: the closing line
+    }
+    const int prefix = lines[first + k].text == "#" ? 1 : 2;
+    return {line_no(first + k), pos.column == 0 ? 0 : static_cast<int>(pos.column) + prefix};
+}
+
+// ---------------------------------------------------------------------------------------------
+// PEP 440
+
+struct Version {
+    std::uint64_t epoch = 0;
+    std::vector<std::uint64_t> release;
+    int pre_kind = -1; // 0 a, 1 b, 2 rc; -1 none
+    std::uint64_t pre = 0;
+    bool has_post = false;
+    std::uint64_t post = 0;
+    bool has_dev = false;
+    std::uint64_t dev = 0;
+    bool has_local = false;
+};
+
+[[noreturn]] void bad_specifier(std::string_view what, std::string_view why) {
+    throw Error(ErrorKind::invalid_spec, fmt::format("invalid version specifier '{}': {}", what, why),
+                "use PEP 440 specifiers such as \">=3.10,<3.13\" or \"==3.12.*\"");
+}
+
+class VersionParser {
+  public:
+    VersionParser(std::string_view text, std::string_view context)
+        : m_s(lower(text)), m_context(context) {}
+
+    // A whole version; with `wildcard`, a trailing ".*" after the release is accepted and
+    // reported.
+    Version parse(bool* wildcard) {
+        Version v;
+        if (peek() == 'v') {
+            ++m_i;
+        }
+        std::uint64_t first = number();
+        if (peek() == '!') {
+            ++m_i;
+            v.epoch = first;
+            first = number();
+        }
+        v.release.push_back(first);
+        while (peek() == '.' && is_digit(peek(1))) {
+            ++m_i;
+            v.release.push_back(number());
+        }
+        if (wildcard != nullptr && m_s.substr(m_i) == ".*") {
+            *wildcard = true;
+            m_i = m_s.size();
+            return v;
+        }
+        // pre-release: [-_.]? (alpha|a|beta|b|preview|pre|c|rc) [-_.]? N?
+        {
+            const std::size_t save = m_i;
+            skip_separator();
+            static const std::pair<std::string_view, int> labels[] = {
+                {"alpha", 0}, {"beta", 1}, {"preview", 2}, {"pre", 2}, {"rc", 2},
+                {"a", 0},     {"b", 1},    {"c", 2}};
+            bool found = false;
+            for (const auto& [label, kind] : labels) {
+                if (m_s.compare(m_i, label.size(), label) == 0) {
+                    m_i += label.size();
+                    v.pre_kind = kind;
+                    found = true;
+                    break;
+                }
+            }
+            if (found) {
+                v.pre = optional_number();
+            } else {
+                m_i = save;
+            }
+        }
+        // post-release: -N | [-_.]? (post|rev|r) [-_.]? N?
+        if (peek() == '-' && is_digit(peek(1))) {
+            ++m_i;
+            v.has_post = true;
+            v.post = number();
+        } else {
+            const std::size_t save = m_i;
+            skip_separator();
+            for (std::string_view label : {"post", "rev", "r"}) {
+                if (m_s.compare(m_i, label.size(), label) == 0) {
+                    m_i += label.size();
+                    v.has_post = true;
+                    v.post = optional_number();
+                    break;
+                }
+            }
+            if (!v.has_post) {
+                m_i = save;
+            }
+        }
+        // dev-release: [-_.]? dev [-_.]? N?
+        {
+            const std::size_t save = m_i;
+            skip_separator();
+            if (m_s.compare(m_i, 3, "dev") == 0) {
+                m_i += 3;
+                v.has_dev = true;
+                v.dev = optional_number();
+            } else {
+                m_i = save;
+            }
+        }
+        // local: +[a-z0-9]+([-_.][a-z0-9]+)*
+        if (peek() == '+') {
+            ++m_i;
+            v.has_local = true;
+            for (;;) {
+                const std::size_t start = m_i;
+                while (is_alnum(peek())) {
+                    ++m_i;
+                }
+                if (m_i == start) {
+                    fail("bad local version label");
+                }
+                if (!is_separator(peek())) {
+                    break;
+                }
+                ++m_i;
+            }
+        }
+        if (m_i != m_s.size()) {
+            fail("not a PEP 440 version");
+        }
+        return v;
+    }
+
+  private:
+    static std::string lower(std::string_view s) {
+        std::string out(s);
+        for (char& c : out) {
+            if (c >= 'A' && c <= 'Z') {
+                c = static_cast<char>(c - 'A' + 'a');
+            }
+        }
+        return out;
+    }
+    static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+    static bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z'); }
+    static bool is_separator(char c) { return c == '-' || c == '_' || c == '.'; }
+
+    char peek(std::size_t ahead = 0) const {
+        return m_i + ahead < m_s.size() ? m_s[m_i + ahead] : '\0';
+    }
+    void skip_separator() {
+        if (is_separator(peek())) {
+            ++m_i;
+        }
+    }
+    [[noreturn]] void fail(std::string_view why) const { bad_specifier(m_context, why); }
+
+    std::uint64_t number() {
+        if (!is_digit(peek())) {
+            fail("a number was expected");
+        }
+        std::uint64_t n = 0;
+        while (is_digit(peek())) {
+            const auto d = static_cast<std::uint64_t>(m_s[m_i++] - '0');
+            if (n > (std::numeric_limits<std::uint64_t>::max() - d) / 10) {
+                fail("number too large");
+            }
+            n = n * 10 + d;
+        }
+        return n;
+    }
+    std::uint64_t optional_number() {
+        const std::size_t save = m_i;
+        skip_separator();
+        if (is_digit(peek())) {
+            return number();
+        }
+        m_i = save;
+        return 0;
+    }
+
+    std::string m_s;
+    std::string_view m_context;
+    std::size_t m_i = 0;
+};
+
+// packaging's _cmpkey: trailing zeros do not count; a dev-only release sorts before its
+// pre-releases, which sort before the release, which sorts before its post-releases.
+struct Key {
+    std::uint64_t epoch;
+    std::vector<std::uint64_t> release;
+    std::pair<int, std::uint64_t> pre;
+    std::pair<int, std::uint64_t> post;
+    std::pair<int, std::uint64_t> dev;
+    auto operator<=>(const Key&) const = default;
+};
+
+Key key_of(const Version& v) {
+    Key k{v.epoch, v.release, {}, {}, {}};
+    while (!k.release.empty() && k.release.back() == 0) {
+        k.release.pop_back();
+    }
+    if (v.pre_kind < 0 && !v.has_post && v.has_dev) {
+        k.pre = {-1, 0};
+    } else if (v.pre_kind < 0) {
+        k.pre = {3, 0};
+    } else {
+        k.pre = {v.pre_kind, v.pre};
+    }
+    k.post = v.has_post ? std::pair<int, std::uint64_t>{1, v.post} : std::pair<int, std::uint64_t>{0, 0};
+    k.dev = v.has_dev ? std::pair<int, std::uint64_t>{0, v.dev} : std::pair<int, std::uint64_t>{1, 0};
+    return k;
+}
+
+enum class Operator { compatible, equal, not_equal, less_equal, greater_equal, less, greater, arbitrary };
+
+struct Specifier {
+    Operator op;
+    Version version;
+    bool wildcard = false;
+    std::string text; // "===" only: the string compared
+};
+
+std::string_view trim(std::string_view s) {
+    const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+    while (!s.empty() && ws(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && ws(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+Specifier parse_specifier(std::string_view spec) {
+    static const std::pair<std::string_view, Operator> ops[] = {
+        {"===", Operator::arbitrary},    {"~=", Operator::compatible},
+        {"==", Operator::equal},         {"!=", Operator::not_equal},
+        {"<=", Operator::less_equal},    {">=", Operator::greater_equal},
+        {"<", Operator::less},           {">", Operator::greater},
+    };
+    for (const auto& [text, op] : ops) {
+        if (spec.substr(0, text.size()) != text) {
+            continue;
+        }
+        const std::string_view rest = trim(spec.substr(text.size()));
+        Specifier s{op, {}, false, {}};
+        if (rest.empty()) {
+            bad_specifier(spec, "a version must follow the operator");
+        }
+        if (op == Operator::arbitrary) {
+            s.text = rest;
+            return s;
+        }
+        const bool may_wildcard = op == Operator::equal || op == Operator::not_equal;
+        s.version = VersionParser(rest, spec).parse(may_wildcard ? &s.wildcard : nullptr);
+        if (s.version.has_local && op != Operator::equal && op != Operator::not_equal) {
+            bad_specifier(spec, "a local version label is only allowed with == and !=");
+        }
+        if (op == Operator::compatible && s.version.release.size() < 2) {
+            bad_specifier(spec, "~= needs a version with at least two parts, such as ~=3.11");
+        }
+        return s;
+    }
+    bad_specifier(spec, "unknown operator (use one of ~= == != <= >= < > ===)");
+}
+
+// ==V.* : the candidate's release, padded with zeros, starts with V's release.
+bool prefix_equal(const Version& candidate, const Version& prefix) {
+    if (candidate.epoch != prefix.epoch) {
+        return false;
+    }
+    for (std::size_t k = 0; k < prefix.release.size(); ++k) {
+        const std::uint64_t c = k < candidate.release.size() ? candidate.release[k] : 0;
+        if (c != prefix.release[k]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Whether a final release without local label satisfies one specifier (packaging's Specifier).
+bool satisfies(const Version& candidate, std::string_view candidate_text, const Specifier& s) {
+    const Key c = key_of(candidate);
+    const Key v = key_of(s.version);
+    switch (s.op) {
+    case Operator::arbitrary: {
+        std::string a(trim(candidate_text));
+        std::string b(s.text);
+        for (auto* str : {&a, &b}) {
+            for (char& ch : *str) {
+                if (ch >= 'A' && ch <= 'Z') {
+                    ch = static_cast<char>(ch - 'A' + 'a');
+                }
+            }
+        }
+        return a == b;
+    }
+    case Operator::equal:
+    case Operator::not_equal: {
+        bool eq = false;
+        if (s.wildcard) {
+            eq = prefix_equal(candidate, s.version);
+        } else {
+            eq = !s.version.has_local && c == v;
+        }
+        return eq == (s.op == Operator::equal);
+    }
+    case Operator::compatible: {
+        Version prefix;
+        prefix.epoch = s.version.epoch;
+        prefix.release.assign(s.version.release.begin(), s.version.release.end() - 1);
+        return c >= v && prefix_equal(candidate, prefix);
+    }
+    case Operator::less_equal:
+        return c <= v;
+    case Operator::greater_equal:
+        return c >= v;
+    case Operator::less:
+        return c < v; // the candidate is never a pre-release of V
+    case Operator::greater:
+        return c > v; // nor a post-release or local version of V
+    }
+    return false;
+}
+
+} // namespace
+
+ScriptMetadata read_script_metadata(std::string_view script_text, const std::string& file) {
+    const std::vector<Line> lines = split_lines(script_text);
+    const std::vector<Block> blocks = find_blocks(lines);
+
+    Diagnostics diags;
+    const Block* script = nullptr;
+    for (const Block& b : blocks) {
+        if (b.type != "script") {
+            continue;
+        }
+        if (script == nullptr) {
+            script = &b;
+        } else {
+            diags.error(file, {line_no(b.open), 1}, "",
+                        fmt::format("a second '# /// script' block (the first is on line {})",
+                                    line_no(script->open)),
+                        "PEP 723 allows one script metadata block; merge them");
+        }
+    }
+    // A "# /// script" line that starts no block is a block that never closes.
+    std::size_t covered_to = 0; // lines below this index belong to a block
+    std::size_t next_block = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (next_block < blocks.size() && i == blocks[next_block].open) {
+            covered_to = blocks[next_block].close + 1;
+            ++next_block;
+        }
+        if (i < covered_to || opening_type(lines[i].text) != "script") {
+            continue;
+        }
+        std::size_t stop = i + 1;
+        while (stop < lines.size() && is_content(lines[stop].text)) {
+            ++stop;
+        }
+        std::string where = "the file ends";
+        if (stop < lines.size()) {
+            where = lines[stop].text.substr(0, 1) == "#"
+                        ? fmt::format("line {} starts with '#' but not '# '", line_no(stop))
+                        : fmt::format("line {} is not a comment", line_no(stop));
+        }
+        diags.error(file, {line_no(i), 1}, "",
+                    fmt::format("the '# /// script' block is not closed: {} before a '# ///' line "
+                                "that follows at least one content line",
+                                where),
+                    "every line of the block starts with '#' (an empty one is just '#'), and the "
+                    "block ends with a line '# ///'");
+    }
+    diags.throw_if_any();
+
+    ScriptMetadata meta;
+    if (script == nullptr) {
+        return meta;
+    }
+    meta.found = true;
+    meta.block_line = line_no(script->open);
+
+    std::string content;
+    for (std::size_t k = script->open + 1; k < script->close; ++k) {
+        const std::string_view l = lines[k].text;
+        content += l.substr(l.substr(0, 2) == "# " ? 2 : 1);
+        content += '\n';
+    }
+
+    toml::table table;
+    try {
+        table = toml::parse(content, file);
+    } catch (const toml::parse_error& e) {
+        diags.error(file, script_mark(lines, *script, e.source().begin), "",
+                    fmt::format("invalid TOML in the '# /// script' block: {}", e.description()));
+        diags.throw_if_any();
+    }
+
+    if (const toml::node* deps = table.get("dependencies")) {
+        if (const toml::array* arr = deps->as_array()) {
+            for (const toml::node& item : *arr) {
+                if (const auto* s = item.as_string()) {
+                    meta.dependencies.push_back(s->get());
+                } else {
+                    diags.error(file, script_mark(lines, *script, item.source().begin),
+                                "dependencies", "every dependency must be a string",
+                                "dependencies = [\"requests<3\", \"rich\"]");
+                }
+            }
+        } else {
+            diags.error(file, script_mark(lines, *script, deps->source().begin), "dependencies",
+                        "must be an array of strings", "dependencies = [\"requests<3\", \"rich\"]");
+        }
+    }
+    if (const toml::node* rp = table.get("requires-python")) {
+        if (const auto* s = rp->as_string()) {
+            meta.requires_python = s->get();
+        } else {
+            diags.error(file, script_mark(lines, *script, rp->source().begin), "requires-python",
+                        "must be a string", "requires-python = \">=3.11\"");
+        }
+    }
+    diags.throw_if_any();
+    return meta;
+}
+
+bool python_satisfies(std::string_view version_mm, std::string_view specifier_set) {
+    const std::string_view text = trim(version_mm);
+    if (text.empty()) {
+        bad_specifier(version_mm, "no Python version");
+    }
+    const Version version = VersionParser(text, version_mm).parse(nullptr);
+    if (version.has_local) {
+        bad_specifier(version_mm, "a Python version has no local label");
+    }
+    std::vector<Specifier> specs;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t comma = specifier_set.find(',', start);
+        const std::string_view one =
+            trim(specifier_set.substr(start, comma == std::string_view::npos ? std::string_view::npos
+                                                                             : comma - start));
+        if (!one.empty()) {
+            specs.push_back(parse_specifier(one));
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        start = comma + 1;
+    }
+
+    auto all = [&](const Version& v) {
+        return std::all_of(specs.begin(), specs.end(),
+                           [&](const Specifier& s) { return satisfies(v, text, s); });
+    };
+    const bool series = version.release.size() == 2 && version.epoch == 0 &&
+                        version.pre_kind < 0 && !version.has_post && !version.has_dev;
+    if (!series) {
+        return all(version);
+    }
+    // "M.m" is every M.m.p. Each specifier's answer changes only around the patch number it
+    // names, so trying 0, 1, each named patch and its neighbours, and a huge one decides.
+    std::set<std::uint64_t> patches = {0, 1, std::uint64_t{1} << 40};
+    for (const Specifier& s : specs) {
+        const auto& r = s.version.release;
+        if (r.size() >= 3 && r[0] == version.release[0] && r[1] == version.release[1]) {
+            patches.insert(r[2]);
+            patches.insert(r[2] + 1);
+            if (r[2] > 0) {
+                patches.insert(r[2] - 1);
+            }
+        }
+    }
+    Version candidate = version;
+    candidate.release.push_back(0);
+    for (std::uint64_t p : patches) {
+        candidate.release[2] = p;
+        if (all(candidate)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace imgspec::spec

@@ -1,0 +1,900 @@
+// Node tree -> spec model, with every problem collected as a diagnostic.
+
+#include <imgspec/spec/model.hpp>
+#include <imgspec/spec/names.hpp>
+#include <imgspec/spec/node.hpp>
+#include <imgspec/util/strings.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+namespace imgspec::spec {
+
+namespace {
+
+using Kind = Node::Kind;
+
+const std::vector<std::string> top_keys = {"name",     "registry",        "platform", "python_version",
+                                           "extendable", "tag",           "from",     "registry_secret",
+                                           "layers",   "secrets"};
+const std::vector<std::string> base_keys = {"debian_base", "base",       "ref_name",
+                                            "uv_script",   "dockerfile", "spec"};
+const std::vector<std::string> layer_kinds = {
+    "workdir",     "apt_packages",  "pip_packages", "requirements",  "uv_project",
+    "poetry_project", "env_vars",   "source_folder", "source_file", "dockerignore",
+    "code_bundle", "commands",      "local_v2",     "local_v2_plugins"};
+const std::vector<std::string> pip_option_keys = {"index_url", "extra_index_urls", "pre",
+                                                  "extra_args", "secret_mounts"};
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+class Reader {
+  public:
+    Reader(std::string file, Diagnostics& diags) : m_file(std::move(file)), m_diags(diags) {}
+
+    void error(const Node& n, const std::string& path, std::string message, std::string hint = {}) {
+        m_diags.error(m_file, n.mark, path, std::move(message), std::move(hint));
+    }
+    void error_at(Mark m, const std::string& path, std::string message, std::string hint = {}) {
+        m_diags.error(m_file, m, path, std::move(message), std::move(hint));
+    }
+
+    void type_error(const Node& n, const std::string& path, std::string_view expected) {
+        std::string hint;
+        if (n.kind == Kind::floating && expected == "a string") {
+            hint = fmt::format("{} is read as a number; quote it: \"{}\"", n.scalar, n.scalar);
+        }
+        error(n, path, fmt::format("expected {}, got {}", expected, describe(n.kind)), hint);
+    }
+
+    // Report keys of `map` that are not in `allowed`, with a "did you mean".
+    void check_keys(const Node& map, const std::string& path, const std::vector<std::string>& allowed) {
+        for (std::size_t i = 0; i < map.entries.size(); ++i) {
+            const auto& key = map.entries[i].first;
+            if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
+                continue;
+            }
+            std::string hint;
+            if (auto near = util::closest_match(key, allowed); !near.empty()) {
+                hint = fmt::format("did you mean '{}'?", near);
+            } else {
+                hint = fmt::format("known keys: {}", util::join(allowed, ", "));
+            }
+            error_at(map.key_marks[i], join_path(path, key), "unknown key", hint);
+        }
+    }
+
+    static std::string join_path(const std::string& path, const std::string& key) {
+        return path.empty() ? key : path + "." + key;
+    }
+
+    bool string(const Node& n, const std::string& path, std::string& out) {
+        if (n.kind == Kind::string) {
+            out = n.scalar;
+            return true;
+        }
+        type_error(n, path, "a string");
+        return false;
+    }
+
+    bool path_value(const Node& n, const std::string& path, std::filesystem::path& out) {
+        std::string s;
+        if (!string(n, path, s)) {
+            return false;
+        }
+        if (s.empty()) {
+            error(n, path, "a path must not be empty");
+            return false;
+        }
+        if (s.find('\0') != std::string::npos || s.find('\n') != std::string::npos) {
+            error(n, path, "a path must not contain NUL or newline characters");
+            return false;
+        }
+        out = s;
+        return true;
+    }
+
+    bool boolean(const Node& n, const std::string& path, bool& out) {
+        if (n.kind == Kind::boolean) {
+            out = n.scalar == "true" || n.scalar == "True" || n.scalar == "TRUE";
+            return true;
+        }
+        type_error(n, path, "true or false");
+        return false;
+    }
+
+    // A string or a list of strings.
+    bool strings(const Node& n, const std::string& path, std::vector<std::string>& out,
+                 bool allow_single = true) {
+        if (allow_single && n.kind == Kind::string) {
+            out.push_back(n.scalar);
+            return true;
+        }
+        if (n.kind != Kind::list) {
+            type_error(n, path, allow_single ? "a string or a list of strings" : "a list of strings");
+            return false;
+        }
+        bool ok = true;
+        for (std::size_t i = 0; i < n.items.size(); ++i) {
+            std::string s;
+            if (string(n.items[i], fmt::format("{}[{}]", path, i), s)) {
+                out.push_back(std::move(s));
+            } else {
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    SecretMount secret_mount(const Node& n, const std::string& path) {
+        SecretMount m;
+        m.mark = n.mark;
+        if (n.kind == Kind::string) {
+            m.key = n.scalar;
+        } else if (n.kind == Kind::map) {
+            check_keys(n, path, {"key", "group", "mount", "as_env_var"});
+            if (const Node* k = n.find("key")) {
+                string(*k, path + ".key", m.key);
+            } else {
+                error(n, path, "a secret mount needs a 'key'");
+            }
+            if (const Node* g = n.find("group")) {
+                string(*g, path + ".group", m.group);
+            }
+            if (const Node* t = n.find("mount")) {
+                string(*t, path + ".mount", m.mount);
+                if (!m.mount.empty() && m.mount.front() != '/') {
+                    error(*t, path + ".mount", "the mount point must be an absolute path");
+                }
+            }
+            if (const Node* e = n.find("as_env_var")) {
+                if (string(*e, path + ".as_env_var", m.as_env_var)) {
+                    if (auto msg = check_env_name(m.as_env_var); !msg.empty()) {
+                        error(*e, path + ".as_env_var", msg);
+                    }
+                }
+            }
+            if (!m.mount.empty() && !m.as_env_var.empty()) {
+                error(n, path, "give either 'mount' or 'as_env_var', not both");
+            }
+        } else {
+            type_error(n, path, "a secret name or a map {key, group, mount, as_env_var}");
+            return m;
+        }
+        if (!m.key.empty()) {
+            if (auto msg = check_secret_name(m.key); !msg.empty()) {
+                error(n, path, msg);
+            }
+        }
+        m_secret_uses.push_back({m.key, m.group, path, n.mark});
+        return m;
+    }
+
+    std::vector<SecretMount> secret_mounts(const Node& n, const std::string& path) {
+        std::vector<SecretMount> out;
+        if (n.kind == Kind::string || n.kind == Kind::map) {
+            out.push_back(secret_mount(n, path));
+        } else if (n.kind == Kind::list) {
+            for (std::size_t i = 0; i < n.items.size(); ++i) {
+                out.push_back(secret_mount(n.items[i], fmt::format("{}[{}]", path, i)));
+            }
+        } else {
+            type_error(n, path, "a list of secret names");
+        }
+        return out;
+    }
+
+    void url(const Node& n, const std::string& path, std::string& out) {
+        if (!string(n, path, out)) {
+            return;
+        }
+        static const std::string bad = " \t\n\r\"'`$\\;|&<>(){}";
+        if (out.empty() || out.find("://") == std::string::npos ||
+            out.find_first_of(bad) != std::string::npos) {
+            error(n, path, "not a valid index URL", "e.g. https://pypi.example.com/simple");
+        }
+    }
+
+    // Pip options from the option map (keys already checked).
+    PipOptions pip_options(const Node& opts, const std::string& path) {
+        PipOptions o;
+        if (const Node* n = opts.find("index_url")) {
+            url(*n, path + ".index_url", o.index_url);
+        }
+        if (const Node* n = opts.find("extra_index_urls")) {
+            std::vector<std::string> urls;
+            if (strings(*n, path + ".extra_index_urls", urls)) {
+                Node tmp;
+                for (std::size_t i = 0; i < urls.size(); ++i) {
+                    tmp = n->kind == Kind::list ? n->items[i] : *n;
+                    std::string u;
+                    url(tmp, fmt::format("{}.extra_index_urls[{}]", path, i), u);
+                }
+                o.extra_index_urls = std::move(urls);
+            }
+        }
+        if (const Node* n = opts.find("pre")) {
+            boolean(*n, path + ".pre", o.pre);
+        }
+        if (const Node* n = opts.find("extra_args")) {
+            extra_args(*n, path + ".extra_args", o.extra_args);
+        }
+        if (const Node* n = opts.find("secret_mounts")) {
+            o.secret_mounts = secret_mounts(*n, path + ".secret_mounts");
+        }
+        return o;
+    }
+
+    void extra_args(const Node& n, const std::string& path, std::string& out) {
+        if (!string(n, path, out)) {
+            return;
+        }
+        try {
+            (void)util::shell_split(out);
+        } catch (const Error& e) {
+            error(n, path, e.what(), "extra_args are split like a shell would, without expansion");
+        }
+    }
+
+    InstallMode install_mode(const Node& opts, const std::string& path) {
+        const Node* n = opts.find("project_install_mode");
+        if (n == nullptr) {
+            return InstallMode::dependencies_only;
+        }
+        std::string s;
+        if (string(*n, path + ".project_install_mode", s)) {
+            if (s == "dependencies_only") {
+                return InstallMode::dependencies_only;
+            }
+            if (s == "install_project") {
+                return InstallMode::install_project;
+            }
+            error(*n, path + ".project_install_mode", fmt::format("unknown mode '{}'", s),
+                  "use dependencies_only or install_project");
+        }
+        return InstallMode::dependencies_only;
+    }
+
+    void layer(const Node& n, std::size_t index, std::vector<Layer>& out);
+    Base base(const Node& n);
+    Spec spec(const Node& root, const std::filesystem::path& file);
+
+    struct SecretUse {
+        std::string key, group, path;
+        Mark mark;
+    };
+    std::vector<SecretUse> m_secret_uses;
+
+  private:
+    std::string m_file;
+    Diagnostics& m_diags;
+};
+
+// The keys a layer kind accepts beside (or inside) its kind key.
+std::vector<std::string> layer_option_keys(const std::string& kind) {
+    if (kind == "pip_packages" || kind == "requirements") {
+        return concat({"file"}, pip_option_keys);
+    }
+    if (kind == "uv_project") {
+        return concat({"pyproject", "uvlock", "project_install_mode"}, pip_option_keys);
+    }
+    if (kind == "poetry_project") {
+        return {"pyproject", "poetry_lock", "extra_args", "project_install_mode", "secret_mounts"};
+    }
+    if (kind == "apt_packages" || kind == "commands") {
+        return {"secret_mounts"};
+    }
+    if (kind == "source_folder") {
+        return {"src", "dst", "copy_contents_only"};
+    }
+    if (kind == "source_file") {
+        return {"src", "dst"};
+    }
+    if (kind == "code_bundle") {
+        return {"copy_style", "dst", "root_dir", "entry"};
+    }
+    if (kind == "local_v2" || kind == "local_v2_plugins") {
+        return {"dist", "plugins"};
+    }
+    if (kind == "dockerignore") {
+        return {"file"};
+    }
+    return {};
+}
+
+void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
+    const std::string path = fmt::format("layers[{}]", index);
+    if (n.kind != Kind::map) {
+        type_error(n, path, "a map with one layer kind key, e.g. {pip_packages: [numpy]}");
+        return;
+    }
+    // Exactly one kind key; the other keys are its options.
+    std::string kind;
+    const Node* value = nullptr;
+    for (const auto& [k, v] : n.entries) {
+        if (std::find(layer_kinds.begin(), layer_kinds.end(), k) != layer_kinds.end()) {
+            if (!kind.empty()) {
+                error(v, path, fmt::format("a layer has exactly one kind, found '{}' and '{}'", kind, k),
+                      "split them into two list entries");
+                return;
+            }
+            kind = k;
+            value = &v;
+        }
+    }
+    if (kind.empty()) {
+        std::string hint = fmt::format("layer kinds: {}", util::join(layer_kinds, ", "));
+        for (const auto& [k, v] : n.entries) {
+            if (auto near = util::closest_match(k, layer_kinds); !near.empty()) {
+                hint = fmt::format("did you mean '{}'?", near);
+                break;
+            }
+        }
+        error(n, path, "no layer kind in this layer", hint);
+        return;
+    }
+    const std::string kpath = path + "." + kind;
+    // Options: the value's own map entries (for map-valued kinds) plus sibling keys.
+    Node opts;
+    opts.kind = Kind::map;
+    opts.mark = n.mark;
+    const auto allowed = layer_option_keys(kind);
+    auto add_opts = [&](const Node& from, const std::string& from_path, bool siblings) {
+        for (std::size_t i = 0; i < from.entries.size(); ++i) {
+            const auto& [k, v] = from.entries[i];
+            if (siblings && k == kind) {
+                continue;
+            }
+            if (opts.find(k) != nullptr) {
+                error_at(from.key_marks[i], join_path(path, k), "given twice, inside and beside the layer kind");
+                continue;
+            }
+            if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+                std::string hint;
+                if (auto near = util::closest_match(k, concat(allowed, layer_kinds)); !near.empty()) {
+                    hint = fmt::format("did you mean '{}'?", near);
+                } else if (allowed.empty()) {
+                    hint = fmt::format("'{}' takes no options", kind);
+                } else {
+                    hint = fmt::format("'{}' options: {}", kind, util::join(allowed, ", "));
+                }
+                error_at(from.key_marks[i], join_path(from_path, k), "unknown key", hint);
+                continue;
+            }
+            opts.entries.emplace_back(k, v);
+            opts.key_marks.push_back(from.key_marks[i]);
+        }
+    };
+    add_opts(n, path, true);
+    // env_vars is a map of variables; for other kinds a map value holds the kind's keys.
+    const bool map_value = value->kind == Kind::map && kind != "env_vars";
+    if (map_value) {
+        add_opts(*value, kpath, false);
+    }
+    Layer layer;
+    layer.kind = kind;
+    layer.path = path;
+    layer.mark = n.mark;
+
+    // The main value: either the kind's own scalar/list, or a key of the map form.
+    auto main_value = [&](const char* key) -> const Node* {
+        if (map_value) {
+            const Node* v = opts.find(key);
+            if (v == nullptr) {
+                error(*value, kpath, fmt::format("missing key '{}'", key));
+            }
+            return v;
+        }
+        return value;
+    };
+    auto main_path = [&](const char* key) { return map_value ? kpath + "." + key : kpath; };
+
+    if (kind == "workdir") {
+        WorkdirLayer l;
+        if (string(*value, kpath, l.path)) {
+            if (l.path.empty() || l.path.find('\n') != std::string::npos) {
+                error(*value, kpath, "a workdir must be a non-empty path on one line");
+            }
+        }
+        layer.body = l;
+    } else if (kind == "apt_packages") {
+        AptLayer l;
+        if (strings(*value, kpath, l.packages)) {
+            for (std::size_t i = 0; i < l.packages.size(); ++i) {
+                if (auto msg = check_apt_package(l.packages[i]); !msg.empty()) {
+                    error(value->kind == Kind::list ? value->items[i] : *value,
+                          fmt::format("{}[{}]", kpath, i), msg);
+                }
+            }
+            if (l.packages.empty()) {
+                error(*value, kpath, "no packages listed");
+            }
+        }
+        if (const Node* s = opts.find("secret_mounts")) {
+            l.secret_mounts = secret_mounts(*s, path + ".secret_mounts");
+        }
+        layer.body = l;
+    } else if (kind == "pip_packages") {
+        PipLayer l;
+        if (strings(*value, kpath, l.packages)) {
+            for (std::size_t i = 0; i < l.packages.size(); ++i) {
+                if (auto msg = check_pip_requirement(l.packages[i]); !msg.empty()) {
+                    error(value->kind == Kind::list ? value->items[i] : *value,
+                          fmt::format("{}[{}]", kpath, i), msg);
+                }
+            }
+            if (l.packages.empty()) {
+                error(*value, kpath, "no packages listed");
+            }
+        }
+        l.options = pip_options(opts, path);
+        layer.body = l;
+    } else if (kind == "requirements") {
+        RequirementsLayer l;
+        if (const Node* f = main_value("file"); f && path_value(*f, main_path("file"), l.file)) {
+            if (l.file.extension() != ".txt") {
+                error(*f, main_path("file"), "a requirements file must be a .txt file",
+                      "for pyproject.toml use uv_project or poetry_project");
+            }
+        }
+        l.options = pip_options(opts, path);
+        layer.body = l;
+    } else if (kind == "uv_project") {
+        UvProjectLayer l;
+        if (const Node* f = main_value("pyproject")) {
+            path_value(*f, main_path("pyproject"), l.pyproject);
+        }
+        if (const Node* f = opts.find("uvlock")) {
+            path_value(*f, kpath + ".uvlock", l.uvlock);
+        }
+        l.mode = install_mode(opts, kpath);
+        l.options = pip_options(opts, path);
+        layer.body = l;
+    } else if (kind == "poetry_project") {
+        PoetryLayer l;
+        if (const Node* f = main_value("pyproject")) {
+            path_value(*f, main_path("pyproject"), l.pyproject);
+        }
+        if (const Node* f = opts.find("poetry_lock")) {
+            path_value(*f, kpath + ".poetry_lock", l.lock);
+        }
+        if (const Node* f = opts.find("extra_args")) {
+            extra_args(*f, kpath + ".extra_args", l.extra_args);
+        }
+        if (const Node* s = opts.find("secret_mounts")) {
+            l.secret_mounts = secret_mounts(*s, kpath + ".secret_mounts");
+        }
+        l.mode = install_mode(opts, kpath);
+        layer.body = l;
+    } else if (kind == "env_vars") {
+        EnvLayer l;
+        if (value->kind != Kind::map) {
+            type_error(*value, kpath, "a map of NAME: value");
+        } else {
+            for (std::size_t i = 0; i < value->entries.size(); ++i) {
+                const auto& [k, v] = value->entries[i];
+                const std::string vpath = kpath + "." + k;
+                if (auto msg = check_env_name(k); !msg.empty()) {
+                    error_at(value->key_marks[i], vpath, msg);
+                }
+                if (v.kind == Kind::string || v.kind == Kind::integer || v.kind == Kind::boolean) {
+                    if (v.scalar.find_first_of("\n\r") != std::string::npos) {
+                        error(v, vpath, "an environment value cannot contain a newline",
+                              "a Dockerfile ENV cannot carry one; write the value to a file "
+                              "with a source_file layer instead");
+                    }
+                    if (v.scalar.find('\0') != std::string::npos) {
+                        error(v, vpath, "an environment value cannot contain a NUL byte");
+                    }
+                    l.vars.emplace_back(k, v.scalar);
+                } else {
+                    type_error(v, vpath, "a string");
+                }
+            }
+        }
+        layer.body = l;
+    } else if (kind == "source_folder") {
+        SourceFolderLayer l;
+        if (const Node* f = main_value("src")) {
+            path_value(*f, main_path("src"), l.src);
+        }
+        if (const Node* d = opts.find("dst")) {
+            string(*d, kpath + ".dst", l.dst);
+        }
+        if (const Node* c = opts.find("copy_contents_only")) {
+            boolean(*c, kpath + ".copy_contents_only", l.copy_contents_only);
+        }
+        layer.body = l;
+    } else if (kind == "source_file") {
+        SourceFileLayer l;
+        if (const Node* f = main_value("src")) {
+            std::vector<std::string> srcs;
+            if (strings(*f, main_path("src"), srcs)) {
+                std::map<std::string, std::size_t> seen;
+                for (std::size_t i = 0; i < srcs.size(); ++i) {
+                    std::filesystem::path p = srcs[i];
+                    const Node& item = f->kind == Kind::list ? f->items[i] : *f;
+                    std::string ipath = f->kind == Kind::list ? fmt::format("{}[{}]", main_path("src"), i)
+                                                              : main_path("src");
+                    if (srcs[i].empty()) {
+                        error(item, ipath, "a path must not be empty");
+                        continue;
+                    }
+                    auto base = p.filename().string();
+                    if (auto [it, fresh] = seen.emplace(base, i); !fresh) {
+                        error(item, ipath,
+                              fmt::format("duplicate file name '{}' (also at index {})", base, it->second),
+                              "files are copied into one folder; use two source_file layers with "
+                              "different dst");
+                    }
+                    l.src.push_back(p);
+                }
+                if (srcs.empty()) {
+                    error(*f, main_path("src"), "no files listed");
+                }
+            }
+        }
+        if (const Node* d = opts.find("dst")) {
+            string(*d, kpath + ".dst", l.dst);
+        }
+        layer.body = l;
+    } else if (kind == "dockerignore") {
+        DockerignoreLayer l;
+        if (const Node* f = main_value("file")) {
+            path_value(*f, main_path("file"), l.file);
+        }
+        layer.body = l;
+    } else if (kind == "code_bundle") {
+        CodeBundleLayer l;
+        if (!map_value) {
+            type_error(*value, kpath, "a map {copy_style, dst, root_dir, entry}");
+        }
+        if (const Node* c = opts.find("copy_style")) {
+            std::string s;
+            if (string(*c, kpath + ".copy_style", s)) {
+                if (s == "all") {
+                    l.copy_style = CopyStyle::all;
+                } else if (s == "loaded_modules") {
+                    l.copy_style = CopyStyle::loaded_modules;
+                } else {
+                    error(*c, kpath + ".copy_style", fmt::format("unknown copy style '{}'", s),
+                          "use loaded_modules or all");
+                }
+            }
+        }
+        if (const Node* d = opts.find("dst")) {
+            string(*d, kpath + ".dst", l.dst);
+        }
+        if (const Node* r = opts.find("root_dir")) {
+            path_value(*r, kpath + ".root_dir", l.root_dir);
+        }
+        if (const Node* e = opts.find("entry")) {
+            strings(*e, kpath + ".entry", l.entry);
+        }
+        if (map_value && l.copy_style == CopyStyle::loaded_modules && l.entry.empty()) {
+            error(*value, kpath, "copy_style loaded_modules needs 'entry': the files to scan for imports");
+        }
+        layer.body = l;
+    } else if (kind == "commands") {
+        CommandsLayer l;
+        if (strings(*value, kpath, l.commands)) {
+            for (std::size_t i = 0; i < l.commands.size(); ++i) {
+                if (l.commands[i].find_first_not_of(" \t\n") == std::string::npos) {
+                    error(value->kind == Kind::list ? value->items[i] : *value,
+                          fmt::format("{}[{}]", kpath, i), "an empty command");
+                }
+            }
+            if (l.commands.empty()) {
+                error(*value, kpath, "no commands listed");
+            }
+        }
+        if (const Node* s = opts.find("secret_mounts")) {
+            l.secret_mounts = secret_mounts(*s, path + ".secret_mounts");
+        }
+        layer.body = l;
+    } else if (kind == "local_v2") {
+        LocalV2Layer l;
+        if (value->kind == Kind::string) {
+            path_value(*value, kpath, l.dist);
+        } else if (!(map_value || value->kind == Kind::null ||
+                     (value->kind == Kind::boolean && value->scalar == "true"))) {
+            type_error(*value, kpath, "true, a dist folder or a map {dist}");
+        }
+        if (const Node* d = opts.find("dist")) {
+            path_value(*d, kpath + ".dist", l.dist);
+        }
+        if (opts.find("plugins") != nullptr) {
+            error(*opts.find("plugins"), kpath + ".plugins", "plugins belong to local_v2_plugins");
+        }
+        layer.body = l;
+    } else if (kind == "local_v2_plugins") {
+        LocalV2PluginsLayer l;
+        if (const Node* p = main_value("plugins"); p && strings(*p, main_path("plugins"), l.plugins)) {
+            for (std::size_t i = 0; i < l.plugins.size(); ++i) {
+                const Node& item = p->kind == Kind::list ? p->items[i] : *p;
+                if (!util::starts_with(l.plugins[i], "flyteplugins-") ||
+                    !check_pip_requirement(l.plugins[i]).empty()) {
+                    error(item, fmt::format("{}[{}]", main_path("plugins"), i),
+                          fmt::format("'{}' is not a plugin name", l.plugins[i]),
+                          "plugin names start with 'flyteplugins-', e.g. flyteplugins-ray");
+                }
+            }
+        }
+        if (const Node* d = opts.find("dist")) {
+            path_value(*d, kpath + ".dist", l.dist);
+        }
+        layer.body = l;
+    }
+    out.push_back(std::move(layer));
+}
+
+Base Reader::base(const Node& n) {
+    if (n.kind != Kind::map) {
+        type_error(n, "from", "a map with one of: debian_base, base, ref_name, uv_script, dockerfile, spec");
+        return DebianBase{};
+    }
+    check_keys(n, "from", base_keys);
+    std::vector<std::string> found;
+    for (const auto& [k, v] : n.entries) {
+        if (std::find(base_keys.begin(), base_keys.end(), k) != base_keys.end()) {
+            found.push_back(k);
+        }
+    }
+    if (found.size() != 1) {
+        if (found.empty() && n.entries.empty()) {
+            error(n, "from", "no base given", "use one of: " + util::join(base_keys, ", "));
+        } else if (found.size() > 1) {
+            error(n, "from", fmt::format("exactly one base form, found {}", util::join(found, ", ")));
+        }
+        return DebianBase{};
+    }
+    const std::string& k = found.front();
+    const Node& v = *n.find(k);
+    const std::string path = "from." + k;
+    if (k == "debian_base") {
+        DebianBase b;
+        if (v.kind == Kind::map) {
+            check_keys(v, path, {"python_version", "flyte_version", "install_flyte"});
+            if (const Node* p = v.find("python_version")) {
+                if (string(*p, path + ".python_version", b.python_version)) {
+                    if (auto msg = check_python_version(b.python_version); !msg.empty()) {
+                        error(*p, path + ".python_version", msg);
+                    }
+                }
+            }
+            if (const Node* f = v.find("flyte_version")) {
+                if (string(*f, path + ".flyte_version", b.flyte_version) &&
+                    !check_pip_requirement("flyte==" + b.flyte_version).empty()) {
+                    error(*f, path + ".flyte_version", "not a valid version", "e.g. \"2.0.1\"");
+                }
+            }
+            if (const Node* i = v.find("install_flyte")) {
+                boolean(*i, path + ".install_flyte", b.install_flyte);
+            }
+        } else if (v.kind != Kind::null && !(v.kind == Kind::boolean && v.scalar == "true")) {
+            type_error(v, path, "a map {python_version, flyte_version, install_flyte}");
+        }
+        return b;
+    }
+    if (k == "base") {
+        ImageBase b;
+        if (string(v, path, b.uri)) {
+            if (auto msg = check_image_ref(b.uri); !msg.empty()) {
+                error(v, path, msg, "e.g. python:3.12-slim-bookworm or registry.example.com/team/img:tag");
+            }
+        }
+        return b;
+    }
+    if (k == "ref_name") {
+        RefNameBase b;
+        string(v, path, b.name);
+        return b;
+    }
+    if (k == "uv_script") {
+        UvScriptBase b;
+        const Node* script = &v;
+        if (v.kind == Kind::map) {
+            check_keys(v, path, concat({"script"}, pip_option_keys));
+            script = v.find("script");
+            if (script == nullptr) {
+                error(v, path, "missing key 'script'");
+            }
+            b.options = pip_options(v, path);
+        }
+        if (script != nullptr) {
+            path_value(*script, v.kind == Kind::map ? path + ".script" : path, b.script);
+        }
+        return b;
+    }
+    if (k == "dockerfile") {
+        DockerfileBase b;
+        path_value(v, path, b.file);
+        return b;
+    }
+    SpecBase b;
+    path_value(v, path, b.file);
+    return b;
+}
+
+Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
+    Spec s;
+    s.file = file;
+    s.dir = file.parent_path();
+    if (root.kind != Kind::map) {
+        if (root.kind == Kind::null) {
+            error(root, "", "the spec is empty", "a spec is a map; start with 'name:' and 'from:'");
+        } else {
+            type_error(root, "", "a map of spec keys");
+        }
+        return s;
+    }
+    check_keys(root, "", top_keys);
+    if (const Node* n = root.find("name")) {
+        if (string(*n, "name", s.name)) {
+            if (auto msg = check_image_name(s.name); !msg.empty()) {
+                error(*n, "name", msg);
+            }
+        }
+    }
+    if (const Node* n = root.find("registry")) {
+        if (string(*n, "registry", s.registry)) {
+            if (auto msg = check_registry(s.registry); !msg.empty()) {
+                error(*n, "registry", msg);
+            }
+        }
+    }
+    if (const Node* n = root.find("platform")) {
+        if (strings(*n, "platform", s.platforms)) {
+            std::set<std::string> seen;
+            for (std::size_t i = 0; i < s.platforms.size(); ++i) {
+                const Node& item = n->kind == Kind::list ? n->items[i] : *n;
+                if (auto msg = check_platform(s.platforms[i]); !msg.empty()) {
+                    std::string hint = "known: " + util::join(known_platforms(), ", ");
+                    if (auto near = util::closest_match(s.platforms[i], known_platforms()); !near.empty()) {
+                        hint = fmt::format("did you mean '{}'?", near);
+                    }
+                    error(item, n->kind == Kind::list ? fmt::format("platform[{}]", i) : "platform",
+                          fmt::format("unknown platform '{}'", s.platforms[i]), hint);
+                } else if (!seen.insert(s.platforms[i]).second) {
+                    error(item, fmt::format("platform[{}]", i),
+                          fmt::format("platform '{}' listed twice", s.platforms[i]));
+                }
+            }
+            if (s.platforms.empty()) {
+                error(*n, "platform", "no platform listed");
+            }
+        }
+    }
+    if (const Node* n = root.find("python_version")) {
+        if (string(*n, "python_version", s.python_version)) {
+            if (auto msg = check_python_version(s.python_version); !msg.empty()) {
+                error(*n, "python_version", msg);
+            }
+        }
+    }
+    if (const Node* n = root.find("extendable")) {
+        boolean(*n, "extendable", s.extendable);
+    }
+    if (const Node* n = root.find("tag")) {
+        if (n->kind == Kind::integer || n->kind == Kind::floating) {
+            error(*n, "tag", fmt::format("expected a string, got {}", describe(n->kind)),
+                  fmt::format("quote it: \"{}\"", n->scalar));
+        } else if (string(*n, "tag", s.tag)) {
+            if (auto msg = check_tag(s.tag); !msg.empty()) {
+                error(*n, "tag", msg);
+            }
+        }
+    }
+    if (const Node* n = root.find("from")) {
+        s.base = base(*n);
+        s.base_mark = n->mark;
+    }
+    if (const Node* n = root.find("registry_secret")) {
+        if (string(*n, "registry_secret", s.registry_secret)) {
+            if (auto msg = check_secret_name(s.registry_secret); !msg.empty()) {
+                error(*n, "registry_secret", msg);
+            }
+            m_secret_uses.push_back({s.registry_secret, "", "registry_secret", n->mark});
+        }
+    }
+    if (const Node* n = root.find("secrets")) {
+        if (n->kind != Kind::map) {
+            type_error(*n, "secrets", "a map of NAME: {env: VAR} or {file: PATH}");
+        } else {
+            for (std::size_t i = 0; i < n->entries.size(); ++i) {
+                const auto& [k, v] = n->entries[i];
+                const std::string spath = "secrets." + k;
+                if (auto msg = check_secret_name(k); !msg.empty()) {
+                    error_at(n->key_marks[i], spath, msg);
+                }
+                SecretDef d;
+                d.mark = v.mark;
+                if (v.kind != Kind::map) {
+                    type_error(v, spath, "a map {env: VAR} or {file: PATH, mount: /path}");
+                    continue;
+                }
+                check_keys(v, spath, {"env", "file", "mount", "value"});
+                if (const Node* val = v.find("value")) {
+                    error(*val, spath + ".value", "a spec never holds a secret's value",
+                          "read it from the environment ({env: VAR}) or a file ({file: PATH})");
+                }
+                if (const Node* e = v.find("env")) {
+                    if (string(*e, spath + ".env", d.env)) {
+                        if (auto msg = check_env_name(d.env); !msg.empty()) {
+                            error(*e, spath + ".env", msg);
+                        }
+                    }
+                }
+                if (const Node* f = v.find("file")) {
+                    path_value(*f, spath + ".file", d.file);
+                }
+                if (const Node* m = v.find("mount")) {
+                    if (string(*m, spath + ".mount", d.mount) && (d.mount.empty() || d.mount[0] != '/')) {
+                        error(*m, spath + ".mount", "the mount point must be an absolute path");
+                    }
+                }
+                if (d.env.empty() == d.file.empty()) {
+                    error(v, spath, "a secret needs exactly one of 'env' or 'file'");
+                }
+                s.secrets.emplace(k, std::move(d));
+            }
+        }
+    }
+    if (const Node* n = root.find("layers")) {
+        if (n->kind == Kind::list) {
+            for (std::size_t i = 0; i < n->items.size(); ++i) {
+                layer(n->items[i], i, s.layers);
+            }
+        } else if (n->kind != Kind::null) {
+            type_error(*n, "layers", "a list of layers");
+        }
+    }
+    // Secrets named but not defined mean the environment variable of that name.
+    for (const auto& use : m_secret_uses) {
+        if (use.key.empty() || s.secrets.count(use.key) > 0) {
+            continue;
+        }
+        if (!check_env_name(use.key).empty()) {
+            std::vector<std::string> names;
+            for (const auto& [k, v] : s.secrets) {
+                names.push_back(k);
+            }
+            std::string hint = "define it under 'secrets:' or use an environment variable name";
+            if (auto near = util::closest_match(use.key, names); !near.empty()) {
+                hint = fmt::format("did you mean '{}'?", near);
+            }
+            error_at(use.mark, use.path, fmt::format("secret '{}' is not defined", use.key), hint);
+        }
+    }
+    if (std::holds_alternative<DockerfileBase>(s.base) && !s.layers.empty()) {
+        error(*root.find("layers"), "layers", "a spec built from a Dockerfile cannot add layers",
+              "put these steps into the Dockerfile, or build from 'base:' instead");
+    }
+    bool named_by_default = std::holds_alternative<DebianBase>(s.base);
+    if (s.name.empty() && !named_by_default &&
+        (!s.layers.empty() || std::holds_alternative<UvScriptBase>(s.base) ||
+         std::holds_alternative<DockerfileBase>(s.base))) {
+        error_at(root.mark, "name", "a spec that builds an image needs a 'name'",
+                 "add e.g. name: my-image");
+    }
+    return s;
+}
+
+} // namespace
+
+Spec read_spec(const std::filesystem::path& file) {
+    std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
+    Node root = load_file(file.string());
+    Diagnostics diags;
+    Reader reader(file.string(), diags);
+    Spec s = reader.spec(root, abs);
+    diags.throw_if_any();
+    return s;
+}
+
+} // namespace imgspec::spec

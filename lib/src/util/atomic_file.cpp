@@ -1,0 +1,185 @@
+#include <imgspec/util/atomic_file.hpp>
+
+#include <imgspec/core/error.hpp>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace imgspec::util {
+
+namespace {
+
+// The signal-safe registry. A slot is free, being filled or emptied (the handler skips it), or
+// holds a live temp path. Static storage: a signal handler may not allocate or lock.
+constexpr int slot_count = 32;
+constexpr std::size_t slot_path_size = 4096;
+
+enum SlotState : int { slot_free = 0, slot_busy = 1, slot_live = 2 };
+
+struct Slot {
+    std::atomic<int> state{slot_free};
+    char path[slot_path_size];
+};
+
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
+
+Slot g_slots[slot_count];
+
+int register_temp(const std::string& path) noexcept {
+    if (path.size() >= slot_path_size) {
+        return -1;
+    }
+    for (int i = 0; i < slot_count; ++i) {
+        int expected = slot_free;
+        if (g_slots[i].state.compare_exchange_strong(expected, slot_busy)) {
+            std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
+            g_slots[i].state.store(slot_live, std::memory_order_release);
+            return i;
+        }
+    }
+    return -1;
+}
+
+void unregister_temp(int slot) noexcept {
+    if (slot < 0) {
+        return;
+    }
+    // Busy first, so a handler running now skips the slot rather than reading a changing path.
+    g_slots[slot].state.store(slot_busy, std::memory_order_release);
+    g_slots[slot].path[0] = '\0';
+    g_slots[slot].state.store(slot_free, std::memory_order_release);
+}
+
+std::string error_text(int err) {
+    return std::strerror(err);
+}
+
+} // namespace
+
+void remove_registered_temp_files_signal_safe() noexcept {
+    int saved_errno = errno;
+    for (Slot& slot : g_slots) {
+        if (slot.state.load(std::memory_order_acquire) == slot_live) {
+            ::unlink(slot.path);
+        }
+    }
+    errno = saved_errno;
+}
+
+AtomicFile::AtomicFile(std::filesystem::path target, unsigned mode)
+    : m_target(std::move(target)), m_mode(mode) {
+    // Absolute, so the signal handler's unlink does not depend on the current directory.
+    std::filesystem::path absolute = std::filesystem::absolute(m_target);
+    std::string tmpl =
+        (absolute.parent_path() / ("." + absolute.filename().string() + ".tmp.XXXXXX")).string();
+    // mkostemp for O_CLOEXEC: mkstemp's descriptor would leak into the docker child process.
+    m_fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (m_fd < 0) {
+        throw Error(ErrorKind::other, fmt::format("cannot create a temporary file beside {}: {}",
+                                                  m_target.string(), error_text(errno)));
+    }
+    m_temp = tmpl;
+    m_slot = register_temp(tmpl);
+}
+
+AtomicFile::~AtomicFile() {
+    abort();
+}
+
+void AtomicFile::write(const void* data, std::size_t size) {
+    if (m_fd < 0) {
+        throw Error(
+            ErrorKind::other,
+            fmt::format("internal error: {} written after commit or abort", m_target.string()));
+    }
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+        ssize_t n = ::write(m_fd, p, size);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw Error(ErrorKind::other,
+                        fmt::format("cannot write {}: {}", m_temp.string(), error_text(errno)));
+        }
+        p += n;
+        size -= static_cast<std::size_t>(n);
+    }
+}
+
+void AtomicFile::commit() {
+    if (m_fd < 0) {
+        throw Error(
+            ErrorKind::other,
+            fmt::format("internal error: {} committed after commit or abort", m_target.string()));
+    }
+    auto fail = [this](const char* what, int err) {
+        std::string message =
+            fmt::format("cannot {} {}: {}", what, m_target.string(), error_text(err));
+        abort();
+        throw Error(ErrorKind::other, message);
+    };
+
+    // mkostemp made the file 0600; a replaced file keeps its permissions.
+    mode_t mode = static_cast<mode_t>(m_mode & 07777);
+    struct stat st {};
+    if (::stat(m_target.c_str(), &st) == 0) {
+        mode = st.st_mode & 07777;
+    }
+    if (::fchmod(m_fd, mode) != 0) {
+        fail("set the permissions of", errno);
+    }
+    if (::fsync(m_fd) != 0) {
+        fail("write", errno);
+    }
+    int fd = m_fd;
+    m_fd = -1;
+    if (::close(fd) != 0) {
+        fail("write", errno);
+    }
+    if (::rename(m_temp.c_str(), m_target.c_str()) != 0) {
+        fail("replace", errno);
+    }
+    m_committed = true;
+    m_finished = true;
+    release_slot();
+
+    // Makes the rename itself durable. Best effort: some file systems refuse fsync on a folder.
+    std::filesystem::path dir = std::filesystem::absolute(m_target).parent_path();
+    int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+        ::fsync(dir_fd);
+        ::close(dir_fd);
+    }
+}
+
+void AtomicFile::abort() noexcept {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+        m_fd = -1;
+    }
+    if (!m_finished) {
+        // Unlink before leaving the registry: a signal in between finds the path already gone,
+        // which is harmless; the reverse order could leak the file.
+        ::unlink(m_temp.c_str());
+        release_slot();
+        m_finished = true;
+    }
+}
+
+void AtomicFile::release_slot() noexcept {
+    if (m_slot >= 0) {
+        unregister_temp(m_slot);
+        m_slot = -1;
+    }
+}
+
+} // namespace imgspec::util

@@ -1,0 +1,607 @@
+#include <imgspec/util/process.hpp>
+
+#include <imgspec/core/error.hpp>
+#include <imgspec/util/atomic_file.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <string_view>
+#include <thread>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+extern char** environ; // NOLINT: POSIX declares it nowhere in a header
+
+namespace imgspec::util {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Signal state. Only lock-free atomics and async-signal-safe calls are touched by the handler.
+// ---------------------------------------------------------------------------------------------
+
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
+
+constexpr int no_child = 0;
+constexpr int spawning = -1; // a child is about to start: record signals, do not re-raise
+
+std::atomic<int> g_child_pgid{no_child};
+std::atomic<int> g_signal{0};
+std::atomic<int> g_signal_count{0};
+std::atomic<bool> g_installed{false};
+
+constexpr int cleanup_slots = 32;
+constexpr std::size_t cleanup_path_size = 4096;
+enum CleanupState : int { cleanup_free = 0, cleanup_busy = 1, cleanup_live = 2 };
+struct CleanupSlot {
+    std::atomic<int> state{cleanup_free};
+    char path[cleanup_path_size];
+};
+CleanupSlot g_cleanup[cleanup_slots];
+
+void remove_cleanup_paths_signal_safe() noexcept {
+    // Files first, then folders (now empty); a few rounds for nested folders. Order-free, so the
+    // handler needs no sorting.
+    for (int round = 0; round < 3; ++round) {
+        for (CleanupSlot& slot : g_cleanup) {
+            if (slot.state.load(std::memory_order_acquire) == cleanup_live) {
+                if (::unlink(slot.path) != 0 && (errno == EISDIR || errno == EPERM)) {
+                    ::rmdir(slot.path);
+                }
+            }
+        }
+    }
+}
+
+void on_signal(int sig) {
+    int saved_errno = errno;
+    int expected = 0;
+    g_signal.compare_exchange_strong(expected, sig);
+    int count = g_signal_count.fetch_add(1) + 1;
+    remove_registered_temp_files_signal_safe();
+    remove_cleanup_paths_signal_safe();
+    int pgid = g_child_pgid.load();
+    if (pgid > 0) {
+        // The child has a process group of its own, so the terminal's Ctrl-C did not reach it:
+        // stop it here; PosixProcessRunner::run throws once it is gone. A second Ctrl-C means
+        // "now".
+        ::kill(-pgid, count == 1 ? SIGTERM : SIGKILL);
+    } else if (pgid == no_child) {
+        // Nothing to wait for: die of the signal, as the shell expects.
+        ::signal(sig, SIG_DFL);
+        ::raise(sig);
+    }
+    errno = saved_errno;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small POSIX helpers
+// ---------------------------------------------------------------------------------------------
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+class Fd {
+  public:
+    Fd() = default;
+    explicit Fd(int fd) : m_fd(fd) {}
+    ~Fd() { reset(); }
+    Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) {
+            reset();
+            m_fd = std::exchange(other.m_fd, -1);
+        }
+        return *this;
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return m_fd; }
+    explicit operator bool() const { return m_fd >= 0; }
+    void reset() noexcept {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+            m_fd = -1;
+        }
+    }
+
+  private:
+    int m_fd = -1;
+};
+
+struct Pipe {
+    Fd read;
+    Fd write;
+};
+
+Pipe make_pipe() {
+    int fds[2];
+    // O_CLOEXEC: a child started by another thread must not inherit our ends (it would hold a
+    // pipe open and hide the end of file).
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        throw Error(ErrorKind::other, "cannot create a pipe: " + errno_text(errno));
+    }
+    return Pipe{Fd(fds[0]), Fd(fds[1])};
+}
+
+// A pseudo-terminal pair sized like imgspec's stderr, or nothing when that fails.
+std::optional<Pipe> make_pty() {
+    Fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master || ::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0) {
+        return std::nullopt;
+    }
+    char name[256];
+    if (::ptsname_r(master.get(), name, sizeof name) != 0) {
+        return std::nullopt;
+    }
+    Fd slave(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave) {
+        return std::nullopt;
+    }
+    winsize ws{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0) {
+        ::ioctl(slave.get(), TIOCSWINSZ, &ws);
+    }
+    return Pipe{std::move(master), std::move(slave)};
+}
+
+void write_all_noexcept(int fd, const char* p, std::size_t n) noexcept {
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return; // imgspec's stderr is gone: nothing sensible to do with the bytes
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+int decode_status(int status) {
+    if (WIFEXITED(status)) {
+        return WEXITSTATUS(status);
+    }
+    if (WIFSIGNALED(status)) {
+        return 128 + WTERMSIG(status);
+    }
+    return 255;
+}
+
+// The environment of the child: imgspec's, with the spec's entries added or replaced.
+std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& env) {
+    std::vector<std::string> out;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        std::string_view entry(*e);
+        bool replaced = std::any_of(env.begin(), env.end(), [&](const auto& kv) {
+            return entry.size() > kv.first.size() && entry.substr(0, kv.first.size()) == kv.first &&
+                   entry[kv.first.size()] == '=';
+        });
+        if (!replaced) {
+            out.emplace_back(entry);
+        }
+    }
+    for (const auto& [name, value] : env) {
+        out.push_back(name + "=" + value);
+    }
+    return out;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (auto& s : strings) {
+        out.push_back(s.data());
+    }
+    out.push_back(nullptr);
+    return out;
+}
+
+constexpr std::size_t tee_keep = 256 * 1024;
+
+// One output stream of the child being read by the parent.
+struct Reader {
+    Fd fd;
+    std::string* sink = nullptr;
+    bool forward = false; // tee: also to imgspec's stderr
+};
+
+using Clock = std::chrono::steady_clock;
+
+// Reads every reader until all reach end of file. Kills the child's group when the deadline
+// passes (and keeps reading until the pipes close).
+void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_point> deadline,
+           bool& timed_out) {
+    char buf[65536];
+    for (;;) {
+        std::vector<pollfd> fds;
+        std::vector<Reader*> which;
+        for (auto& r : readers) {
+            if (r.fd) {
+                fds.push_back(pollfd{r.fd.get(), POLLIN, 0});
+                which.push_back(&r);
+            }
+        }
+        if (fds.empty()) {
+            return;
+        }
+        int wait_ms = -1;
+        if (deadline && !timed_out) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+            wait_ms = static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
+        }
+        int n = ::poll(fds.data(), fds.size(), wait_ms);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw Error(ErrorKind::other, "poll failed: " + errno_text(errno));
+        }
+        if (n == 0) {
+            timed_out = true;
+            ::kill(-pgid, SIGKILL);
+            continue;
+        }
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            if (fds[i].revents == 0) {
+                continue;
+            }
+            Reader& r = *which[i];
+            ssize_t got = ::read(r.fd.get(), buf, sizeof buf);
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got <= 0) {
+                // EOF, or EIO from a pseudo-terminal whose last writer closed it.
+                r.fd.reset();
+                continue;
+            }
+            auto size = static_cast<std::size_t>(got);
+            if (r.forward) {
+                write_all_noexcept(STDERR_FILENO, buf, size);
+            }
+            r.sink->append(buf, size);
+            if (r.forward && r.sink->size() > 2 * tee_keep) {
+                r.sink->erase(0, r.sink->size() - tee_keep);
+            }
+        }
+    }
+}
+
+// Waits for the child to end without reaping it, so its pid (and process group) cannot be reused
+// while the signal handler may still send to it; then takes it off the handler's list and reaps.
+int wait_child(pid_t pid, std::optional<Clock::time_point> deadline, bool& timed_out) {
+    for (;;) {
+        siginfo_t info{};
+        int flags = WEXITED | WNOWAIT;
+        bool polling = deadline && !timed_out;
+        if (polling) {
+            flags |= WNOHANG;
+        }
+        if (::waitid(P_PID, static_cast<id_t>(pid), &info, flags) != 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw Error(ErrorKind::other, "waitid failed: " + errno_text(errno));
+        }
+        if (info.si_pid == pid) {
+            break;
+        }
+        if (polling && Clock::now() >= *deadline) {
+            timed_out = true;
+            ::kill(-pid, SIGKILL);
+            continue;
+        }
+        ::usleep(10000);
+    }
+    g_child_pgid.store(no_child);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            throw Error(ErrorKind::other, "waitpid failed: " + errno_text(errno));
+        }
+    }
+    return decode_status(status);
+}
+
+// A write end whose reader is gone reports POLLERR on Linux.
+bool reader_gone(int write_fd) {
+    pollfd p{write_fd, POLLOUT, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+void throw_if_interrupted() {
+    if (g_signal.load() != 0) {
+        throw Error(ErrorKind::interrupted,
+                    g_signal.load() == SIGTERM ? "terminated (SIGTERM)" : "interrupted");
+    }
+}
+
+bool needs_quotes(const std::string& word) {
+    if (word.empty()) {
+        return true;
+    }
+    return std::any_of(word.begin(), word.end(), [](char c) {
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
+        return !plain;
+    });
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------
+
+void install_signal_handlers() {
+    if (g_installed.exchange(true)) {
+        return;
+    }
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    // Block the other one while handling, so the two never interleave in the handler.
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+}
+
+bool interrupted() noexcept { return g_signal.load() != 0; }
+
+SignalCleanupPath::SignalCleanupPath(const std::filesystem::path& path) {
+    std::string p = std::filesystem::absolute(path).string();
+    if (p.size() >= cleanup_path_size) {
+        spdlog::debug("{}: path too long to be removed on a signal", p);
+        return;
+    }
+    for (int i = 0; i < cleanup_slots; ++i) {
+        int expected = cleanup_free;
+        if (g_cleanup[i].state.compare_exchange_strong(expected, cleanup_busy)) {
+            std::memcpy(g_cleanup[i].path, p.c_str(), p.size() + 1);
+            g_cleanup[i].state.store(cleanup_live, std::memory_order_release);
+            m_slot = i;
+            return;
+        }
+    }
+    spdlog::debug("{}: no free slot to remove it on a signal", p);
+}
+
+void SignalCleanupPath::release() noexcept {
+    if (m_slot < 0) {
+        return;
+    }
+    g_cleanup[m_slot].state.store(cleanup_busy, std::memory_order_release);
+    g_cleanup[m_slot].path[0] = '\0';
+    g_cleanup[m_slot].state.store(cleanup_free, std::memory_order_release);
+    m_slot = -1;
+}
+
+std::string shell_join(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& word : argv) {
+        if (!out.empty()) {
+            out += ' ';
+        }
+        if (!needs_quotes(word)) {
+            out += word;
+            continue;
+        }
+        out += '\'';
+        for (char c : word) {
+            if (c == '\'') {
+                out += "'\\''";
+            } else {
+                out += c;
+            }
+        }
+        out += '\'';
+    }
+    return out;
+}
+
+ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
+    if (spec.argv.empty()) {
+        throw Error(ErrorKind::other, "internal error: empty argv");
+    }
+    if (spdlog::should_log(spdlog::level::debug)) {
+        std::string names;
+        for (const auto& kv : spec.env) {
+            names += (names.empty() ? "" : ", ") + kv.first;
+        }
+        // Names only: a value could be a credential.
+        spdlog::debug("running: {}{}", shell_join(spec.argv),
+                      names.empty() ? "" : " (environment: " + names + ")");
+    }
+
+    ProcessResult result;
+    std::vector<Reader> readers;
+    std::optional<Pipe> in_pipe;
+    std::vector<Fd> child_ends; // closed in the parent once the child started
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    struct Cleanup {
+        posix_spawn_file_actions_t* a;
+        posix_spawnattr_t* b;
+        ~Cleanup() {
+            posix_spawn_file_actions_destroy(a);
+            posix_spawnattr_destroy(b);
+        }
+    } cleanup{&actions, &attr};
+
+    if (spec.stdin_writer) {
+        in_pipe = make_pipe();
+        posix_spawn_file_actions_adddup2(&actions, in_pipe->read.get(), STDIN_FILENO);
+    } else {
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    }
+
+    auto route = [&](Stream mode, int target, std::string* sink) {
+        switch (mode) {
+        case Stream::inherit:
+            break;
+        case Stream::discard:
+            posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0);
+            break;
+        case Stream::to_stderr:
+            if (target != STDERR_FILENO) {
+                posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, target);
+            }
+            break;
+        case Stream::capture:
+        case Stream::tee: {
+            std::optional<Pipe> p;
+            if (mode == Stream::tee && target == STDERR_FILENO && ::isatty(STDERR_FILENO) == 1) {
+                p = make_pty();
+            }
+            if (!p) {
+                p = make_pipe();
+            }
+            posix_spawn_file_actions_adddup2(&actions, p->write.get(), target);
+            child_ends.push_back(std::move(p->write));
+            readers.push_back(Reader{std::move(p->read), sink, mode == Stream::tee});
+            break;
+        }
+        }
+    };
+    route(spec.out, STDOUT_FILENO, &result.out);
+    route(spec.err, STDERR_FILENO, &result.err);
+
+    // The child starts with default signal actions (SIGPIPE is ignored here) and an empty mask,
+    // in a process group of its own.
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP}) {
+        sigaddset(&defaults, sig);
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
+                                                       POSIX_SPAWN_SETSIGMASK));
+
+    std::vector<std::string> argv_copy = spec.argv;
+    std::vector<char*> argv_c = c_strings(argv_copy);
+    std::vector<std::string> env = child_environment(spec.env);
+    std::vector<char*> env_c = c_strings(env);
+
+    throw_if_interrupted();
+    g_child_pgid.store(spawning);
+    pid_t pid = 0;
+    int rc = ::posix_spawnp(&pid, argv_c[0], &actions, &attr, argv_c.data(), env_c.data());
+    if (rc != 0) {
+        g_child_pgid.store(no_child);
+        throw_if_interrupted();
+        throw Error(ErrorKind::other,
+                    fmt::format("cannot run '{}': {}", spec.argv[0], errno_text(rc)));
+    }
+    g_child_pgid.store(pid);
+    if (g_signal.load() != 0) {
+        ::kill(-pid, SIGTERM); // the signal came while the child was being started
+    }
+    child_ends.clear();
+    if (in_pipe) {
+        in_pipe->read.reset();
+    }
+
+    std::optional<Clock::time_point> deadline;
+    if (spec.timeout.count() > 0) {
+        deadline = Clock::now() + spec.timeout;
+    }
+    bool drain_timed_out = false;
+    bool wait_timed_out = false;
+
+    if (!in_pipe) {
+        try {
+            drain(readers, pid, deadline, drain_timed_out);
+        } catch (...) {
+            ::kill(-pid, SIGKILL);
+            bool ignored = false;
+            wait_child(pid, std::nullopt, ignored);
+            throw;
+        }
+        result.exit_code = wait_child(pid, deadline, wait_timed_out);
+        result.timed_out = drain_timed_out || wait_timed_out;
+        throw_if_interrupted();
+        return result;
+    }
+
+    // Output is drained by a second thread while this one writes stdin: a child that writes a lot
+    // before it reads everything would otherwise block on a full pipe while we block on its stdin.
+    std::exception_ptr drain_error;
+    std::thread drainer([&] {
+        try {
+            drain(readers, pid, deadline, drain_timed_out);
+        } catch (...) {
+            drain_error = std::current_exception();
+        }
+    });
+    std::exception_ptr writer_error;
+    bool consumer_gone = false;
+    try {
+        spec.stdin_writer(in_pipe->write.get());
+    } catch (...) {
+        writer_error = std::current_exception();
+        consumer_gone = reader_gone(in_pipe->write.get());
+    }
+    if (writer_error && !consumer_gone) {
+        // The input failed while the child still reads it: stop the child before it sees the
+        // end of its stdin, so it cannot take a partial input for a whole one.
+        ::kill(-pid, SIGTERM);
+    }
+    in_pipe->write.reset();
+    if (writer_error && !consumer_gone) {
+        bool ignored = false;
+        auto grace = Clock::now() + std::chrono::seconds(10);
+        // The drainer ends when the child's group closes its output; SIGKILL after the grace.
+        result.exit_code = wait_child(pid, grace, ignored);
+        drainer.join();
+        throw_if_interrupted();
+        std::rethrow_exception(writer_error);
+    }
+    drainer.join();
+    result.exit_code = wait_child(pid, deadline, wait_timed_out);
+    result.timed_out = drain_timed_out || wait_timed_out;
+    throw_if_interrupted();
+    if (drain_error) {
+        std::rethrow_exception(drain_error);
+    }
+    if (writer_error) {
+        // The child stopped reading. When it failed, its exit code and stderr tell why; when it
+        // claims success, the input it got was incomplete and that is an error of its own.
+        if (result.exit_code == 0) {
+            std::rethrow_exception(writer_error);
+        }
+        try {
+            std::rethrow_exception(writer_error);
+        } catch (const std::exception& e) {
+            spdlog::debug("{} stopped reading its input: {}", spec.argv[0], e.what());
+        }
+    }
+    return result;
+}
+
+} // namespace imgspec::util

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: installs build dependencies, builds imgspec, starts the real engine stack
+# (docker engine, buildx, QEMU, registries), and runs unit, CLI and end-to-end tests with CTest.
+# Usage: scripts/test.sh [ctest args...]   e.g. scripts/test.sh -L unit
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${IMGSPEC_BUILD_DIR:-$root/build}
+
+bash "$root/scripts/deps.sh"
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)"
+if [ "${IMGSPEC_NO_ENGINE:-}" != 1 ]; then
+  bash "$root/scripts/engine.sh" up
+fi
+cd "$build"
+ctest --output-on-failure -j2 "$@"

@@ -1,0 +1,3 @@
+from .core import greet
+
+__all__ = ["greet"]

@@ -1,0 +1,2 @@
+def banner(text: str) -> str:
+    return f"*** {text} ***"

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "hello from run.sh in $(pwd)"

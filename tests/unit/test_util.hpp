@@ -1,0 +1,69 @@
+#pragma once
+// Helpers shared by unit tests: a fresh temporary folder per test, and file writing.
+
+#include <imgspec/core/config.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace imgspec::test {
+
+// A temporary folder removed when the test ends.
+class TempDir {
+  public:
+    TempDir() {
+        auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        std::string name = std::string(info ? info->test_suite_name() : "t") + "." +
+                           (info ? info->name() : "x");
+        for (auto& c : name) {
+            if (c == '/') {
+                c = '_';
+            }
+        }
+        std::string templ = (std::filesystem::temp_directory_path() / ("imgspec-" + name + "-XXXXXX")).string();
+        char* made = mkdtemp(templ.data());
+        if (made == nullptr) {
+            throw std::runtime_error("mkdtemp failed");
+        }
+        m_path = made;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::permissions(m_path, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::add, ec);
+        std::filesystem::remove_all(m_path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    const std::filesystem::path& path() const { return m_path; }
+    std::filesystem::path operator/(const std::string& rel) const { return m_path / rel; }
+
+    // Write a file (creating folders), returning its path.
+    std::filesystem::path write(const std::string& rel, const std::string& content) const {
+        auto p = m_path / rel;
+        std::filesystem::create_directories(p.parent_path());
+        std::ofstream(p, std::ios::binary) << content;
+        return p;
+    }
+
+  private:
+    std::filesystem::path m_path;
+};
+
+inline std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A config with fixed defaults, unaffected by the user's own config file.
+inline Config test_config() {
+    Config c;
+    c.refs["gpu"] = {"nvcr.io/nvidia/cuda:12.4.1-runtime-ubuntu22.04", "test"};
+    return c;
+}
+
+} // namespace imgspec::test
