@@ -223,7 +223,8 @@ void check_symlink(const plan::Entry& e) {
     for (;;) {
         ssize_t n = ::readlink(e.source.c_str(), target.data(), target.size());
         if (n < 0) {
-            throw_changed(display_name(e), fmt::format("readlink: {}", errno_text(errno)));
+            int err = errno;
+            throw_changed(display_name(e), fmt::format("readlink: {}", errno_text(err)));
         }
         if (static_cast<std::size_t>(n) < target.size()) {
             target.resize(static_cast<std::size_t>(n));
@@ -265,8 +266,9 @@ void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffe
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) {
+            int err = errno;
             throw Error(ErrorKind::other,
-                        fmt::format("{}: cannot read: {}", display_name(e), errno_text(errno)));
+                        fmt::format("{}: cannot read: {}", display_name(e), errno_text(err)));
         }
         if (!S_ISREG(st.st_mode)) {
             throw_changed(display_name(e), "it is no longer a regular file");
@@ -280,11 +282,12 @@ void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffe
                 std::min<std::uint64_t>(buffer.size(), remaining == 0 ? 1 : remaining));
             ssize_t n = ::read(fd.get(), buffer.data(), want);
             if (n < 0) {
-                if (errno == EINTR) {
+                int err = errno;
+                if (err == EINTR) {
                     continue;
                 }
                 throw Error(ErrorKind::other,
-                            fmt::format("{}: cannot read: {}", display_name(e), errno_text(errno)));
+                            fmt::format("{}: cannot read: {}", display_name(e), errno_text(err)));
             }
             if (n == 0) {
                 if (remaining != 0) {

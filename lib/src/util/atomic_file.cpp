@@ -83,8 +83,9 @@ AtomicFile::AtomicFile(std::filesystem::path target, unsigned mode)
     // mkostemp for O_CLOEXEC: mkstemp's descriptor would leak into the docker child process.
     m_fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
     if (m_fd < 0) {
+        int err = errno;
         throw Error(ErrorKind::other, fmt::format("cannot create a temporary file beside {}: {}",
-                                                  m_target.string(), error_text(errno)));
+                                                  m_target.string(), error_text(err)));
     }
     m_temp = tmpl;
     m_slot = register_temp(tmpl);
@@ -104,11 +105,12 @@ void AtomicFile::write(const void* data, std::size_t size) {
     while (size > 0) {
         ssize_t n = ::write(m_fd, p, size);
         if (n < 0) {
-            if (errno == EINTR) {
+            int err = errno;
+            if (err == EINTR) {
                 continue;
             }
             throw Error(ErrorKind::other,
-                        fmt::format("cannot write {}: {}", m_temp.string(), error_text(errno)));
+                        fmt::format("cannot write {}: {}", m_temp.string(), error_text(err)));
         }
         p += n;
         size -= static_cast<std::size_t>(n);
