@@ -192,8 +192,8 @@ class DepthScan {
 
     static bool is_key_char(char c) {
         return c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '.' && c != '=' &&
-               c != '[' && c != ']' && c != '{' && c != '}' && c != ',' && c != '#' &&
-               c != '"' && c != '\'';
+               c != '[' && c != ']' && c != '{' && c != '}' && c != ',' && c != '#' && c != '"' &&
+               c != '\'';
     }
 
     // Counts the parts of a dotted key, stopping at the first thing that is not one: toml++ reads
@@ -385,8 +385,8 @@ class Converter {
         Node node;
         node.mark = mark_of(value.source().begin);
         if (++m_count > m_limits.max_nodes) {
-            fail(node.mark, fmt::format("the document has more than {} values",
-                                        m_limits.max_nodes));
+            fail(node.mark,
+                 fmt::format("the document has more than {} values", m_limits.max_nodes));
         }
         if ((value.is_table() || value.is_array()) && depth > m_limits.max_depth) {
             fail(node.mark, too_deep(m_limits.max_depth));
@@ -478,9 +478,11 @@ class Converter {
         return {static_cast<int>(position.line), static_cast<int>(position.column)};
     }
 
-    std::string path() const {
+    // The path of the container being filled, as the YAML loader reports it.
+    std::string container_path() const {
         std::string out;
-        for (const std::string& segment : m_path) {
+        for (std::size_t i = 0; i + 1 < m_path.size(); ++i) {
+            const std::string& segment = m_path[i];
             if (!out.empty() && segment.front() != '[') {
                 out += '.';
             }
@@ -490,7 +492,7 @@ class Converter {
     }
 
     [[noreturn]] void fail(Mark mark, std::string message) {
-        m_diags.error(m_file, mark, path(), std::move(message));
+        m_diags.error(m_file, mark, container_path(), std::move(message));
         throw Stop{};
     }
 
@@ -499,7 +501,7 @@ class Converter {
     const SourceText& m_source;
     Diagnostics& m_diags;
     std::size_t m_count = 0;
-    std::vector<std::string> m_path;
+    std::vector<std::string> m_path; // down to the node being converted
 };
 
 } // namespace

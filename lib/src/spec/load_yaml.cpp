@@ -175,11 +175,12 @@ std::optional<std::size_t> find_deep_flow(std::string_view text, int max_depth) 
                 ++i;
             }
         } else if (c == '[' || c == '{') {
-            if (depth == 0 && !node_start) {
-                node_start = false; // part of a plain scalar such as "a[0]"
-            } else if (++depth > max_depth) {
-                return i;
-            } else {
+            // Outside flow context, a bracket where no node may start is part of a plain scalar,
+            // as in "a[0]".
+            if (depth > 0 || node_start) {
+                if (++depth > max_depth) {
+                    return i;
+                }
                 node_start = true;
             }
             ++i;
@@ -210,9 +211,15 @@ template <typename IsDigit> bool all_digits(std::string_view s, IsDigit is_digit
     return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
 }
 
-bool is_decimal(char c) { return c >= '0' && c <= '9'; }
-bool is_octal(char c) { return c >= '0' && c <= '7'; }
-bool is_hex(char c) { return is_decimal(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_decimal(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_octal(char c) {
+    return c >= '0' && c <= '7';
+}
+bool is_hex(char c) {
+    return is_decimal(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 std::string_view without_sign(std::string_view s) {
     if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
@@ -280,8 +287,7 @@ Node::Kind resolve_plain(std::string_view s) {
     if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
         return Node::Kind::null;
     }
-    if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" ||
-        s == "FALSE") {
+    if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
         return Node::Kind::boolean;
     }
     if (is_core_int(s)) {
@@ -630,8 +636,9 @@ Node load_yaml(std::string_view text, const std::string& file, const LoadLimits&
         // The diagnostic is already in diags.
     } catch (const YAML::DeepRecursion& e) {
         // Only reached when max_depth is above yaml-cpp's own limit. Its message is "bad file".
-        diags.error(file, lines.at(e.mark), builder.path(),
-                    fmt::format("nested deeper than the YAML parser allows ({} levels)", e.depth()));
+        diags.error(
+            file, lines.at(e.mark), builder.path(),
+            fmt::format("nested deeper than the YAML parser allows ({} levels)", e.depth()));
     } catch (const YAML::ParserException& e) {
         diags.error(file, lines.at(e.mark), builder.path(), e.msg);
     }

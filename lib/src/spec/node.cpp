@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <optional>
 
 namespace imgspec::spec {
 
@@ -47,48 +46,51 @@ namespace {
 
 enum class Format { yaml, toml };
 
-std::optional<Format> format_of(const std::string& path) {
+// A file-level problem: one diagnostic, nothing else to collect.
+[[noreturn]] void refuse(const std::string& path, Mark mark, std::string message,
+                         std::string hint = {}) {
+    throw SpecError({Diagnostic{path, mark, {}, std::move(message), std::move(hint)}});
+}
+
+Format format_of(const std::string& path) {
     std::string ext = std::filesystem::path(path).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
+    std::string lower = ext;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (ext == ".yaml" || ext == ".yml") {
+    if (lower == ".yaml" || lower == ".yml") {
         return Format::yaml;
     }
-    if (ext == ".toml") {
+    if (lower == ".toml") {
         return Format::toml;
     }
-    return std::nullopt;
+    refuse(path, {},
+           ext.empty()
+               ? std::string("cannot tell the spec's format: the file name has no extension")
+               : fmt::format("cannot tell the spec's format from '{}'", ext),
+           "name the file *.yaml, *.yml or *.toml");
 }
 
 // Reads at most max_bytes + 1 bytes, so a huge file (or an endless one such as /dev/zero) costs
-// no more than the limit. Returns nullopt after adding a diagnostic.
-std::optional<std::string> read_limited(const std::string& path, std::size_t max_bytes,
-                                        Diagnostics& diags) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                         &std::fclose);
+// no more than the limit.
+std::string read_limited(const std::string& path, std::size_t max_bytes) {
+    auto close = [](std::FILE* f) { std::fclose(f); };
+    std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
     if (!file) {
-        diags.error(path, {}, {}, fmt::format("cannot read the file: {}", std::strerror(errno)));
-        return std::nullopt;
+        refuse(path, {}, fmt::format("cannot read the file: {}", std::strerror(errno)));
     }
     std::string data;
     char buffer[64 * 1024];
-    while (true) {
-        std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
-        if (n == 0) {
-            break;
-        }
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get())) {
         if (data.size() + n > max_bytes) {
-            diags.error(path, {}, {},
-                        fmt::format("the file is larger than {} bytes, the limit for a spec",
-                                    max_bytes));
-            return std::nullopt;
+            refuse(
+                path, {},
+                fmt::format("the file is larger than {} bytes, the limit for a spec", max_bytes));
         }
         data.append(buffer, n);
     }
     if (std::ferror(file.get())) {
         // fopen() succeeds on a directory; the read is what fails (EISDIR).
-        diags.error(path, {}, {}, fmt::format("cannot read the file: {}", std::strerror(errno)));
-        return std::nullopt;
+        refuse(path, {}, fmt::format("cannot read the file: {}", std::strerror(errno)));
     }
     return data;
 }
@@ -128,19 +130,18 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
     return length;
 }
 
-// A spec must be UTF-8 text. Both parsers take odd bytes in odd ways (yaml-cpp cuts a scalar at a
-// NUL), so binary input is refused before either sees it, with the place of the first bad byte.
-bool check_text(std::string_view text, const std::string& path, Diagnostics& diags) {
+// A spec must be UTF-8 text. The parsers take odd bytes in odd ways (yaml-cpp ends a scalar at a
+// NUL), so binary input is refused before either sees it, at the first bad byte.
+void check_text(std::string_view text, const std::string& path) {
     int line = 1;
     int column = 1;
     for (std::size_t i = 0; i < text.size();) {
         std::size_t length = text[i] == '\0' ? 0 : utf8_sequence_length(text, i);
         if (length == 0) {
-            diags.error(path, {line, column}, {},
-                        fmt::format("not a text file: {}",
-                                    text[i] == '\0' ? "it contains a NUL byte" : "invalid UTF-8"),
-                        "a spec must be UTF-8 text");
-            return false;
+            refuse(path, {line, column},
+                   fmt::format("not a text file: {}",
+                               text[i] == '\0' ? "it contains a NUL byte" : "invalid UTF-8"),
+                   "a spec must be UTF-8 text");
         }
         if (text[i] == '\n') {
             ++line;
@@ -150,32 +151,16 @@ bool check_text(std::string_view text, const std::string& path, Diagnostics& dia
         }
         i += length;
     }
-    return true;
 }
 
 } // namespace
 
 Node load_file(const std::string& path, const LoadLimits& limits) {
-    Diagnostics diags;
-    std::optional<std::string> text = read_limited(path, limits.max_bytes, diags);
-    if (!text) {
-        diags.throw_if_any();
-    }
-    std::optional<Format> format = format_of(path);
-    if (!format) {
-        std::string ext = std::filesystem::path(path).extension().string();
-        diags.error(path, {}, {},
-                    ext.empty() ? std::string("cannot tell the spec's format: the file name has no "
-                                              "extension")
-                                : fmt::format("cannot tell the spec's format from '{}'", ext),
-                    "name the file *.yaml, *.yml or *.toml");
-        diags.throw_if_any();
-    }
-    if (!check_text(*text, path, diags)) {
-        diags.throw_if_any();
-    }
-    return *format == Format::yaml ? load_yaml(*text, path, limits)
-                                   : load_toml(*text, path, limits);
+    // Read first: for a missing file, "cannot read" says more than a complaint about its name.
+    std::string text = read_limited(path, limits.max_bytes);
+    Format format = format_of(path);
+    check_text(text, path);
+    return format == Format::yaml ? load_yaml(text, path, limits) : load_toml(text, path, limits);
 }
 
 } // namespace imgspec::spec

@@ -41,8 +41,8 @@ std::vector<Diagnostic> toml_errors(std::string_view text, const LoadLimits& lim
 // Compares two trees ignoring marks, naming the first difference.
 ::testing::AssertionResult same_tree(const Node& a, const Node& b, const std::string& at = "$") {
     if (a.kind != b.kind) {
-        return ::testing::AssertionFailure() << at << ": " << spec::describe(a.kind) << " vs "
-                                             << spec::describe(b.kind);
+        return ::testing::AssertionFailure()
+               << at << ": " << spec::describe(a.kind) << " vs " << spec::describe(b.kind);
     }
     if (a.scalar != b.scalar) {
         return ::testing::AssertionFailure()
@@ -62,8 +62,8 @@ std::vector<Diagnostic> toml_errors(std::string_view text, const LoadLimits& lim
             return ::testing::AssertionFailure() << at << ": key '" << a.entries[i].first
                                                  << "' vs '" << b.entries[i].first << "'";
         }
-        auto result = same_tree(a.entries[i].second, b.entries[i].second,
-                                at + "." + a.entries[i].first);
+        auto result =
+            same_tree(a.entries[i].second, b.entries[i].second, at + "." + a.entries[i].first);
         if (!result) {
             return result;
         }
@@ -119,18 +119,24 @@ TEST(LoadYamlScalars, Yaml11BooleansStayStrings) {
 
 TEST(LoadYamlScalars, CoreSchemaTyping) {
     const std::vector<std::pair<std::string, Kind>> cases = {
-        {"~", Kind::null},          {"null", Kind::null},        {"Null", Kind::null},
-        {"NULL", Kind::null},       {"", Kind::null},            {"true", Kind::boolean},
-        {"True", Kind::boolean},    {"FALSE", Kind::boolean},    {"0", Kind::integer},
-        {"42", Kind::integer},      {"-7", Kind::integer},       {"+3", Kind::integer},
-        {"010", Kind::integer},     {"0x1F", Kind::integer},     {"0o17", Kind::integer},
-        {"1.5", Kind::floating},    {"-.5", Kind::floating},     {"1.", Kind::floating},
-        {"1e3", Kind::floating},    {"+1.5E-3", Kind::floating}, {".inf", Kind::floating},
-        {"-.Inf", Kind::floating},  {".NAN", Kind::floating},    {"0x", Kind::string},
-        {"0o8", Kind::string},      {"0b101", Kind::string},     {"1_000", Kind::string},
-        {"1.2.3", Kind::string},    {"inf", Kind::string},       {"nan", Kind::string},
-        {"1e", Kind::string},       {".", Kind::string},         {"TRue", Kind::string},
-        {"nULL", Kind::string},     {"12:30", Kind::string},     {"3.10-slim", Kind::string},
+        {"~", Kind::null},        {"null", Kind::null},
+        {"Null", Kind::null},     {"NULL", Kind::null},
+        {"", Kind::null},         {"true", Kind::boolean},
+        {"True", Kind::boolean},  {"FALSE", Kind::boolean},
+        {"0", Kind::integer},     {"42", Kind::integer},
+        {"-7", Kind::integer},    {"+3", Kind::integer},
+        {"010", Kind::integer},   {"0x1F", Kind::integer},
+        {"0o17", Kind::integer},  {"1.5", Kind::floating},
+        {"-.5", Kind::floating},  {"1.", Kind::floating},
+        {"1e3", Kind::floating},  {"+1.5E-3", Kind::floating},
+        {".inf", Kind::floating}, {"-.Inf", Kind::floating},
+        {".NAN", Kind::floating}, {"0x", Kind::string},
+        {"0o8", Kind::string},    {"0b101", Kind::string},
+        {"1_000", Kind::string},  {"1.2.3", Kind::string},
+        {"inf", Kind::string},    {"nan", Kind::string},
+        {"1e", Kind::string},     {".", Kind::string},
+        {"TRue", Kind::string},   {"nULL", Kind::string},
+        {"12:30", Kind::string},  {"3.10-slim", Kind::string},
     };
     for (const auto& [text, kind] : cases) {
         Node root = spec::load_yaml("v: " + text + "\n", "spec.yaml");
@@ -290,15 +296,16 @@ TEST(LoadYamlErrors, EmptyDocumentIsNull) {
 }
 
 TEST(LoadYamlErrors, AliasBombIsRefusedQuickly) {
-    const std::string lol = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-                            "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-                            "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-                            "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-                            "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-                            "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-                            "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-                            "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-                            "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
+    const std::string lol =
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+        "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+        "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n";
     auto start = Clock::now();
     auto errors = yaml_errors(lol);
     EXPECT_LT(seconds_since(start), 1.0);
@@ -381,11 +388,11 @@ TEST(LoadYamlErrors, DeepBlockNestingIsRefused) {
 
 TEST(LoadYamlErrors, BracketsInTextAreNotNesting) {
     const std::string many(100, '[');
-    const std::string text = "a: \"" + many + "\"\n" +                     //
-                             "b: '" + many + "''" + many + "'\n" +         //
-                             "c: x" + many + "\n" +                        //
-                             "d: |\n  " + many + "\n  " + many + "\n" +    //
-                             "e: 1 # " + many + "\n" +                     //
+    const std::string text = "a: \"" + many + "\"\n" +                   //
+                             "b: '" + many + "''" + many + "'\n" +       //
+                             "c: x" + many + "\n" +                      //
+                             "d: |\n  " + many + "\n  " + many + "\n" +  //
+                             "e: 1 # " + many + "\n" +                   //
                              "f: [\"" + many + "\", '" + many + "']\n" + //
                              "g: >\n\n   " + many + "\n";
     Node root = spec::load_yaml(text, "spec.yaml");
@@ -492,7 +499,7 @@ TEST(LoadTomlMarks, ValuesKeysAndSourceOrder) {
     expect_mark(layers.items[0].key_marks.at(0), 5, 1);
     expect_mark(pip.mark, 5, 7);
     expect_mark(pip.items.at(1).mark, 5, 13);
-    expect_mark(at(at(layers.items[1], "env"), "X").mark, 8, 11);
+    expect_mark(at(at(layers.items[1], "env"), "X").mark, 8, 13);
 }
 
 TEST(LoadTomlErrors, SyntaxErrorHasLineAndColumn) {

@@ -16,6 +16,8 @@ struct Node {
 
     Kind kind = Kind::null;
     // The scalar as written (YAML) or as printed canonically (TOML): "true", "42", "3.10", "abc".
+    // TOML integers are printed in decimal (0x1F -> "31"); TOML floats keep their source text.
+    // Empty for null: yaml-cpp does not keep the text of ~ or null.
     std::string scalar;
     std::vector<Node> items;                           // kind == list
     std::vector<std::pair<std::string, Node>> entries; // kind == map, in source order
@@ -40,15 +42,17 @@ struct LoadLimits {
 // Parse a YAML document. Plain scalars are typed by YAML 1.2 core schema rules (null, true/false,
 // integers, floats); quoted scalars are always strings. Duplicate keys, aliases that expand past
 // max_nodes, nesting past max_depth and syntax errors are diagnostics.
-// Throws SpecError with every diagnostic (file, line, column).
+// Throws SpecError with every diagnostic (file, line, column). Columns count characters, as in
+// TOML. An empty document gives a null node.
 Node load_yaml(std::string_view text, const std::string& file, const LoadLimits& limits = {});
 
-// Parse a TOML document (toml++). Dates and times become strings.
+// Parse a TOML document (toml++). Dates and times become strings in RFC 3339 form. A document
+// with no keys gives a null node, as an empty YAML document does.
 // Throws SpecError with the parse error's file, line and column.
 Node load_toml(std::string_view text, const std::string& file, const LoadLimits& limits = {});
 
 // Read a file and parse it by extension: .yaml/.yml -> YAML, .toml -> TOML.
-// Throws SpecError (unreadable, too large, unknown extension, parse errors).
+// Throws SpecError (unreadable, too large, unknown extension, not UTF-8 text, parse errors).
 Node load_file(const std::string& path, const LoadLimits& limits = {});
 
 } // namespace imgspec::spec
