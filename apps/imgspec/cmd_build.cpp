@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -67,10 +68,12 @@ void print_summary(const build::BuildResult& r, const build::BuildOptions& optio
                                  util::join(r.platforms, ", "));
     } else if (r.skipped) {
         std::cout << fmt::format("skipped {}: {}\n", r.uri, r.reason);
-    } else if (!r.digest.empty()) {
-        std::cout << fmt::format("built {} ({})\n", r.uri, r.digest);
+    } else if (options.mode == build::OutputMode::dest && !r.digest.empty()) {
+        std::cout << fmt::format("built {} into {} ({})\n", r.uri, options.output, r.digest);
     } else if (options.mode == build::OutputMode::dest) {
         std::cout << fmt::format("built {} into {}\n", r.uri, options.output);
+    } else if (!r.digest.empty()) {
+        std::cout << fmt::format("built {} ({})\n", r.uri, r.digest);
     } else {
         std::cout << fmt::format("built {}\n", r.uri);
     }
@@ -95,7 +98,12 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
                         "known: " + util::join(spec::known_platforms(), ", "));
         }
     }
-    options.platforms = args.platforms;
+    for (const auto& p : args.platforms) {
+        if (std::find(options.platforms.begin(), options.platforms.end(), p) ==
+            options.platforms.end()) {
+            options.platforms.push_back(p);
+        }
+    }
 
     Config cfg = load_global_config(global);
     util::PosixProcessRunner runner;
@@ -110,7 +118,8 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
     };
     for (const auto& spec_file : args.specs) {
         try {
-            render::Image img = build::with_platforms(resolve(spec_file, cfg), options.platforms, cfg);
+            render::Image img =
+                build::with_platforms(resolve(spec_file, cfg), options.platforms, cfg);
             build::BuildResult r = build::build_image(img, cfg, options, runner);
             if (options.json) {
                 nlohmann::json j = to_json(r);
@@ -135,7 +144,8 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto* cmd = app.add_subcommand(
         "build", "Build (and push or load) the images of specs; skip those that already exist");
     cmd->add_option("SPEC", args->specs, "Spec files (.yaml, .yml, .toml)")->required();
-    auto* push = cmd->add_flag("--push", args->push, "Push to the registry (default with a registry)");
+    auto* push =
+        cmd->add_flag("--push", args->push, "Push to the registry (default with a registry)");
     auto* load = cmd->add_flag("--load", args->load,
                                "Load into the local engine (default without a registry)");
     auto* output = cmd->add_option(
@@ -148,8 +158,9 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
                     "of the tag")
         ->delimiter(',')
         ->allow_extra_args(false);
-    cmd->add_option("--builder", args->options.builder, "buildx builder (default: config, else "
-                                                        "buildx's current)");
+    cmd->add_option("--builder", args->options.builder,
+                    "buildx builder (default: config, else "
+                    "buildx's current)");
     cmd->add_option("--cache-from", args->options.cache_from, "buildx --cache-from (repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--cache-to", args->options.cache_to, "buildx --cache-to (repeatable)")

@@ -23,11 +23,14 @@ struct RenderArgs {
 
 void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto args = std::make_shared<RenderArgs>();
-    auto* cmd = app.add_subcommand("render", "Print the Dockerfile, write the context, or show the buildx argv");
+    auto* cmd = app.add_subcommand(
+        "render", "Print the Dockerfile, write the context, or show the buildx argv");
     cmd->add_option("SPEC", args->spec, "Spec file")->required();
     auto* df = cmd->add_flag("--dockerfile", args->dockerfile, "Print the Dockerfile");
-    auto* ctx = cmd->add_option("--context", args->context, "Write the exact build context as a tar file");
-    auto* bx = cmd->add_flag("--buildx", args->buildx, "Print the buildx argv that build would run");
+    auto* ctx =
+        cmd->add_option("--context", args->context, "Write the exact build context as a tar file");
+    auto* bx =
+        cmd->add_flag("--buildx", args->buildx, "Print the buildx argv that build would run");
     df->excludes(ctx)->excludes(bx);
     ctx->excludes(bx);
     cmd->callback([&global, &selected, args] {

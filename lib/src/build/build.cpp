@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -79,7 +78,7 @@ void collect_missing_secrets(const plan::Plan& p, std::vector<std::string>& miss
     }
     if (p.registry_secret) {
         if (auto m = missing_secret(*p.registry_secret); !m.empty()) {
-            missing.push_back("registry secret " + m);
+            missing.push_back("registry_secret " + m);
         }
     }
     if (p.parent) {
@@ -97,60 +96,11 @@ bool contains(const std::string& s, std::string_view needle) {
     return s.find(needle) != std::string::npos;
 }
 
-// The last line of an output, without terminal escape sequences and carriage returns.
-std::vector<std::string> plain_lines(const std::string& text) {
-    std::vector<std::string> lines;
-    std::string cur;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (c == '\x1b') {
-            // CSI sequence: ESC [ parameters final-byte
-            if (i + 1 < text.size() && text[i + 1] == '[') {
-                i += 2;
-                while (i < text.size() && !(text[i] >= '@' && text[i] <= '~')) {
-                    ++i;
-                }
-            }
-            continue;
-        }
-        if (c == '\r') {
-            continue;
-        }
-        if (c == '\n') {
-            lines.push_back(std::move(cur));
-            cur.clear();
-            continue;
-        }
-        cur += c;
-    }
-    if (!cur.empty()) {
-        lines.push_back(std::move(cur));
-    }
-    return lines;
-}
-
-// buildx's own verdict: its last "ERROR: ..." line (a RUN step's output never starts so).
-std::string buildx_error_line(const std::string& err) {
-    std::string last;
-    std::string last_error;
-    for (auto& line : plain_lines(err)) {
-        if (line.empty()) {
-            continue;
-        }
-        last = line;
-        if (line.rfind("ERROR: ", 0) == 0) {
-            last_error = line.substr(7);
-        }
-    }
-    return !last_error.empty() ? last_error : last;
-}
-
 Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
-    std::string line = buildx_error_line(r.err);
+    std::string line = error_line(r.err);
     std::string l = lower(line);
-    std::string message =
-        fmt::format("buildx failed for {} (exit {}): {}", uri, r.exit_code,
-                    line.empty() ? "no error output" : line);
+    std::string message = fmt::format("buildx failed for {} (exit {}): {}", uri, r.exit_code,
+                                      line.empty() ? "no error output" : line);
     if (contains(l, "cannot connect to the docker daemon") ||
         contains(l, "is the docker daemon running") || contains(l, "docker.sock")) {
         return Error(ErrorKind::unavailable, message,
@@ -159,14 +109,23 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
     if (contains(l, "did not complete successfully")) {
         return Error(ErrorKind::build_failed, message);
     }
+    // A docker-driver builder only works while its own docker context is selected.
+    if (auto at = line.find("to switch to context \""); at != std::string::npos) {
+        std::size_t from = at + 22;
+        std::string ctx = line.substr(from, line.find('"', from) - from);
+        return Error(ErrorKind::unavailable, message,
+                     fmt::format("that builder belongs to the docker context {0}: run with "
+                                 "DOCKER_CONTEXT={0} (or `docker context use {0}`)",
+                                 ctx));
+    }
     // A registry that cannot be reached or refuses the credentials, for the push or a base
     // image. The patterns are matched on buildx's final line only: a RUN step's output that
     // says "connection refused" is a failed build, not an unavailable registry.
     std::string hint = registry_hint(line, uri);
     bool registry_step = contains(l, "failed to push") || contains(l, "failed to resolve source") ||
-                         contains(l, "failed to authorize") || contains(l, "failed to do request") ||
-                         contains(l, "failed to fetch") || contains(l, "pull access denied") ||
-                         contains(l, "unexpected status");
+                         contains(l, "failed to authorize") ||
+                         contains(l, "failed to do request") || contains(l, "failed to fetch") ||
+                         contains(l, "pull access denied") || contains(l, "unexpected status");
     if (registry_step && !hint.empty()) {
         return Error(ErrorKind::unavailable, message, hint);
     }
@@ -235,7 +194,8 @@ double seconds_since(Clock::time_point t0) {
 
 class Builder {
   public:
-    Builder(const Config& config, util::ProcessRunner& runner) : m_config(config), m_runner(runner) {}
+    Builder(const Config& config, util::ProcessRunner& runner)
+        : m_config(config), m_runner(runner) {}
 
     BuildResult build(const render::Image& image, const BuildOptions& options) {
         BuildResult result;
@@ -293,6 +253,7 @@ class Builder {
                     result.reason = p.exists ? "exists" : p.reason;
                     if (p.exists) {
                         result.platforms = p.found;
+                        result.digest = p.digest;
                     }
                 } catch (const Error& e) {
                     if (e.kind() != ErrorKind::unavailable) {
@@ -313,6 +274,7 @@ class Builder {
                 spdlog::info("{} exists with {}: skipped", image.uri, util::join(p.found, ", "));
                 result.skipped = true;
                 result.platforms = p.found;
+                result.digest = p.digest;
                 result.reason = "exists";
                 result.seconds = seconds_since(t0);
                 return result;
@@ -371,19 +333,19 @@ class Builder {
             r = m_runner.run(spec);
         } catch (const Error& e) {
             if (e.kind() == ErrorKind::other) {
-                throw Error(ErrorKind::unavailable, fmt::format("docker is not available: {}", e.what()),
-                            hint);
+                throw Error(ErrorKind::unavailable,
+                            fmt::format("docker is not available: {}", e.what()), hint);
             }
             throw;
         }
         if (r.exit_code != 0 || r.timed_out) {
-            std::string line = buildx_error_line(r.err.empty() ? r.out : r.err);
+            std::string line = error_line(r.err.empty() ? r.out : r.err);
             throw Error(ErrorKind::unavailable,
                         fmt::format("docker buildx is not available: {}",
                                     r.timed_out ? "no answer within 30 s" : line),
                         hint);
         }
-        spdlog::debug("{}", buildx_error_line(r.out));
+        spdlog::debug("{}", error_line(r.out));
         m_docker_ok = true;
     }
 
@@ -407,8 +369,8 @@ BuildResult build_image(const render::Image& image, const Config& config,
     collect_missing_secrets(image.plan, missing);
     if (!missing.empty()) {
         throw Error(ErrorKind::invalid_spec,
-                    fmt::format("{}: missing secret{} {}", image.uri, missing.size() == 1 ? "" : "s",
-                                util::join(missing, ", ")),
+                    fmt::format("{}: missing secret{}: {}", image.uri,
+                                missing.size() == 1 ? "" : "s", util::join(missing, ", ")),
                     "secrets are read from the environment or a file at build time; set them "
                     "before running imgspec build");
     }
@@ -418,7 +380,14 @@ BuildResult build_image(const render::Image& image, const Config& config,
 
 render::Image with_platforms(render::Image image, const std::vector<std::string>& platforms,
                              const Config& config) {
-    if (platforms.empty() || platforms == image.plan.platforms || image.passthrough) {
+    // The same set in another order is the spec's own image: keep its tag.
+    auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+        return v;
+    };
+    if (platforms.empty() || image.passthrough ||
+        sorted(platforms) == sorted(image.plan.platforms)) {
         return image;
     }
     image.plan.platforms = platforms;

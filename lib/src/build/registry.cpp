@@ -1,6 +1,7 @@
 #include <imgspec/build/registry.hpp>
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/util/sha256.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -39,21 +40,9 @@ bool contains(std::string_view haystack, std::string_view needle) {
     return haystack.find(needle) != std::string_view::npos;
 }
 
-// The last non-empty line of an error output, without buildx's "ERROR: " prefix.
-std::string last_line(std::string_view err) {
-    std::string line;
-    std::istringstream in{std::string(err)};
-    for (std::string l; std::getline(in, l);) {
-        while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) {
-            l.pop_back();
-        }
-        if (!l.empty()) {
-            line = l;
-        }
-    }
-    if (line.rfind("ERROR: ", 0) == 0) {
-        line.erase(0, 7);
-    }
+// error_line, or a placeholder for an empty output.
+std::string describe(std::string_view err) {
+    std::string line = error_line(err);
     return line.empty() ? "no error output" : line;
 }
 
@@ -129,11 +118,47 @@ util::ProcessSpec docker(std::vector<std::string> argv, const Env& env) {
                     fmt::format("{} {}: no answer within {} s", what, uri, inspect_timeout.count()),
                     fmt::format("is the registry {} reachable from here?", registry_host(uri)));
     }
-    throw Error(ErrorKind::unavailable, fmt::format("{} {}: {}", what, uri, last_line(r.err)),
+    throw Error(ErrorKind::unavailable, fmt::format("{} {}: {}", what, uri, describe(r.err)),
                 registry_hint(r.err, uri));
 }
 
 } // namespace
+
+std::string error_line(std::string_view output) {
+    std::string last;
+    std::string last_error;
+    std::string cur;
+    auto end_line = [&] {
+        if (!cur.empty()) {
+            last = cur;
+            if (cur.rfind("ERROR: ", 0) == 0) {
+                last_error = cur.substr(7);
+            }
+        }
+        cur.clear();
+    };
+    for (std::size_t i = 0; i < output.size(); ++i) {
+        char c = output[i];
+        if (c == '\x1b') {
+            // A CSI sequence (ESC [ parameters final-byte), as a terminal progress display draws.
+            if (i + 1 < output.size() && output[i + 1] == '[') {
+                i += 2;
+                while (i < output.size() && !(output[i] >= '@' && output[i] <= '~')) {
+                    ++i;
+                }
+            }
+        } else if (c == '\n') {
+            end_line();
+        } else if (c != '\r') {
+            cur += c;
+        }
+    }
+    end_line();
+    while (!last.empty() && last.back() == ' ') {
+        last.pop_back();
+    }
+    return !last_error.empty() ? last_error : last;
+}
 
 std::string normalize_platform(std::string_view platform) {
     std::vector<std::string> parts;
@@ -195,8 +220,8 @@ std::optional<std::vector<std::string>> index_platforms(const std::string& raw) 
             continue;
         }
         // BuildKit's attestation manifests: platform unknown/unknown and a reference annotation.
-        if (auto a = m.find("annotations"); a != m.end() && a->is_object() &&
-                                            a->contains("vnd.docker.reference.type")) {
+        if (auto a = m.find("annotations");
+            a != m.end() && a->is_object() && a->contains("vnd.docker.reference.type")) {
             continue;
         }
         auto p = m.find("platform");
@@ -294,13 +319,16 @@ Presence check_remote(util::ProcessRunner& runner, const std::string& uri,
         found = std::vector<std::string>{platform_of(
             cfg.value("os", none), cfg.value("architecture", none), cfg.value("variant", none))};
     }
-    return compare(platforms, std::move(*found));
+    Presence p = compare(platforms, std::move(*found));
+    // `--raw` prints the manifest byte for byte, so its hash is the digest the tag points at.
+    p.digest = "sha256:" + util::to_hex(util::sha256(r.out));
+    return p;
 }
 
 Presence check_local(util::ProcessRunner& runner, const std::string& uri,
                      const std::vector<std::string>& platforms, const Env& env) {
-    util::ProcessResult r = runner.run(docker(
-        {"docker", "image", "inspect", "--format", "{{json .}}", uri}, env));
+    util::ProcessResult r =
+        runner.run(docker({"docker", "image", "inspect", "--format", "{{json .}}", uri}, env));
     if (r.timed_out || r.exit_code != 0) {
         if (!r.timed_out && is_not_found(r.err)) {
             Presence miss;
@@ -309,7 +337,7 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
         }
         throw Error(ErrorKind::unavailable,
                     fmt::format("cannot check whether the local engine has {}: {}", uri,
-                                r.timed_out ? "no answer" : last_line(r.err)),
+                                r.timed_out ? "no answer" : describe(r.err)),
                     registry_hint(r.err, uri));
     }
     json doc = json::parse(r.out, nullptr, false);
@@ -341,7 +369,7 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
         }
         throw Error(ErrorKind::unavailable,
                     fmt::format("cannot check whether the local engine has {} for {}: {}", uri, p,
-                                q.timed_out ? "no answer" : last_line(q.err)),
+                                q.timed_out ? "no answer" : describe(q.err)),
                     registry_hint(q.err, uri));
     }
     if (per_platform) {
@@ -420,8 +448,8 @@ DockerConfigDir::DockerConfigDir(const std::string& config_json, const std::stri
         m_cleanup.push_back(std::make_unique<util::SignalCleanupPath>(file));
         int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
-            throw Error(ErrorKind::other, fmt::format("cannot create {}: {}", file.string(),
-                                                      std::strerror(errno)));
+            throw Error(ErrorKind::other,
+                        fmt::format("cannot create {}: {}", file.string(), std::strerror(errno)));
         }
         std::string text = cfg.dump(2);
         const char* p = text.data();

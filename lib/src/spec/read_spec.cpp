@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
+#include <string_view>
 
 namespace imgspec::spec {
 
@@ -27,6 +29,67 @@ const std::vector<std::string> layer_kinds = {
     "code_bundle", "commands",      "local_v2",     "local_v2_plugins"};
 const std::vector<std::string> pip_option_keys = {"index_url", "extra_index_urls", "pre",
                                                   "extra_args", "secret_mounts"};
+
+// Kinds whose value may be a map of the kind's own keys, e.g. {src: app, dst: /app}. The others
+// take a scalar or a list, so a map there is a type error and not a map of unknown keys.
+const std::vector<std::string> map_form_kinds = {
+    "requirements", "uv_project",  "poetry_project", "source_folder",   "source_file",
+    "dockerignore", "code_bundle", "local_v2",       "local_v2_plugins"};
+
+// A value as a message shows it: quoted, control characters escaped, long values cut.
+std::string shown(std::string_view value) {
+    std::string out = "'";
+    std::size_t n = 0;
+    for (char c : value) {
+        // Count characters, not bytes, so a cut never splits a UTF-8 sequence.
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80 && ++n > 80) {
+            out += "...";
+            break;
+        }
+        if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        } else {
+            out += c;
+        }
+    }
+    return out + "'";
+}
+
+// A check's message about a value, with the value in front: "'MyApp' is not a valid image name".
+std::string invalid(std::string_view value, const std::string& message) {
+    return value.empty() ? message : shown(value) + " is " + message;
+}
+
+// Secret names as a user may misremember them: case and '-' versus '_' do not count.
+std::string loose_name(std::string_view name) {
+    std::string out;
+    for (char c : name) {
+        out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+// yaml-cpp places an empty value ("name:" with nothing after it) at the next token, which is on a
+// later line or past the end of the file: point at its key instead.
+void point_empty_values_at_keys(Node& n) {
+    if (n.kind == Kind::map) {
+        for (std::size_t i = 0; i < n.entries.size() && i < n.key_marks.size(); ++i) {
+            Node& v = n.entries[i].second;
+            if (v.kind == Kind::null && v.mark.line != n.key_marks[i].line) {
+                v.mark = n.key_marks[i];
+            }
+            point_empty_values_at_keys(v);
+        }
+    } else if (n.kind == Kind::list) {
+        for (Node& item : n.items) {
+            point_empty_values_at_keys(item);
+        }
+    }
+}
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -74,12 +137,37 @@ class Reader {
     }
 
     bool string(const Node& n, const std::string& path, std::string& out) {
-        if (n.kind == Kind::string) {
-            out = n.scalar;
-            return true;
+        if (n.kind != Kind::string) {
+            type_error(n, path, "a string");
+            return false;
         }
-        type_error(n, path, "a string");
-        return false;
+        // Only an escape such as "\0" gets a NUL this far (the loader refuses NUL bytes); no
+        // Dockerfile, argv or path can carry one.
+        if (n.scalar.find('\0') != std::string::npos) {
+            error(n, path, "a value must not contain a NUL character");
+            return false;
+        }
+        out = n.scalar;
+        return true;
+    }
+
+    // A path inside the image (a workdir, where a copy lands): it goes into one Dockerfile line.
+    void image_path(const Node& n, const std::string& path, std::string& out, std::string_view what,
+                    std::string hint = {}) {
+        std::string s;
+        if (!string(n, path, s)) {
+            return;
+        }
+        if (s.empty() || s.find_first_of("\n\r") != std::string::npos) {
+            error(n, path, fmt::format("{} must be a non-empty path on one line", what),
+                  std::move(hint));
+            return;
+        }
+        out = std::move(s);
+    }
+
+    void destination(const Node& n, const std::string& path, std::string& out) {
+        image_path(n, path, out, "a destination", "e.g. /app, or . for the working directory");
     }
 
     bool path_value(const Node& n, const std::string& path, std::filesystem::path& out) {
@@ -91,8 +179,8 @@ class Reader {
             error(n, path, "a path must not be empty");
             return false;
         }
-        if (s.find('\0') != std::string::npos || s.find('\n') != std::string::npos) {
-            error(n, path, "a path must not contain NUL or newline characters");
+        if (s.find('\n') != std::string::npos) {
+            error(n, path, "a path must not contain a newline");
             return false;
         }
         out = s;
@@ -316,11 +404,13 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
     // Exactly one kind key; the other keys are its options.
     std::string kind;
     const Node* value = nullptr;
-    for (const auto& [k, v] : n.entries) {
+    for (std::size_t i = 0; i < n.entries.size(); ++i) {
+        const auto& [k, v] = n.entries[i];
         if (std::find(layer_kinds.begin(), layer_kinds.end(), k) != layer_kinds.end()) {
             if (!kind.empty()) {
-                error(v, path, fmt::format("a layer has exactly one kind, found '{}' and '{}'", kind, k),
-                      "split them into two list entries");
+                error_at(n.key_marks[i], path,
+                         fmt::format("a layer has exactly one kind, found '{}' and '{}'", kind, k),
+                         "split them into two list entries");
                 return;
             }
             kind = k;
@@ -371,8 +461,11 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
         }
     };
     add_opts(n, path, true);
-    // env_vars is a map of variables; for other kinds a map value holds the kind's keys.
-    const bool map_value = value->kind == Kind::map && kind != "env_vars";
+    // A map value holds the kind's keys, for the kinds that have a map form (env_vars is a map of
+    // variables; a map given to a scalar or list kind is reported as a type error below).
+    const bool map_value =
+        value->kind == Kind::map &&
+        std::find(map_form_kinds.begin(), map_form_kinds.end(), kind) != map_form_kinds.end();
     if (map_value) {
         add_opts(*value, kpath, false);
     }
@@ -396,11 +489,7 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
 
     if (kind == "workdir") {
         WorkdirLayer l;
-        if (string(*value, kpath, l.path)) {
-            if (l.path.empty() || l.path.find('\n') != std::string::npos) {
-                error(*value, kpath, "a workdir must be a non-empty path on one line");
-            }
-        }
+        image_path(*value, kpath, l.path, "a workdir");
         layer.body = l;
     } else if (kind == "apt_packages") {
         AptLayer l;
@@ -408,7 +497,7 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
             for (std::size_t i = 0; i < l.packages.size(); ++i) {
                 if (auto msg = check_apt_package(l.packages[i]); !msg.empty()) {
                     error(value->kind == Kind::list ? value->items[i] : *value,
-                          fmt::format("{}[{}]", kpath, i), msg);
+                          fmt::format("{}[{}]", kpath, i), invalid(l.packages[i], msg));
                 }
             }
             if (l.packages.empty()) {
@@ -425,7 +514,7 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
             for (std::size_t i = 0; i < l.packages.size(); ++i) {
                 if (auto msg = check_pip_requirement(l.packages[i]); !msg.empty()) {
                     error(value->kind == Kind::list ? value->items[i] : *value,
-                          fmt::format("{}[{}]", kpath, i), msg);
+                          fmt::format("{}[{}]", kpath, i), invalid(l.packages[i], msg));
                 }
             }
             if (l.packages.empty()) {
@@ -504,7 +593,7 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
             path_value(*f, main_path("src"), l.src);
         }
         if (const Node* d = opts.find("dst")) {
-            string(*d, kpath + ".dst", l.dst);
+            destination(*d, kpath + ".dst", l.dst);
         }
         if (const Node* c = opts.find("copy_contents_only")) {
             boolean(*c, kpath + ".copy_contents_only", l.copy_contents_only);
@@ -540,7 +629,7 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
             }
         }
         if (const Node* d = opts.find("dst")) {
-            string(*d, kpath + ".dst", l.dst);
+            destination(*d, kpath + ".dst", l.dst);
         }
         layer.body = l;
     } else if (kind == "dockerignore") {
@@ -568,7 +657,7 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
             }
         }
         if (const Node* d = opts.find("dst")) {
-            string(*d, kpath + ".dst", l.dst);
+            destination(*d, kpath + ".dst", l.dst);
         }
         if (const Node* r = opts.find("root_dir")) {
             path_value(*r, kpath + ".root_dir", l.root_dir);
@@ -649,7 +738,9 @@ Base Reader::base(const Node& n) {
         if (found.empty() && n.entries.empty()) {
             error(n, "from", "no base given", "use one of: " + util::join(base_keys, ", "));
         } else if (found.size() > 1) {
-            error(n, "from", fmt::format("exactly one base form, found {}", util::join(found, ", ")));
+            error(n, "from",
+                  fmt::format("exactly one base form, found {}", util::join(found, ", ")),
+                  "keep one; to add steps on top of a base, use 'layers:'");
         }
         return DebianBase{};
     }
@@ -663,7 +754,7 @@ Base Reader::base(const Node& n) {
             if (const Node* p = v.find("python_version")) {
                 if (string(*p, path + ".python_version", b.python_version)) {
                     if (auto msg = check_python_version(b.python_version); !msg.empty()) {
-                        error(*p, path + ".python_version", msg);
+                        error(*p, path + ".python_version", invalid(b.python_version, msg));
                     }
                 }
             }
@@ -685,7 +776,8 @@ Base Reader::base(const Node& n) {
         ImageBase b;
         if (string(v, path, b.uri)) {
             if (auto msg = check_image_ref(b.uri); !msg.empty()) {
-                error(v, path, msg, "e.g. python:3.12-slim-bookworm or registry.example.com/team/img:tag");
+                error(v, path, invalid(b.uri, msg),
+                      "e.g. python:3.12-slim-bookworm or registry.example.com/team/img:tag");
             }
         }
         return b;
@@ -737,14 +829,14 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
     if (const Node* n = root.find("name")) {
         if (string(*n, "name", s.name)) {
             if (auto msg = check_image_name(s.name); !msg.empty()) {
-                error(*n, "name", msg);
+                error(*n, "name", invalid(s.name, msg));
             }
         }
     }
     if (const Node* n = root.find("registry")) {
         if (string(*n, "registry", s.registry)) {
             if (auto msg = check_registry(s.registry); !msg.empty()) {
-                error(*n, "registry", msg);
+                error(*n, "registry", invalid(s.registry, msg));
             }
         }
     }
@@ -755,7 +847,10 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
                 const Node& item = n->kind == Kind::list ? n->items[i] : *n;
                 if (auto msg = check_platform(s.platforms[i]); !msg.empty()) {
                     std::string hint = "known: " + util::join(known_platforms(), ", ");
-                    if (auto near = util::closest_match(s.platforms[i], known_platforms()); !near.empty()) {
+                    if (s.platforms[i].find(',') != std::string::npos) {
+                        hint = "give several platforms as a list: [linux/amd64, linux/arm64]";
+                    } else if (auto near = util::closest_match(s.platforms[i], known_platforms());
+                               !near.empty()) {
                         hint = fmt::format("did you mean '{}'?", near);
                     }
                     error(item, n->kind == Kind::list ? fmt::format("platform[{}]", i) : "platform",
@@ -773,7 +868,7 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
     if (const Node* n = root.find("python_version")) {
         if (string(*n, "python_version", s.python_version)) {
             if (auto msg = check_python_version(s.python_version); !msg.empty()) {
-                error(*n, "python_version", msg);
+                error(*n, "python_version", invalid(s.python_version, msg));
             }
         }
     }
@@ -786,7 +881,7 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
                   fmt::format("quote it: \"{}\"", n->scalar));
         } else if (string(*n, "tag", s.tag)) {
             if (auto msg = check_tag(s.tag); !msg.empty()) {
-                error(*n, "tag", msg);
+                error(*n, "tag", invalid(s.tag, msg));
             }
         }
     }
@@ -838,7 +933,8 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
                         error(*m, spath + ".mount", "the mount point must be an absolute path");
                     }
                 }
-                if (d.env.empty() == d.file.empty()) {
+                // With a 'value' the error above says what to do instead.
+                if (d.env.empty() == d.file.empty() && v.find("value") == nullptr) {
                     error(v, spath, "a secret needs exactly one of 'env' or 'file'");
                 }
                 s.secrets.emplace(k, std::move(d));
@@ -856,7 +952,9 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
     }
     // Secrets named but not defined mean the environment variable of that name.
     for (const auto& use : m_secret_uses) {
-        if (use.key.empty() || s.secrets.count(use.key) > 0) {
+        // An invalid name was reported where it is used.
+        if (use.key.empty() || s.secrets.count(use.key) > 0 ||
+            !check_secret_name(use.key).empty()) {
             continue;
         }
         if (!check_env_name(use.key).empty()) {
@@ -867,6 +965,13 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
             std::string hint = "define it under 'secrets:' or use an environment variable name";
             if (auto near = util::closest_match(use.key, names); !near.empty()) {
                 hint = fmt::format("did you mean '{}'?", near);
+            } else {
+                for (const auto& name : names) {
+                    if (loose_name(name) == loose_name(use.key)) {
+                        hint = fmt::format("did you mean '{}'?", name);
+                        break;
+                    }
+                }
             }
             error_at(use.mark, use.path, fmt::format("secret '{}' is not defined", use.key), hint);
         }
@@ -890,6 +995,7 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
 Spec read_spec(const std::filesystem::path& file) {
     std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
     Node root = load_file(file.string());
+    point_empty_values_at_keys(root);
     Diagnostics diags;
     Reader reader(file.string(), diags);
     Spec s = reader.spec(root, abs);

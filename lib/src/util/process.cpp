@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -93,7 +94,9 @@ void on_signal(int sig) {
 // Small POSIX helpers
 // ---------------------------------------------------------------------------------------------
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 class Fd {
   public:
@@ -184,7 +187,8 @@ int decode_status(int status) {
 }
 
 // The environment of the child: imgspec's, with the spec's entries added or replaced.
-std::vector<std::string> child_environment(const std::vector<std::pair<std::string, std::string>>& env) {
+std::vector<std::string>
+child_environment(const std::vector<std::pair<std::string, std::string>>& env) {
     std::vector<std::string> out;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
         std::string_view entry(*e);
@@ -242,7 +246,8 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
         }
         int wait_ms = -1;
         if (deadline && !timed_out) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
             wait_ms = static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
         }
         int n = ::poll(fds.data(), fds.size(), wait_ms);
@@ -325,6 +330,42 @@ bool reader_gone(int write_fd) {
     return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }
 
+// Blocks SIGPIPE on the calling thread; on destruction discards one raised meanwhile (a write to
+// a closed pipe raises it for the writing thread) and restores the mask.
+class SigpipeBlock {
+  public:
+    SigpipeBlock() {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        sigset_t pending;
+        sigemptyset(&pending);
+        ::sigpending(&pending);
+        m_was_pending = sigismember(&pending, SIGPIPE) == 1;
+        ::pthread_sigmask(SIG_BLOCK, &set, &m_old);
+    }
+    ~SigpipeBlock() {
+        sigset_t pending;
+        sigemptyset(&pending);
+        ::sigpending(&pending);
+        if (!m_was_pending && sigismember(&pending, SIGPIPE) == 1) {
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, SIGPIPE);
+            timespec zero{0, 0};
+            while (::sigtimedwait(&set, nullptr, &zero) < 0 && errno == EINTR) {
+            }
+        }
+        ::pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+    }
+    SigpipeBlock(const SigpipeBlock&) = delete;
+    SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+  private:
+    sigset_t m_old{};
+    bool m_was_pending = false;
+};
+
 void throw_if_interrupted() {
     if (g_signal.load() != 0) {
         throw Error(ErrorKind::interrupted,
@@ -365,7 +406,9 @@ void install_signal_handlers() {
     ::signal(SIGPIPE, SIG_IGN);
 }
 
-bool interrupted() noexcept { return g_signal.load() != 0; }
+bool interrupted() noexcept {
+    return g_signal.load() != 0;
+}
 
 SignalCleanupPath::SignalCleanupPath(const std::filesystem::path& path) {
     std::string p = std::filesystem::absolute(path).string();
@@ -418,23 +461,18 @@ std::string shell_join(const std::vector<std::string>& argv) {
     return out;
 }
 
-ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
-    if (spec.argv.empty()) {
-        throw Error(ErrorKind::other, "internal error: empty argv");
-    }
-    if (spdlog::should_log(spdlog::level::debug)) {
-        std::string names;
-        for (const auto& kv : spec.env) {
-            names += (names.empty() ? "" : ", ") + kv.first;
-        }
-        // Names only: a value could be a credential.
-        spdlog::debug("running: {}{}", shell_join(spec.argv),
-                      names.empty() ? "" : " (environment: " + names + ")");
-    }
+namespace {
 
-    ProcessResult result;
-    std::vector<Reader> readers;
-    std::optional<Pipe> in_pipe;
+struct Child {
+    pid_t pid = 0;
+    std::vector<Reader> readers; // its captured output streams
+    Fd input;                    // the write end of its stdin, when the spec has a writer
+};
+
+// Starts the child as `spec` says, its captured streams read into `result`. Registers it with
+// the signal handler.
+Child spawn(const ProcessSpec& spec, ProcessResult& result) {
+    Child child;
     std::vector<Fd> child_ends; // closed in the parent once the child started
 
     posix_spawn_file_actions_t actions;
@@ -451,8 +489,10 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
     } cleanup{&actions, &attr};
 
     if (spec.stdin_writer) {
-        in_pipe = make_pipe();
-        posix_spawn_file_actions_adddup2(&actions, in_pipe->read.get(), STDIN_FILENO);
+        Pipe in = make_pipe();
+        posix_spawn_file_actions_adddup2(&actions, in.read.get(), STDIN_FILENO);
+        child_ends.push_back(std::move(in.read));
+        child.input = std::move(in.write);
     } else {
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     }
@@ -480,7 +520,7 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
             }
             posix_spawn_file_actions_adddup2(&actions, p->write.get(), target);
             child_ends.push_back(std::move(p->write));
-            readers.push_back(Reader{std::move(p->read), sink, mode == Stream::tee});
+            child.readers.push_back(Reader{std::move(p->read), sink, mode == Stream::tee});
             break;
         }
         }
@@ -500,33 +540,50 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setsigmask(&attr, &empty);
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                                       POSIX_SPAWN_SETSIGMASK));
+    posix_spawnattr_setflags(
+        &attr,
+        static_cast<short>(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK));
 
-    std::vector<std::string> argv_copy = spec.argv;
-    std::vector<char*> argv_c = c_strings(argv_copy);
+    std::vector<std::string> argv = spec.argv;
+    std::vector<char*> argv_c = c_strings(argv);
     std::vector<std::string> env = child_environment(spec.env);
     std::vector<char*> env_c = c_strings(env);
 
     throw_if_interrupted();
     g_child_pgid.store(spawning);
-    pid_t pid = 0;
-    int rc = ::posix_spawnp(&pid, argv_c[0], &actions, &attr, argv_c.data(), env_c.data());
+    int rc = ::posix_spawnp(&child.pid, argv_c[0], &actions, &attr, argv_c.data(), env_c.data());
     if (rc != 0) {
         g_child_pgid.store(no_child);
         throw_if_interrupted();
         throw Error(ErrorKind::other,
                     fmt::format("cannot run '{}': {}", spec.argv[0], errno_text(rc)));
     }
-    g_child_pgid.store(pid);
+    g_child_pgid.store(child.pid);
     if (g_signal.load() != 0) {
-        ::kill(-pid, SIGTERM); // the signal came while the child was being started
+        ::kill(-child.pid, SIGTERM); // the signal came while the child was being started
     }
-    child_ends.clear();
-    if (in_pipe) {
-        in_pipe->read.reset();
+    return child;
+}
+
+} // namespace
+
+ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
+    if (spec.argv.empty()) {
+        throw Error(ErrorKind::other, "internal error: empty argv");
+    }
+    if (spdlog::should_log(spdlog::level::debug)) {
+        std::string names;
+        for (const auto& kv : spec.env) {
+            names += (names.empty() ? "" : ", ") + kv.first;
+        }
+        // Names only: a value could be a credential.
+        spdlog::debug("running: {}{}", shell_join(spec.argv),
+                      names.empty() ? "" : " (environment: " + names + ")");
     }
 
+    ProcessResult result;
+    Child child = spawn(spec, result);
+    pid_t pid = child.pid;
     std::optional<Clock::time_point> deadline;
     if (spec.timeout.count() > 0) {
         deadline = Clock::now() + spec.timeout;
@@ -534,9 +591,9 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
     bool drain_timed_out = false;
     bool wait_timed_out = false;
 
-    if (!in_pipe) {
+    if (!child.input) {
         try {
-            drain(readers, pid, deadline, drain_timed_out);
+            drain(child.readers, pid, deadline, drain_timed_out);
         } catch (...) {
             ::kill(-pid, SIGKILL);
             bool ignored = false;
@@ -554,26 +611,29 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
     std::exception_ptr drain_error;
     std::thread drainer([&] {
         try {
-            drain(readers, pid, deadline, drain_timed_out);
+            drain(child.readers, pid, deadline, drain_timed_out);
         } catch (...) {
             drain_error = std::current_exception();
         }
     });
     std::exception_ptr writer_error;
     bool consumer_gone = false;
-    try {
-        spec.stdin_writer(in_pipe->write.get());
-    } catch (...) {
-        writer_error = std::current_exception();
-        consumer_gone = reader_gone(in_pipe->write.get());
+    {
+        // A reader that went away must make the write fail with EPIPE, not kill imgspec, even
+        // when SIGPIPE was not ignored (install_signal_handlers): block it on this thread.
+        SigpipeBlock block;
+        try {
+            spec.stdin_writer(child.input.get());
+        } catch (...) {
+            writer_error = std::current_exception();
+            consumer_gone = reader_gone(child.input.get());
+        }
     }
     if (writer_error && !consumer_gone) {
         // The input failed while the child still reads it: stop the child before it sees the
         // end of its stdin, so it cannot take a partial input for a whole one.
         ::kill(-pid, SIGTERM);
-    }
-    in_pipe->write.reset();
-    if (writer_error && !consumer_gone) {
+        child.input.reset();
         bool ignored = false;
         auto grace = Clock::now() + std::chrono::seconds(10);
         // The drainer ends when the child's group closes its output; SIGKILL after the grace.
@@ -582,6 +642,7 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
         throw_if_interrupted();
         std::rethrow_exception(writer_error);
     }
+    child.input.reset();
     drainer.join();
     result.exit_code = wait_child(pid, deadline, wait_timed_out);
     result.timed_out = drain_timed_out || wait_timed_out;

@@ -15,8 +15,9 @@ namespace imgspec::build {
 
 struct BuildResult {
     std::string uri;
-    std::string digest;                 // "sha256:..." of what was built; "" when skipped or
-                                        // when the output has none (type=local)
+    std::string digest;                 // "sha256:..." of what was built, or of the existing
+                                        // image in the registry when skipped; "" when unknown
+                                        // (a local image, an output of type=local)
     std::vector<std::string> platforms; // built; when skipped, the ones the image has
     bool skipped = false;               // it existed (or there was nothing to build)
     double seconds = 0;                 // wall time of this image, parents not included
@@ -52,7 +53,8 @@ BuildResult build_image(const render::Image& image, const Config& config,
 
 // The image re-rendered for other platforms (`build --platform`): the platform list is part of
 // the tag, so an image built for fewer platforms gets its own tag instead of taking the tag that
-// promises all of them. A fixed `tag:` stays as it is.
+// promises all of them. The same set in another order, a fixed `tag:` and a passthrough image stay
+// as they are.
 // Throws as render::resolve_plan.
 render::Image with_platforms(render::Image image, const std::vector<std::string>& platforms,
                              const Config& config);

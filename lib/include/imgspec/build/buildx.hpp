@@ -29,8 +29,8 @@ struct BuildOptions {
     std::string builder;                // empty: the config's, else buildx's current builder
     std::vector<std::string> cache_from;
     std::vector<std::string> cache_to;
-    bool force = false;   // build even when the image exists
-    bool dry_run = false; // print what would run, build nothing
+    bool force = false;            // build even when the image exists
+    bool dry_run = false;          // print what would run, build nothing
     std::string progress = "auto"; // buildx --progress: auto, plain, tty, quiet, rawjson
     bool json = false;             // machine-readable summary (the app's concern)
 };
@@ -42,10 +42,12 @@ BuildOptions with_config_defaults(BuildOptions options, const Config& config);
 OutputMode effective_mode(const render::Image& image, const BuildOptions& options);
 
 // The platforms that are built: the options' override, else the plan's.
-std::vector<std::string> effective_platforms(const render::Image& image, const BuildOptions& options);
+std::vector<std::string> effective_platforms(const render::Image& image,
+                                             const BuildOptions& options);
 
 // docker buildx build [--builder B] --platform P1,P2 --tag URI (--push | --load | --output DEST)
-//   --progress MODE [--cache-from X]... [--cache-to X]... [--secret id=ID,env=VAR | id=ID,src=FILE]...
+//   --progress MODE [--cache-from X]... [--cache-to X]... [--secret id=ID,env=VAR |
+//   id=ID,src=FILE]...
 //   --provenance=false --metadata-file F -f Dockerfile -
 //
 // The context is a tar on stdin with the Dockerfile at its root. Secrets appear as the name of

@@ -26,6 +26,9 @@ struct Presence {
     bool exists = false;            // every requested platform is there
     std::vector<std::string> found; // the image's platforms, normalized; empty when it is missing
     std::string reason;             // why it is a miss (for the log), empty when it exists
+    // Remote only: "sha256:..." of the manifest (list) the tag points at, from the exact bytes
+    // the registry served; "" for a local image.
+    std::string digest;
 };
 
 // "os/arch[/variant]" in the canonical form containerd compares: aliases mapped (aarch64 ->
@@ -41,6 +44,11 @@ std::optional<std::vector<std::string>> index_platforms(const std::string& raw);
 // True when buildx's/docker's error output says the tag (or its repository) does not exist, and
 // nothing else: "ERROR: <ref>: not found", "manifest unknown", "name unknown", "No such image".
 bool is_not_found(std::string_view err);
+
+// The verdict in docker's or buildx's error output: its last "ERROR: ..." line (without the
+// prefix; a RUN step's output never starts so), else its last non-empty line. Terminal escape
+// sequences and carriage returns are removed. "" for an empty output.
+std::string error_line(std::string_view output);
 
 // The hint for an error from a registry: credentials, a registry that is not running, ...
 std::string registry_hint(std::string_view err, std::string_view uri);

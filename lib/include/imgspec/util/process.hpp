@@ -16,9 +16,9 @@ namespace imgspec::util {
 
 // Where one of the child's output streams goes.
 enum class Stream {
-    inherit, // imgspec's own stream
-    capture, // into ProcessResult::out / err, drained while the child runs
-    discard, // /dev/null
+    inherit,   // imgspec's own stream
+    capture,   // into ProcessResult::out / err, drained while the child runs
+    discard,   // /dev/null
     to_stderr, // imgspec's stderr (for stdout: keeps imgspec's stdout for its own output)
     // Forwarded to imgspec's stderr as it arrives and captured too (the last 256 KiB), for long
     // runs whose errors imgspec must read. For the child's stderr, when imgspec's stderr is a
@@ -32,9 +32,10 @@ struct ProcessSpec {
     // Added to (or replacing in) imgspec's environment, in order; the rest is inherited.
     std::vector<std::pair<std::string, std::string>> env;
     // Writes the child's stdin through this descriptor (a pipe); it must not close it. Empty:
-    // stdin is /dev/null. It may throw: the child's process group is then stopped before its
-    // stdin is closed, so the child never sees the end of a partial input, and the exception is
-    // rethrown.
+    // stdin is /dev/null. SIGPIPE is blocked on the writing thread, so a child that stops
+    // reading makes its writes fail with EPIPE. It may throw: the child's process group is then
+    // stopped before its stdin is closed, so the child never sees the end of a partial input, and
+    // the exception is rethrown.
     std::function<void(int fd)> stdin_writer;
     Stream out = Stream::capture;
     Stream err = Stream::capture;

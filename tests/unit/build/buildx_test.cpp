@@ -1,0 +1,524 @@
+// buildx argv composition (pure), and build_image driven through a fake ProcessRunner.
+
+#include <imgspec/build/build.hpp>
+#include <imgspec/build/buildx.hpp>
+#include <imgspec/core/error.hpp>
+#include <imgspec/plan/tag.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using imgspec::Config;
+using imgspec::Error;
+using imgspec::ErrorKind;
+using imgspec::build::build_image;
+using imgspec::build::BuildOptions;
+using imgspec::build::BuildResult;
+using imgspec::build::buildx_argv;
+using imgspec::build::OutputMode;
+using imgspec::render::Image;
+using imgspec::util::ProcessResult;
+using imgspec::util::ProcessSpec;
+using Argv = std::vector<std::string>;
+
+namespace {
+
+Image make_image(const std::string& registry = "127.0.0.1:5000") {
+    Image img;
+    img.plan.name = "hello";
+    img.plan.registry = registry;
+    img.plan.platforms = {"linux/amd64", "linux/arm64"};
+    img.dockerfile = "FROM 127.0.0.1:5000/busybox:latest\nRUN echo hi\n";
+    img.context = imgspec::plan::context_manifest({}, img.dockerfile);
+    img.tag = "0123456789abcdef0123456789abcdef";
+    img.uri = (registry.empty() ? "" : registry + "/") + "hello:" + img.tag;
+    return img;
+}
+
+bool has(const Argv& argv, const std::string& word) {
+    return std::find(argv.begin(), argv.end(), word) != argv.end();
+}
+
+// The value after `flag`, "" when absent.
+std::string after(const Argv& argv, const std::string& flag) {
+    auto it = std::find(argv.begin(), argv.end(), flag);
+    return it != argv.end() && it + 1 != argv.end() ? *(it + 1) : std::string{};
+}
+
+std::vector<std::string> all_after(const Argv& argv, const std::string& flag) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i + 1 < argv.size(); ++i) {
+        if (argv[i] == flag) {
+            out.push_back(argv[i + 1]);
+        }
+    }
+    return out;
+}
+
+class FakeRunner : public imgspec::util::ProcessRunner {
+  public:
+    using Handler = std::function<ProcessResult(const ProcessSpec&)>;
+    explicit FakeRunner(Handler h) : m_handler(std::move(h)) {}
+    ProcessResult run(const ProcessSpec& spec) override {
+        m_calls.push_back(spec);
+        return m_handler(spec);
+    }
+    const std::vector<ProcessSpec>& calls() const { return m_calls; }
+    bool ran(const std::string& a, const std::string& b) const {
+        return std::any_of(m_calls.begin(), m_calls.end(), [&](const ProcessSpec& s) {
+            return s.argv.size() > 2 && s.argv[1] == a && s.argv[2] == b;
+        });
+    }
+
+  private:
+    Handler m_handler;
+    std::vector<ProcessSpec> m_calls;
+};
+
+ProcessResult ok(std::string out = {}) {
+    ProcessResult r;
+    r.out = std::move(out);
+    return r;
+}
+
+ProcessResult fail(std::string err, int code = 1) {
+    ProcessResult r;
+    r.exit_code = code;
+    r.err = std::move(err);
+    return r;
+}
+
+// What a working docker does: buildx answers, the image is missing (or present), the build
+// consumes its stdin and writes the metadata file.
+struct Docker {
+    bool present = false;
+    ProcessResult build_result = ok();
+    std::size_t stdin_bytes = 0;
+    std::string config_json_seen; // DOCKER_CONFIG/config.json at build time
+
+    ProcessResult operator()(const ProcessSpec& s) {
+        const Argv& a = s.argv;
+        if (a[1] == "buildx" && a[2] == "version") {
+            return ok("github.com/docker/buildx 0.13.1\n");
+        }
+        if (a[1] == "buildx" && a[2] == "imagetools") {
+            if (!present) {
+                return fail("ERROR: " + a.back() + ": not found\n");
+            }
+            return ok(R"({"manifests": [{"platform": {"os": "linux", "architecture": "amd64"}},
+                                        {"platform": {"os": "linux", "architecture": "arm64"}}]})");
+        }
+        if (a[1] == "buildx" && a[2] == "build") {
+            for (const auto& [k, v] : s.env) {
+                if (k == "DOCKER_CONFIG") {
+                    std::ifstream in(fs::path(v) / "config.json");
+                    std::stringstream ss;
+                    ss << in.rdbuf();
+                    config_json_seen = ss.str();
+                }
+            }
+            if (s.stdin_writer) {
+                int fds[2];
+                if (::pipe(fds) != 0) {
+                    throw std::runtime_error("pipe");
+                }
+                // Count the tar through a pipe, read on another thread.
+                std::size_t counted = 0;
+                std::thread reader([&] {
+                    char buf[65536];
+                    ssize_t n;
+                    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+                        counted += static_cast<std::size_t>(n);
+                    }
+                });
+                try {
+                    s.stdin_writer(fds[1]);
+                } catch (...) {
+                    ::close(fds[1]);
+                    reader.join();
+                    ::close(fds[0]);
+                    throw;
+                }
+                ::close(fds[1]);
+                reader.join();
+                ::close(fds[0]);
+                stdin_bytes = counted;
+            }
+            if (build_result.exit_code == 0) {
+                std::ofstream(after(a, "--metadata-file"))
+                    << R"({"containerimage.digest": "sha256:feedface"})";
+            }
+            return build_result;
+        }
+        return fail("unexpected: " + a[1] + " " + a[2]);
+    }
+};
+
+} // namespace
+
+// ---- argv composition -------------------------------------------------------------------------
+
+TEST(Buildx, PushWithRegistryIsTheDefault) {
+    Argv argv = buildx_argv(make_image(), BuildOptions{}, "/tmp/m.json");
+    Argv expected = {"docker",
+                     "buildx",
+                     "build",
+                     "--platform",
+                     "linux/amd64,linux/arm64",
+                     "--tag",
+                     "127.0.0.1:5000/hello:0123456789abcdef0123456789abcdef",
+                     "--push",
+                     "--progress",
+                     "auto",
+                     "--provenance=false",
+                     "--metadata-file",
+                     "/tmp/m.json",
+                     "-f",
+                     "Dockerfile",
+                     "-"};
+    EXPECT_EQ(argv, expected);
+}
+
+TEST(Buildx, LoadWithoutRegistryIsTheDefault) {
+    Argv argv = buildx_argv(make_image(""), BuildOptions{}, "m");
+    EXPECT_TRUE(has(argv, "--load"));
+    EXPECT_FALSE(has(argv, "--push"));
+    EXPECT_EQ(after(argv, "--tag"), "hello:0123456789abcdef0123456789abcdef");
+}
+
+TEST(Buildx, ExplicitLoadWithRegistry) {
+    BuildOptions o;
+    o.mode = OutputMode::load;
+    Argv argv = buildx_argv(make_image(), o, "m");
+    EXPECT_TRUE(has(argv, "--load"));
+    EXPECT_FALSE(has(argv, "--push"));
+}
+
+TEST(Buildx, PushWithoutRegistryIsRefused) {
+    BuildOptions o;
+    o.mode = OutputMode::push;
+    try {
+        buildx_argv(make_image(""), o, "m");
+        FAIL() << "would push to Docker Hub";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::usage);
+    }
+}
+
+TEST(Buildx, OutputIsPassedAsGiven) {
+    BuildOptions o;
+    o.mode = OutputMode::dest;
+    o.output = "type=oci,dest=/tmp/img.tar";
+    Argv argv = buildx_argv(make_image(), o, "m");
+    EXPECT_EQ(after(argv, "--output"), "type=oci,dest=/tmp/img.tar");
+    EXPECT_FALSE(has(argv, "--push"));
+    EXPECT_FALSE(has(argv, "--load"));
+
+    o.output = "out-dir";
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--output"), "out-dir");
+
+    for (const char* bad : {"", "-", "type=tar,dest=-"}) {
+        o.output = bad;
+        try {
+            buildx_argv(make_image(), o, "m");
+            FAIL() << bad;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::usage);
+        }
+    }
+}
+
+TEST(Buildx, PlatformsOverride) {
+    BuildOptions o;
+    o.platforms = {"linux/arm64"};
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--platform"), "linux/arm64");
+    Image none = make_image();
+    none.plan.platforms.clear();
+    EXPECT_THROW(buildx_argv(none, BuildOptions{}, "m"), Error);
+}
+
+TEST(Buildx, BuilderFromOptionsElseConfigElseNone) {
+    Config cfg;
+    EXPECT_FALSE(has(buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m"),
+                     "--builder"));
+    cfg.builder.value = "from-config";
+    Argv argv = buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m");
+    EXPECT_EQ(after(argv, "--builder"), "from-config");
+    EXPECT_EQ(argv[3], "--builder") << "directly after `docker buildx build`";
+    BuildOptions o;
+    o.builder = "from-flag";
+    EXPECT_EQ(after(buildx_argv(make_image(), imgspec::build::with_config_defaults(o, cfg), "m"),
+                    "--builder"),
+              "from-flag");
+}
+
+TEST(Buildx, SecretsByEnvOrFileNeverValues) {
+    ::setenv("IMGSPEC_BUILDX_TEST_TOKEN", "s3cr3t-value", 1);
+    Image img = make_image();
+    img.plan.secrets = {{"PIP_TOKEN", "IMGSPEC_BUILDX_TEST_TOKEN", ""},
+                        {"GIT_CREDS", "", "/home/u/.git-credentials"},
+                        {"ODD", "", "/tmp/a,b\"c"}};
+    Argv argv = buildx_argv(img, BuildOptions{}, "m");
+    EXPECT_EQ(all_after(argv, "--secret"),
+              (Argv{"id=PIP_TOKEN,env=IMGSPEC_BUILDX_TEST_TOKEN",
+                    "id=GIT_CREDS,src=/home/u/.git-credentials", "id=ODD,\"src=/tmp/a,b\"\"c\""}));
+    for (const auto& a : argv) {
+        EXPECT_EQ(a.find("s3cr3t-value"), std::string::npos) << a;
+    }
+    ::unsetenv("IMGSPEC_BUILDX_TEST_TOKEN");
+}
+
+TEST(Buildx, CacheFlagsInOrder) {
+    BuildOptions o;
+    o.cache_from = {"type=registry,ref=r/c:1", "type=local,src=/c"};
+    o.cache_to = {"type=inline"};
+    Argv argv = buildx_argv(make_image(), o, "m");
+    EXPECT_EQ(all_after(argv, "--cache-from"), o.cache_from);
+    EXPECT_EQ(all_after(argv, "--cache-to"), o.cache_to);
+}
+
+TEST(Buildx, ProgressModeIsChecked) {
+    BuildOptions o;
+    o.progress = "plain";
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--progress"), "plain");
+    o.progress = "--push";
+    EXPECT_THROW(buildx_argv(make_image(), o, "m"), Error);
+}
+
+TEST(Buildx, ContextFromStdinDockerfileAtItsRoot) {
+    Argv argv = buildx_argv(make_image(), BuildOptions{}, "/x/metadata.json");
+    ASSERT_GE(argv.size(), 3u);
+    EXPECT_EQ(Argv(argv.end() - 3, argv.end()), (Argv{"-f", "Dockerfile", "-"}));
+    EXPECT_TRUE(has(argv, "--provenance=false"));
+    EXPECT_EQ(after(argv, "--metadata-file"), "/x/metadata.json");
+}
+
+// ---- build_image with a fake docker -----------------------------------------------------------
+
+TEST(BuildImage, BuildsWhenMissingAndStreamsTheContext) {
+    Docker docker;
+    FakeRunner runner(std::ref(docker));
+    BuildResult r = build_image(make_image(), Config{}, BuildOptions{}, runner);
+    EXPECT_FALSE(r.skipped);
+    EXPECT_EQ(r.digest, "sha256:feedface");
+    EXPECT_EQ(r.platforms, (Argv{"linux/amd64", "linux/arm64"}));
+    EXPECT_GT(docker.stdin_bytes, 1024u) << "the tar went into buildx's stdin";
+    ASSERT_EQ(runner.calls().size(), 3u);
+    EXPECT_EQ(runner.calls()[0].argv, (Argv{"docker", "buildx", "version"}));
+    EXPECT_EQ(runner.calls()[1].argv[3], "inspect");
+    const ProcessSpec& b = runner.calls()[2];
+    EXPECT_EQ(b.out, imgspec::util::Stream::to_stderr) << "stdout is imgspec's summary";
+    EXPECT_FALSE(fs::exists(after(b.argv, "--metadata-file"))) << "temp folder removed";
+}
+
+TEST(BuildImage, SkipsWhenEveryPlatformExists) {
+    Docker docker;
+    docker.present = true;
+    FakeRunner runner(std::ref(docker));
+    BuildResult r = build_image(make_image(), Config{}, BuildOptions{}, runner);
+    EXPECT_TRUE(r.skipped);
+    EXPECT_EQ(r.platforms, (Argv{"linux/amd64", "linux/arm64"}));
+    EXPECT_FALSE(runner.ran("buildx", "build"));
+}
+
+TEST(BuildImage, ForceSkipsTheCheck) {
+    Docker docker;
+    docker.present = true;
+    FakeRunner runner(std::ref(docker));
+    BuildOptions o;
+    o.force = true;
+    BuildResult r = build_image(make_image(), Config{}, o, runner);
+    EXPECT_FALSE(r.skipped);
+    EXPECT_FALSE(runner.ran("buildx", "imagetools"));
+    EXPECT_TRUE(runner.ran("buildx", "build"));
+}
+
+TEST(BuildImage, DryRunBuildsNothing) {
+    Docker docker;
+    FakeRunner runner(std::ref(docker));
+    BuildOptions o;
+    o.dry_run = true;
+    BuildResult r = build_image(make_image(), Config{}, o, runner);
+    EXPECT_TRUE(r.dry_run);
+    ASSERT_TRUE(r.exists.has_value());
+    EXPECT_FALSE(*r.exists);
+    EXPECT_EQ(r.argv[2], "build");
+    EXPECT_FALSE(runner.ran("buildx", "build"));
+}
+
+TEST(BuildImage, MissingSecretFailsBeforeAnythingRuns) {
+    ::unsetenv("IMGSPEC_BUILDX_TEST_MISSING");
+    Image img = make_image();
+    img.plan.secrets = {{"PIP_TOKEN", "IMGSPEC_BUILDX_TEST_MISSING", ""},
+                        {"CREDS", "", "/nonexistent/imgspec/creds"}};
+    Docker docker;
+    FakeRunner runner(std::ref(docker));
+    try {
+        build_image(img, Config{}, BuildOptions{}, runner);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::invalid_spec);
+        std::string m = e.what();
+        EXPECT_NE(m.find("PIP_TOKEN"), std::string::npos) << m;
+        EXPECT_NE(m.find("CREDS"), std::string::npos) << m;
+    }
+    EXPECT_TRUE(runner.calls().empty());
+}
+
+TEST(BuildImage, NoDockerIsUnavailable) {
+    FakeRunner missing([](const ProcessSpec&) -> ProcessResult {
+        throw Error(ErrorKind::other, "cannot run 'docker': No such file or directory");
+    });
+    try {
+        build_image(make_image(), Config{}, BuildOptions{}, missing);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::unavailable);
+        EXPECT_NE(e.hint().find("scripts/engine.sh up"), std::string::npos);
+    }
+    FakeRunner no_buildx(
+        [](const ProcessSpec&) { return fail("docker: unknown command: docker buildx\n"); });
+    try {
+        build_image(make_image(), Config{}, BuildOptions{}, no_buildx);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::unavailable);
+    }
+}
+
+TEST(BuildImage, FailuresMapToExitKinds) {
+    struct Case {
+        const char* err;
+        ErrorKind kind;
+    };
+    for (const Case& c : {
+             Case{"#5 [2/2] RUN curl http://x\n#5 0.1 curl: connection refused\nERROR: failed to "
+                  "solve: process \"/bin/sh -c curl http://x\" did not complete successfully: "
+                  "exit code: 7\n",
+                  ErrorKind::build_failed},
+             Case{"ERROR: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is "
+                  "the docker daemon running?\n",
+                  ErrorKind::unavailable},
+             Case{"ERROR: failed to solve: failed to push 127.0.0.1:5000/hello:x: failed to do "
+                  "request: Put \"http://127.0.0.1:5000/v2/\": dial tcp 127.0.0.1:5000: connect: "
+                  "connection refused\n",
+                  ErrorKind::unavailable},
+             Case{"ERROR: failed to solve: dockerfile parse error on line 1: unknown instruction: "
+                  "FORM\n",
+                  ErrorKind::build_failed},
+             Case{"ERROR: use `docker --context=imgspec-alt buildx` to switch to context "
+                  "\"imgspec-alt\"\n",
+                  ErrorKind::unavailable},
+         }) {
+        Docker docker;
+        docker.build_result = fail(c.err);
+        FakeRunner runner(std::ref(docker));
+        try {
+            build_image(make_image(), Config{}, BuildOptions{}, runner);
+            FAIL() << c.err;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), c.kind) << c.err;
+        }
+    }
+}
+
+// The real runner stops buildx before its stdin ends (process_test.cpp); here: the error is the
+// tar writer's, with a hint, and nothing after the build runs.
+TEST(BuildImage, ChangedFileStopsTheBuild) {
+    std::string tmpl = (fs::temp_directory_path() / "imgspec-buildx-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    fs::path file = fs::path(tmpl) / "app.py";
+    std::ofstream(file) << "print('changed after hashing')\n";
+    Image img = make_image();
+    imgspec::plan::Entry e;
+    e.path = "src/app.py";
+    e.source = file;
+    e.size = fs::file_size(file);
+    e.digest = {}; // not the file's hash: it "changed" since the tag was computed
+    imgspec::plan::Manifest files;
+    files.entries.push_back(e);
+    img.context = imgspec::plan::context_manifest(files, img.dockerfile);
+    Docker docker;
+    FakeRunner runner(std::ref(docker));
+    try {
+        build_image(img, Config{}, BuildOptions{}, runner);
+        FAIL() << "a changed file must stop the build";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::other);
+        EXPECT_NE(std::string(e.what()).find("changed"), std::string::npos) << e.what();
+        EXPECT_NE(e.hint().find("nothing was pushed"), std::string::npos) << e.hint();
+    }
+    fs::remove_all(tmpl);
+}
+
+TEST(BuildImage, RegistrySecretGoesIntoAPrivateDockerConfig) {
+    const std::string value = R"({"auths": {"127.0.0.1:5001": {"auth": "aW1nc3BlYzpwdw=="}}})";
+    ::setenv("IMGSPEC_BUILDX_TEST_REGISTRY_AUTH", value.c_str(), 1);
+    Image img = make_image("127.0.0.1:5001");
+    img.plan.registry_secret =
+        imgspec::plan::SecretSource{"REGISTRY_AUTH", "IMGSPEC_BUILDX_TEST_REGISTRY_AUTH", ""};
+    Docker docker;
+    FakeRunner runner(std::ref(docker));
+    build_image(img, Config{}, BuildOptions{}, runner);
+    EXPECT_NE(docker.config_json_seen.find("aW1nc3BlYzpwdw=="), std::string::npos);
+    std::string dir;
+    for (const auto& call : runner.calls()) {
+        if (call.argv[2] == "version") {
+            continue;
+        }
+        ASSERT_EQ(call.env.size(), 1u) << call.argv[2];
+        dir = call.env[0].second;
+        for (const auto& a : call.argv) {
+            EXPECT_EQ(a.find("aW1nc3BlYzpwdw=="), std::string::npos);
+        }
+    }
+    EXPECT_FALSE(dir.empty());
+    EXPECT_FALSE(fs::exists(dir)) << "the private DOCKER_CONFIG is removed";
+    ::unsetenv("IMGSPEC_BUILDX_TEST_REGISTRY_AUTH");
+}
+
+TEST(BuildImage, PassthroughBuildsNothing) {
+    Image img;
+    img.passthrough = true;
+    img.uri = "127.0.0.1:5000/busybox:latest";
+    img.plan.platforms = {"linux/amd64"};
+    FakeRunner runner([](const ProcessSpec&) { return fail("no call expected"); });
+    BuildResult r = build_image(img, Config{}, BuildOptions{}, runner);
+    EXPECT_TRUE(r.skipped);
+    EXPECT_TRUE(runner.calls().empty());
+}
+
+TEST(BuildImage, PlatformOverrideGetsItsOwnTag) {
+    Config cfg;
+    auto image = [&cfg] {
+        imgspec::plan::Plan p;
+        p.spec.base = imgspec::spec::ImageBase{"127.0.0.1:5000/busybox:latest"};
+        p.spec.name = "hello";
+        p.name = "hello";
+        p.registry = "127.0.0.1:5000";
+        p.base_image = "127.0.0.1:5000/busybox:latest";
+        p.platforms = {"linux/amd64", "linux/arm64"};
+        return imgspec::render::resolve_plan(std::move(p), cfg);
+    };
+    Image img = image();
+    Image same = imgspec::build::with_platforms(image(), {"linux/arm64", "linux/amd64"}, cfg);
+    EXPECT_EQ(same.uri, img.uri) << "the same set in another order is the same image";
+
+    Image arm = imgspec::build::with_platforms(image(), {"linux/arm64"}, cfg);
+    EXPECT_NE(arm.uri, img.uri);
+    EXPECT_EQ(arm.plan.platforms, (Argv{"linux/arm64"}));
+    EXPECT_EQ(arm.dockerfile, img.dockerfile);
+}
