@@ -55,6 +55,8 @@ mkdir -p "$WORK/image" && tar -xf "$WORK/image.tar" -C "$WORK/image"
 for f in "$WORK/image"/blobs/sha256/*; do (gzip -dc "$f" 2>/dev/null || cat "$f"); done >"$WORK/image-bytes"
 docker history --no-trunc "$img" >"$WORK/history"
 docker image inspect "$img" >"$WORK/inspect"
+# The searches below must have read real data: the image's own files are in image-bytes.
+grep -aqF "$want_env" "$WORK/image-bytes" && ok "image layers were read (proof file found)" || fail "image layers not read"
 for canary in "$env_canary" "$file_canary"; do
   for f in ctx.tar Dockerfile argv argvs log json image-bytes history inspect; do
     if grep -aqF -- "$canary" "$WORK/$f"; then fail "secret value found in $f"; else ok "secret absent from $f"; fi
