@@ -37,6 +37,12 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
         selected = [&global, args] {
             Config cfg = load_global_config(global);
             render::Image img = resolve(args->spec, cfg);
+            if (img.passthrough) {
+                // Nothing to build: there is no Dockerfile or context, only the base's own URI.
+                throw Error(ErrorKind::usage,
+                            img.uri + " is the base image used as it is: nothing to render",
+                            "add layers or a name to build an image of your own");
+            }
             if (!args->context.empty()) {
                 util::AtomicFile out(args->context);
                 context::write_tar_to_fd(img.context, context::TarOptions{}, out.fd());
@@ -44,10 +50,6 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                 return 0;
             }
             if (args->buildx) {
-                if (img.passthrough) {
-                    throw Error(ErrorKind::usage,
-                                img.uri + " is the base image used as it is: nothing to build");
-                }
                 // What `build` runs with default options (its temp metadata path shown as a
                 // pattern), one argument per line so that values with spaces stay readable.
                 build::BuildOptions options = build::with_config_defaults({}, cfg);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <iostream>
 #include <optional>
 
 namespace imgspec::app {
@@ -17,7 +18,10 @@ Config load_global_config(const GlobalOptions& global) {
 render::Image resolve(const std::string& spec_file, const Config& config) {
     render::Image img = render::resolve_image(spec_file, config);
     for (const auto& w : img.plan.warnings) {
-        spdlog::warn("{}", w);
+        // Already "file:line: warning: ...", compiler style; shown unless -q.
+        if (spdlog::should_log(spdlog::level::warn)) {
+            std::cerr << w << "\n";
+        }
     }
     return img;
 }

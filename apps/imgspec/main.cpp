@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -63,6 +64,23 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::cerr << "imgspec: error: " << e.what() << "\n";
+        // An unknown command word: suggest the closest command.
+        if (argc > 1 && app.get_subcommands().empty()) {
+            std::vector<std::string> names;
+            for (const auto* sub : app.get_subcommands({})) {
+                names.push_back(sub->get_name());
+            }
+            for (int i = 1; i < argc; ++i) {
+                std::string word = argv[i];
+                if (!word.empty() && word[0] != '-') {
+                    if (auto near = imgspec::util::closest_match(word, names); !near.empty()) {
+                        std::cerr << "  hint: '" << word << "' is not a command; did you mean '" << near
+                                  << "'?\n";
+                    }
+                    break;
+                }
+            }
+        }
         std::cerr << "Run 'imgspec --help' for usage.\n";
         return imgspec::exit_code(imgspec::ErrorKind::usage);
     }

@@ -12,6 +12,7 @@ check "--version" 0 "$IMGSPEC" --version
 expect_in "$WORK/out" "imgspec 0." "--version prints the version"
 check "no command is a usage error" 2 "$IMGSPEC"
 check "unknown command is a usage error" 2 "$IMGSPEC" bulid "$SRC/specs/quickstart.yaml"
+expect_in "$WORK/err" "did you mean 'build'?" "unknown command gets a did-you-mean"
 check "build --help" 0 "$IMGSPEC" build --help
 
 cd "$SRC/specs"

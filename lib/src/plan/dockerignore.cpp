@@ -284,8 +284,8 @@ const char* check_glob_syntax(std::string_view p) {
 
 // ---------------------------------------------------------------------------------------------
 // The regular expression engine: RE2 syntax as Go parses it with regexp.Compile's flags (Perl:
-// '^'/'$' anchor the whole text, '.' does not match '\n', negated classes do), minus what moby's
-// translation can never emit ('|' and '{' are always escaped).
+// '^'/'$' anchor the whole text, '.' does not match '\n', negated classes do), searched for
+// anywhere in the path as MatchString does. \p classes are not supported (reported as errors).
 
 struct CharClass {
     std::vector<std::pair<char32_t, char32_t>> ranges;
@@ -409,19 +409,23 @@ int hex_value(char32_t c) {
     return -1;
 }
 
+// Go's limit on a compiled expression (regexp/syntax maxSize: 128 MiB of 40-byte instructions).
+constexpr std::size_t max_program = (std::size_t{128} << 20) / 40;
+
 class RegexCompiler {
   public:
     explicit RegexCompiler(std::u32string_view re) : m_re(re) {}
 
     // The program, or nullopt with error() set.
     std::optional<Program> compile() {
-        std::vector<std::vector<Piece>> frames(1);
+        std::vector<Frame> frames(1);
         while (m_pos < m_re.size() && m_error.empty()) {
             const char32_t c = m_re[m_pos];
+            std::vector<Piece>& pieces = frames.back().pieces;
             switch (c) {
             case '(':
                 ++m_pos;
-                frames.emplace_back();
+                frames.push_back({m_prog.insts.size(), {}, {}});
                 break;
             case ')': {
                 ++m_pos;
@@ -429,71 +433,100 @@ class RegexCompiler {
                     m_error = "unexpected )";
                     break;
                 }
-                Frag f = concat(frames.back());
+                Frag f = close(frames.back());
                 frames.pop_back();
-                frames.back().push_back({std::move(f), false});
+                frames.back().pieces.push_back({std::move(f), false});
                 break;
             }
+            case '|':
+                ++m_pos;
+                frames.back().alternatives.push_back(concat(pieces));
+                pieces.clear();
+                break;
             case '*':
-            case '?':
+                ++m_pos;
+                repeat(pieces, 0, -1);
+                break;
             case '+':
                 ++m_pos;
-                repeat(frames.back(), c);
+                repeat(pieces, 1, -1);
                 break;
-            case '|':
-                m_error = "alternation is not supported";
+            case '?':
+                ++m_pos;
+                repeat(pieces, 0, 1);
+                break;
+            case '{':
+                if (!parse_braces(pieces)) {
+                    ++m_pos; // not a repetition: a literal '{'
+                    pieces.push_back({literal(c), false});
+                }
                 break;
             case '^':
                 ++m_pos;
-                frames.back().push_back({single(Op::begin_text), false});
+                pieces.push_back({single(Op::begin_text), false});
                 break;
             case '$':
                 ++m_pos;
-                frames.back().push_back({single(Op::end_text), false});
+                pieces.push_back({single(Op::end_text), false});
                 break;
             case '.':
                 ++m_pos;
-                frames.back().push_back({single(Op::any_not_nl), false});
+                pieces.push_back({single(Op::any_not_nl), false});
                 break;
             case '[':
-                parse_class(frames.back());
+                parse_class(pieces);
                 break;
             case '\\':
-                parse_escape(frames.back());
+                parse_escape(pieces);
                 break;
             default:
                 ++m_pos;
-                frames.back().push_back({literal(c), false});
+                pieces.push_back({literal(c), false});
                 break;
             }
         }
         if (m_error.empty() && frames.size() > 1) {
             m_error = "missing closing )";
         }
+        if (m_error.empty()) {
+            Frag all = close(frames.back());
+            const int match = emit(Inst{Op::match});
+            patch(all, match);
+            m_prog.start = all.start;
+        }
         if (!m_error.empty()) {
             return std::nullopt;
         }
-        Frag all = concat(frames.back());
-        const int match = emit(Inst{Op::match});
-        patch(all, match);
-        m_prog.start = all.start;
         return std::move(m_prog);
     }
 
     const std::string& error() const { return m_error; }
 
   private:
-    // A partly built piece of program: its entry and the exits still to be connected.
+    // A partly built piece of program: its entry, the exits still to be connected, and the
+    // instructions [begin, end) it consists of. Those are contiguous (each construct emits its
+    // own instructions after those of its parts) and link only among themselves, so a fragment
+    // can be copied, which x{n,m} needs.
     struct Frag {
         int start = -1;
         std::vector<std::pair<int, bool>> outs; // (instruction, second exit?)
+        std::size_t begin = 0;
+        std::size_t end = 0;
     };
     struct Piece {
         Frag frag;
-        bool repeated = false;
+        bool repeated = false; // Go rejects a repetition of a repetition ("a**")
+    };
+    struct Frame { // one level of parentheses
+        std::size_t begin;
+        std::vector<Frag> alternatives; // before the last '|'
+        std::vector<Piece> pieces;      // after it
     };
 
     int emit(Inst i) {
+        if (m_prog.insts.size() >= max_program) {
+            m_error = "expression too large";
+        }
         m_prog.insts.push_back(i);
         return static_cast<int>(m_prog.insts.size()) - 1;
     }
@@ -504,39 +537,105 @@ class RegexCompiler {
         }
     }
 
-    Frag single(Op op) {
-        const int pc = emit(Inst{op});
-        return {pc, {{pc, false}}};
+    static Frag one(int pc) {
+        const auto at = static_cast<std::size_t>(pc);
+        return {pc, {{pc, false}}, at, at + 1};
     }
+
+    Frag single(Op op) { return one(emit(Inst{op})); }
 
     Frag literal(char32_t r) {
         Inst i{Op::literal};
         i.rune = r;
-        const int pc = emit(i);
-        return {pc, {{pc, false}}};
+        return one(emit(i));
     }
 
     Frag char_class(CharClass c) {
         m_prog.classes.push_back(std::move(c));
         Inst i{Op::char_class};
         i.cls = static_cast<int>(m_prog.classes.size()) - 1;
-        const int pc = emit(i);
-        return {pc, {{pc, false}}};
+        return one(emit(i));
     }
 
     Frag concat(std::vector<Piece>& pieces) {
         if (pieces.empty()) {
-            return single(Op::jump);
+            return single(Op::jump); // matches the empty string
         }
         Frag f = std::move(pieces[0].frag);
         for (std::size_t k = 1; k < pieces.size(); ++k) {
             patch(f, pieces[k].frag.start);
             f.outs = std::move(pieces[k].frag.outs);
+            f.end = pieces[k].frag.end;
         }
         return f;
     }
 
-    void repeat(std::vector<Piece>& pieces, char32_t op) {
+    // The frame's alternatives, tried in turn through a chain of splits.
+    Frag close(Frame& frame) {
+        Frag f = concat(frame.pieces);
+        for (std::size_t k = frame.alternatives.size(); k-- > 0;) {
+            Frag& a = frame.alternatives[k];
+            Inst s{Op::split};
+            s.out = a.start;
+            s.out1 = f.start;
+            const int pc = emit(s);
+            a.outs.insert(a.outs.end(), f.outs.begin(), f.outs.end());
+            f = {pc, std::move(a.outs), 0, 0};
+        }
+        f.begin = frame.begin;
+        f.end = m_prog.insts.size();
+        return f;
+    }
+
+    Frag copy(const Frag& f) {
+        const std::size_t base = m_prog.insts.size();
+        const int shift = static_cast<int>(base) - static_cast<int>(f.begin);
+        for (std::size_t k = f.begin; k < f.end && m_error.empty(); ++k) {
+            Inst i = m_prog.insts[k];
+            if (i.out >= 0) {
+                i.out += shift;
+            }
+            if (i.out1 >= 0) {
+                i.out1 += shift;
+            }
+            emit(i);
+        }
+        Frag c{f.start + shift, f.outs, base, m_prog.insts.size()};
+        for (auto& o : c.outs) {
+            o.first += shift;
+        }
+        return c;
+    }
+
+    Frag star(Frag f) {
+        Inst s{Op::split};
+        s.out = f.start;
+        const int pc = emit(s);
+        patch(f, pc);
+        return {pc, {{pc, true}}, f.begin, m_prog.insts.size()};
+    }
+
+    Frag plus(Frag f) {
+        Inst s{Op::split};
+        s.out = f.start;
+        const int pc = emit(s);
+        patch(f, pc);
+        return {f.start, {{pc, true}}, f.begin, m_prog.insts.size()};
+    }
+
+    Frag quest(Frag f) {
+        Inst s{Op::split};
+        s.out = f.start;
+        const int pc = emit(s);
+        f.outs.emplace_back(pc, true);
+        return {pc, std::move(f.outs), f.begin, m_prog.insts.size()};
+    }
+
+    // x{min,max} (max -1: no bound); '*' '+' '?' are {0,}, {1,} and {0,1}.
+    void repeat(std::vector<Piece>& pieces, int min, int max) {
+        if (m_pos < m_re.size() && m_re[m_pos] == '?') {
+            ++m_pos; // laziness does not change whether a match exists
+        }
         if (pieces.empty()) {
             m_error = "missing argument to repetition operator";
             return;
@@ -546,24 +645,103 @@ class RegexCompiler {
             m_error = "invalid nested repetition operator";
             return;
         }
-        // Laziness does not change whether a match exists.
-        if (m_pos < m_re.size() && m_re[m_pos] == '?') {
+        const Frag x = last.frag;
+        std::vector<Piece> seq;
+        if (max == 0) {
+            seq.push_back({single(Op::jump), false}); // x{0}: the empty string
+        } else if (min == 0 && max == -1) {
+            seq.push_back({star(x), false});
+        } else if (min == 0 && max == 1) {
+            seq.push_back({quest(x), false});
+        } else if (min == 1 && max == -1) {
+            seq.push_back({plus(x), false});
+        } else {
+            // x{2,4} is x x x? x?; x{2,} is x x+. Copies come from the untouched original.
+            const int copies = max == -1 ? min : max;
+            for (int k = 0; k < copies && m_error.empty(); ++k) {
+                Frag c = k == 0 ? x : copy(x);
+                if (max == -1 && k == copies - 1) {
+                    c = plus(std::move(c));
+                } else if (k >= min) {
+                    c = quest(std::move(c));
+                }
+                seq.push_back({std::move(c), false});
+            }
+        }
+        if (!m_error.empty()) {
+            return;
+        }
+        Frag f = concat(seq);
+        f.begin = x.begin;
+        f.end = m_prog.insts.size();
+        last = {std::move(f), true};
+    }
+
+    // Go's parseInt: decimal without leading zeros; -1 when above 10^8.
+    std::optional<int> repeat_count() {
+        const std::size_t start = m_pos;
+        if (m_pos >= m_re.size() || m_re[m_pos] < '0' || m_re[m_pos] > '9') {
+            return std::nullopt;
+        }
+        if (m_pos + 1 < m_re.size() && m_re[m_pos] == '0' && m_re[m_pos + 1] >= '0' &&
+            m_re[m_pos + 1] <= '9') {
+            return std::nullopt;
+        }
+        while (m_pos < m_re.size() && m_re[m_pos] >= '0' && m_re[m_pos] <= '9') {
             ++m_pos;
         }
-        Inst s{Op::split};
-        s.out = last.frag.start;
-        const int split = emit(s);
-        if (op == '*') {
-            patch(last.frag, split);
-            last.frag = {split, {{split, true}}};
-        } else if (op == '+') {
-            patch(last.frag, split);
-            last.frag = {last.frag.start, {{split, true}}};
-        } else {
-            last.frag.outs.emplace_back(split, true);
-            last.frag.start = split;
+        if (m_pos - start > 8) {
+            return -1;
         }
-        last.repeated = true;
+        int n = 0;
+        for (std::size_t k = start; k < m_pos; ++k) {
+            n = n * 10 + static_cast<int>(m_re[k] - '0');
+        }
+        return n;
+    }
+
+    // {n} {n,} {n,m}: applies the repetition and returns true; false (position unchanged) when
+    // the brace does not start one, so it is a literal.
+    bool parse_braces(std::vector<Piece>& pieces) {
+        const std::size_t save = m_pos;
+        ++m_pos;
+        auto fail = [&] {
+            m_pos = save;
+            return false;
+        };
+        auto min = repeat_count();
+        if (!min || m_pos >= m_re.size()) {
+            return fail();
+        }
+        int max = *min;
+        if (m_re[m_pos] == ',') {
+            ++m_pos;
+            if (m_pos >= m_re.size()) {
+                return fail();
+            }
+            if (m_re[m_pos] == '}') {
+                max = -1;
+            } else {
+                auto m = repeat_count();
+                if (!m) {
+                    return fail();
+                }
+                max = *m;
+                if (max < 0) {
+                    *min = -1;
+                }
+            }
+        }
+        if (m_pos >= m_re.size() || m_re[m_pos] != '}') {
+            return fail();
+        }
+        ++m_pos;
+        if (*min < 0 || *min > 1000 || max > 1000 || (max >= 0 && *min > max)) {
+            m_error = "invalid repeat count";
+            return true;
+        }
+        repeat(pieces, *min, max);
+        return true;
     }
 
     // After a '\' outside or inside a class: one character (parseEscape).
@@ -573,10 +751,13 @@ class RegexCompiler {
             return std::nullopt;
         }
         const char32_t c = m_re[m_pos++];
-        if (c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+        if (c < 0x80 &&
+            !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
             return c;
         }
-        auto is_octal = [&] { return m_pos < m_re.size() && m_re[m_pos] >= '0' && m_re[m_pos] <= '7'; };
+        auto is_octal = [&] {
+            return m_pos < m_re.size() && m_re[m_pos] >= '0' && m_re[m_pos] <= '7';
+        };
         if ((c >= '1' && c <= '7' && is_octal()) || c == '0') {
             char32_t r = c - '0';
             for (int k = 1; k < 3 && is_octal(); ++k) {
@@ -617,8 +798,8 @@ class RegexCompiler {
             }
             if (m_pos + 1 < m_re.size() && hex_value(m_re[m_pos]) >= 0 &&
                 hex_value(m_re[m_pos + 1]) >= 0) {
-                const auto r = static_cast<char32_t>(hex_value(m_re[m_pos]) * 16 +
-                                                     hex_value(m_re[m_pos + 1]));
+                const auto r =
+                    static_cast<char32_t>(hex_value(m_re[m_pos]) * 16 + hex_value(m_re[m_pos + 1]));
                 m_pos += 2;
                 return r;
             }
@@ -776,29 +957,41 @@ class RegexCompiler {
 // (input length) x (program size) whatever the pattern.
 class Runner {
   public:
-    explicit Runner(const Program& p)
-        : m_prog(p), m_seen(p.insts.size(), 0), m_stack(), m_clist(), m_nlist() {}
+    // The work lists live in per-thread scratch, reused from call to call: matching runs for
+    // every rule on every path, and a Dockerignore may be shared by threads.
+    explicit Runner(const Program& p) : m_prog(p), m_scratch(scratch()) {
+        if (m_scratch.seen.size() < p.insts.size()) {
+            m_scratch.seen.resize(p.insts.size(), 0);
+        }
+    }
 
-    // Whether the program matches the whole of `in` (it is anchored by '^' ... '$').
-    bool matches(const std::u32string& in) { return run(in, false); }
+    // Whether the program matches somewhere in `in`, as Go's MatchString (moby's expressions
+    // are anchored with '^' and '$', but an alternative may drop either anchor).
+    bool matches(std::u32string_view in) { return run(in, false); }
 
     // Whether some string beginning with `in` could match (conservatively: true when any thread
     // survives `in`; assertions about what follows are assumed to hold).
-    bool may_match_extension_of(const std::u32string& in) { return run(in, true); }
+    bool may_match_extension_of(std::u32string_view in) { return run(in, true); }
 
   private:
-    bool run(const std::u32string& in, bool prefix) {
+    bool run(std::u32string_view in, bool prefix) {
         m_clist.clear();
-        add(m_clist, m_prog.start, in, 0, prefix);
+        ++m_generation;
+        // A program that starts with '^' (all of moby's, unless '|' splits them) can only match
+        // from the start; otherwise a match may start anywhere.
+        const bool anchored = m_prog.insts[m_prog.start].op == Op::begin_text;
         for (std::size_t pos = 0;; ++pos) {
-            if (!prefix) {
-                for (int pc : m_clist) {
-                    if (m_prog.insts[pc].op == Op::match) {
-                        return true;
-                    }
+            if (pos == 0 || !anchored) {
+                add_closure(m_clist, m_prog.start, in, pos, prefix);
+            } else if (m_clist.empty()) {
+                return false;
+            }
+            for (int pc : m_clist) {
+                if (m_prog.insts[pc].op == Op::match) {
+                    return true;
                 }
             }
-            if (pos == in.size() || m_clist.empty()) {
+            if (pos == in.size()) {
                 break;
             }
             const char32_t r = in[pos];
@@ -829,12 +1022,7 @@ class Runner {
         return prefix && !m_clist.empty();
     }
 
-    void add(std::vector<int>& list, int pc, const std::u32string& in, std::size_t pos, bool prefix) {
-        ++m_generation;
-        add_closure(list, pc, in, pos, prefix);
-    }
-
-    bool assertion_holds(Op op, const std::u32string& in, std::size_t pos, bool prefix) const {
+    bool assertion_holds(Op op, std::u32string_view in, std::size_t pos, bool prefix) const {
         const bool at_end = pos == in.size();
         switch (op) {
         case Op::begin_text:
@@ -857,7 +1045,7 @@ class Runner {
 
     // Follows jumps, splits and assertions from `pc` at `pos`, queueing the instructions that
     // consume a character (or match). Iterative: the program may be as long as the pattern.
-    void add_closure(std::vector<int>& list, int pc, const std::u32string& in, std::size_t pos,
+    void add_closure(std::vector<int>& list, int pc, std::u32string_view in, std::size_t pos,
                      bool prefix) {
         m_stack.clear();
         m_stack.push_back(pc);
@@ -892,12 +1080,25 @@ class Runner {
         }
     }
 
+    struct Scratch {
+        std::vector<std::uint64_t> seen; // generation in which each instruction was queued
+        std::uint64_t generation = 0;
+        std::vector<int> stack;
+        std::vector<int> clist;
+        std::vector<int> nlist;
+    };
+    static Scratch& scratch() {
+        thread_local Scratch s;
+        return s;
+    }
+
     const Program& m_prog;
-    std::vector<std::uint64_t> m_seen;
-    std::uint64_t m_generation = 0;
-    std::vector<int> m_stack;
-    std::vector<int> m_clist;
-    std::vector<int> m_nlist;
+    Scratch& m_scratch;
+    std::vector<std::uint64_t>& m_seen = m_scratch.seen;
+    std::uint64_t& m_generation = m_scratch.generation;
+    std::vector<int>& m_stack = m_scratch.stack;
+    std::vector<int>& m_clist = m_scratch.clist;
+    std::vector<int>& m_nlist = m_scratch.nlist;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -909,23 +1110,50 @@ struct Rule {
     std::string cleaned; // the pattern without its '!'
     bool exclusion = false;
     MatchType type = MatchType::invalid;
-    Program program; // regexp only
+    Program program;  // regexp only
+    std::string head; // regexp only: what every match starts with (a quick test)
+    std::string tail; // regexp only: what every match ends with
 };
 
-bool should_escape(char32_t c) {
-    switch (c) {
-    case '.':
-    case '+':
-    case '(':
-    case ')':
-    case '|':
-    case '{':
-    case '}':
-    case '$':
-        return true;
-    default:
-        return false;
+bool is_plain(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x80 && c != '*' && c != '?' && c != '[' && c != ']' && c != '{' && c != '}' &&
+           c != '|' && c != '^' && c != '\\';
+}
+
+// The literal start and end of a regexp rule's matches: the runs of plain characters at both
+// ends of the pattern, which moby copies into the expression as literals right after '^' and
+// before '$'. Without '|' (alternatives would drop the anchors) and '\' (an escape may change
+// what follows it, "\Q" all of it), a match must begin with the one and end with the other. A
+// character before '{' may be repeated zero times ("b{0}"), so the head stops before it.
+void set_literal_ends(Rule& rule) {
+    const std::string& p = rule.cleaned;
+    if (p.find_first_of("|\\") != std::string::npos) {
+        return;
     }
+    std::size_t h = 0;
+    while (h < p.size() && is_plain(p[h])) {
+        ++h;
+    }
+    if (h < p.size() && p[h] == '{' && h > 0) {
+        --h;
+    }
+    std::size_t t = p.size();
+    while (t > 0 && is_plain(p[t - 1])) {
+        --t;
+    }
+    if (t > 0 && t < p.size() && p[t - 1] == '*' && p[t] == '/') {
+        ++t; // "**/" takes its '/' into an optional group: "**/b" matches "b"
+    }
+    rule.head = p.substr(0, h);
+    rule.tail = p.substr(t);
+}
+
+// moby means to escape ".+()|{}$", but through a bitmap in which the bits of '{', '|' and '}'
+// fall off the end of their byte: only these five are escaped, so Go's regexp sees '|' as
+// alternation and "{2}" as a repetition, in Docker as here.
+bool should_escape(char32_t c) {
+    return c == '.' || c == '+' || c == '(' || c == ')' || c == '$';
 }
 
 // Pattern.compile: decides how the rule matches and, for regexp rules, builds the expression
@@ -995,18 +1223,21 @@ std::optional<std::string> compile_rule(Rule& rule) {
             return compiler.error();
         }
         rule.program = std::move(*prog);
+        set_literal_ends(rule);
     }
     return std::nullopt;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 
 bool ends_with(std::string_view s, std::string_view p) {
     return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
-// Pattern.match for a rule that compiled.
-bool rule_matches(const Rule& r, std::string_view path) {
+// Pattern.match for a rule that compiled; `runes` is `path` decoded.
+bool rule_matches(const Rule& r, std::string_view path, std::u32string_view runes) {
     switch (r.type) {
     case MatchType::exact:
         return path == r.cleaned;
@@ -1021,7 +1252,10 @@ bool rule_matches(const Rule& r, std::string_view path) {
         return suffix[0] == '/' && path == suffix.substr(1);
     }
     case MatchType::regexp:
-        return Runner(r.program).matches(decode_all(path));
+        if (!starts_with(path, r.head) || !ends_with(path, r.tail)) {
+            return false;
+        }
+        return Runner(r.program).matches(runes);
     case MatchType::invalid:
         return false;
     }
@@ -1116,7 +1350,8 @@ Dockerignore Dockerignore::parse(std::string_view text) {
         if (rule.cleaned[0] == '!') {
             if (rule.cleaned.size() == 1) {
                 impl->errors.push_back(fmt::format(
-                    "line {}: illegal exclusion pattern \"!\": an exception needs a path", line_no));
+                    "line {}: illegal exclusion pattern \"!\": an exception needs a path",
+                    line_no));
                 continue;
             }
             rule.exclusion = true;
@@ -1139,9 +1374,13 @@ Dockerignore Dockerignore::parse(std::string_view text) {
     return Dockerignore(std::move(impl));
 }
 
-std::vector<std::string> Dockerignore::errors() const { return m_impl->errors; }
+std::vector<std::string> Dockerignore::errors() const {
+    return m_impl->errors;
+}
 
-const std::vector<std::string>& Dockerignore::patterns() const { return m_impl->patterns; }
+const std::vector<std::string>& Dockerignore::patterns() const {
+    return m_impl->patterns;
+}
 
 namespace {
 
@@ -1162,16 +1401,25 @@ std::string clean_rel(std::string_view p) {
 
 // PatternMatcher.MatchesOrParentMatches on a cleaned, non-empty path.
 bool matches_or_parent_matches(const std::vector<Rule>& rules, std::string_view file) {
+    // Each parent folder is a prefix of the path, in bytes and in characters alike ('/' is one
+    // byte and one character, and never part of an invalid sequence), so decode once.
+    const std::u32string runes = decode_all(file);
+    std::vector<std::pair<std::size_t, std::size_t>> parents; // (bytes, characters)
+    for (std::size_t k = 0, c = 0; k < file.size(); k += decode_rune(file, k).size, ++c) {
+        if (file[k] == '/') {
+            parents.emplace_back(k, c);
+        }
+    }
+    const std::u32string_view all(runes);
     bool matched = false;
     for (const Rule& r : rules) {
         // An inclusion cannot change a match, nor an exception a non-match.
         if (r.exclusion != matched) {
             continue;
         }
-        bool m = rule_matches(r, file);
-        for (std::size_t k = file.find('/'); !m && k != std::string_view::npos;
-             k = file.find('/', k + 1)) {
-            m = rule_matches(r, file.substr(0, k));
+        bool m = rule_matches(r, file, all);
+        for (std::size_t k = 0; !m && k < parents.size(); ++k) {
+            m = rule_matches(r, file.substr(0, parents[k].first), all.substr(0, parents[k].second));
         }
         if (m) {
             matched = !r.exclusion;

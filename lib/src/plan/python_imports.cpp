@@ -34,7 +34,9 @@ bool is_name_start(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
 
-bool is_name_char(unsigned char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
+bool is_name_char(unsigned char c) {
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
 
 // String prefixes, any case: r u b br rb f fr rf, and 3.14's t tr rt.
 bool is_string_prefix(std::string_view p, bool& formatted, bool& raw) {
@@ -85,7 +87,11 @@ bool is_string_prefix(std::string_view p, bool& formatted, bool& raw) {
 
 class Lexer {
   public:
-    explicit Lexer(std::string_view s) : m_s(s) {}
+    explicit Lexer(std::string_view s) : m_s(s) {
+        if (m_s.substr(0, 3) == "\xEF\xBB\xBF") {
+            m_i = 3; // a UTF-8 byte order mark, which Python skips
+        }
+    }
 
     int depth() const { return m_depth; }
 
@@ -127,8 +133,8 @@ class Lexer {
                 }
                 return {Tok::name, word, 0, m_line};
             } else if (c >= '0' && c <= '9') {
-                while (m_i < m_s.size() && (is_name_char(static_cast<unsigned char>(m_s[m_i])) ||
-                                            m_s[m_i] == '.')) {
+                while (m_i < m_s.size() &&
+                       (is_name_char(static_cast<unsigned char>(m_s[m_i])) || m_s[m_i] == '.')) {
                     ++m_i;
                 }
                 return {Tok::other, {}, 0, m_line};
@@ -178,7 +184,8 @@ class Lexer {
         auto open_string = [&](bool f, bool r) {
             Frame fr;
             fr.quote = m_s[m_i];
-            fr.triple = m_i + 2 < m_s.size() && m_s[m_i + 1] == fr.quote && m_s[m_i + 2] == fr.quote;
+            fr.triple =
+                m_i + 2 < m_s.size() && m_s[m_i + 1] == fr.quote && m_s[m_i + 2] == fr.quote;
             fr.formatted = f;
             fr.raw = r;
             m_i += fr.triple ? 3 : 1;
@@ -220,8 +227,8 @@ class Lexer {
                     }
                     newline();
                 } else if (c == f.quote &&
-                           (!f.triple || (m_i + 2 < m_s.size() && m_s[m_i + 1] == c &&
-                                          m_s[m_i + 2] == c))) {
+                           (!f.triple ||
+                            (m_i + 2 < m_s.size() && m_s[m_i + 1] == c && m_s[m_i + 2] == c))) {
                     m_i += f.triple ? 3 : 1;
                     // The closing quote ends this string even from inside its format spec.
                     const bool was_spec = f.spec;
@@ -324,7 +331,9 @@ class Lexer {
     int m_depth = 0;
 };
 
-bool is_op(const Token& t, char op) { return t.kind == Tok::op && t.op == op; }
+bool is_op(const Token& t, char op) {
+    return t.kind == Tok::op && t.op == op;
+}
 
 bool is_name(const Token& t, std::string_view word) {
     return t.kind == Tok::name && t.text == word;
@@ -626,8 +635,8 @@ std::vector<std::string> reachable_modules(const fs::path& root,
     }
     fs::path real_root = fs::canonical(root, ec);
     if (ec) {
-        throw Error(ErrorKind::invalid_spec, fmt::format("code bundle root '{}': {}",
-                                                         root.string(), ec.message()));
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("code bundle root '{}': {}", root.string(), ec.message()));
     }
     Resolver resolver(root, real_root);
     for (const std::string& e : entries) {

@@ -63,9 +63,13 @@ std::string compute_tag(const Manifest& context, const std::vector<std::string>&
             break;
         }
     }
+    // A set, not a sequence: [amd64, arm64] and [arm64, amd64] build the same image.
+    std::vector<std::string> sorted = platforms;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     field(h, "platforms");
-    field(h, std::to_string(platforms.size()));
-    for (const auto& p : platforms) {
+    field(h, std::to_string(sorted.size()));
+    for (const auto& p : sorted) {
         field(h, p);
     }
     return util::to_hex(h.finish()).substr(0, tag_length);

@@ -49,8 +49,8 @@ std::string_view opening_type(std::string_view line) {
     }
     const std::string_view type = line.substr(lead.size());
     for (char c : type) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '-';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         if (!ok) {
             return {};
         }
@@ -107,7 +107,9 @@ std::vector<Block> find_blocks(const std::vector<Line>& lines) {
     return blocks;
 }
 
-int line_no(std::size_t index) { return static_cast<int>(index) + 1; }
+int line_no(std::size_t index) {
+    return static_cast<int>(index) + 1;
+}
 
 // Maps a TOML position in the block's content back into the script.
 Mark script_mark(const std::vector<Line>& lines, const Block& b, toml::source_position pos) {
@@ -137,7 +139,8 @@ struct Version {
 };
 
 [[noreturn]] void bad_specifier(std::string_view what, std::string_view why) {
-    throw Error(ErrorKind::invalid_spec, fmt::format("invalid version specifier '{}': {}", what, why),
+    throw Error(ErrorKind::invalid_spec,
+                fmt::format("invalid version specifier '{}': {}", what, why),
                 "use PEP 440 specifiers such as \">=3.10,<3.13\" or \"==3.12.*\"");
 }
 
@@ -174,8 +177,8 @@ class VersionParser {
             const std::size_t save = m_i;
             skip_separator();
             static const std::pair<std::string_view, int> labels[] = {
-                {"alpha", 0}, {"beta", 1}, {"preview", 2}, {"pre", 2}, {"rc", 2},
-                {"a", 0},     {"b", 1},    {"c", 2}};
+                {"alpha", 0}, {"beta", 1}, {"preview", 2}, {"pre", 2},
+                {"rc", 2},    {"a", 0},    {"b", 1},       {"c", 2}};
             bool found = false;
             for (const auto& [label, kind] : labels) {
                 if (m_s.compare(m_i, label.size(), label) == 0) {
@@ -323,12 +326,23 @@ Key key_of(const Version& v) {
     } else {
         k.pre = {v.pre_kind, v.pre};
     }
-    k.post = v.has_post ? std::pair<int, std::uint64_t>{1, v.post} : std::pair<int, std::uint64_t>{0, 0};
-    k.dev = v.has_dev ? std::pair<int, std::uint64_t>{0, v.dev} : std::pair<int, std::uint64_t>{1, 0};
+    k.post =
+        v.has_post ? std::pair<int, std::uint64_t>{1, v.post} : std::pair<int, std::uint64_t>{0, 0};
+    k.dev =
+        v.has_dev ? std::pair<int, std::uint64_t>{0, v.dev} : std::pair<int, std::uint64_t>{1, 0};
     return k;
 }
 
-enum class Operator { compatible, equal, not_equal, less_equal, greater_equal, less, greater, arbitrary };
+enum class Operator {
+    compatible,
+    equal,
+    not_equal,
+    less_equal,
+    greater_equal,
+    less,
+    greater,
+    arbitrary
+};
 
 struct Specifier {
     Operator op;
@@ -338,7 +352,9 @@ struct Specifier {
 };
 
 std::string_view trim(std::string_view s) {
-    const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+    const auto ws = [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    };
     while (!s.empty() && ws(s.front())) {
         s.remove_prefix(1);
     }
@@ -350,10 +366,9 @@ std::string_view trim(std::string_view s) {
 
 Specifier parse_specifier(std::string_view spec) {
     static const std::pair<std::string_view, Operator> ops[] = {
-        {"===", Operator::arbitrary},    {"~=", Operator::compatible},
-        {"==", Operator::equal},         {"!=", Operator::not_equal},
-        {"<=", Operator::less_equal},    {">=", Operator::greater_equal},
-        {"<", Operator::less},           {">", Operator::greater},
+        {"===", Operator::arbitrary}, {"~=", Operator::compatible}, {"==", Operator::equal},
+        {"!=", Operator::not_equal},  {"<=", Operator::less_equal}, {">=", Operator::greater_equal},
+        {"<", Operator::less},        {">", Operator::greater},
     };
     for (const auto& [text, op] : ops) {
         if (spec.substr(0, text.size()) != text) {
@@ -461,16 +476,33 @@ ScriptMetadata read_script_metadata(std::string_view script_text, const std::str
                         "PEP 723 allows one script metadata block; merge them");
         }
     }
-    // A "# /// script" line that starts no block is a block that never closes.
-    std::size_t covered_to = 0; // lines below this index belong to a block
+    // A "# /// script" line that starts no block is a block that never closes, or one that
+    // another block's content swallowed (a block ends at the last "# ///" of its comment run).
+    const Block* covering = nullptr;
     std::size_t next_block = 0;
     for (std::size_t i = 0; i < lines.size(); ++i) {
         if (next_block < blocks.size() && i == blocks[next_block].open) {
-            covered_to = blocks[next_block].close + 1;
+            covering = &blocks[next_block];
             ++next_block;
-        }
-        if (i < covered_to || opening_type(lines[i].text) != "script") {
             continue;
+        }
+        if (covering != nullptr && i > covering->close) {
+            covering = nullptr;
+        }
+        if (opening_type(lines[i].text) != "script") {
+            continue;
+        }
+        if (covering != nullptr) {
+            if (covering->type != "script") {
+                diags.error(file, {line_no(i), 1}, "",
+                            fmt::format("this '# /// script' line is inside the '# /// {}' block "
+                                        "of lines {} to {}",
+                                        covering->type, line_no(covering->open),
+                                        line_no(covering->close)),
+                            "a block ends at the last '# ///' of its run of comment lines: put a "
+                            "line that is not a comment between the blocks");
+            }
+            continue; // inside a script block: its TOML is invalid and reported as such
         }
         std::size_t stop = i + 1;
         while (stop < lines.size() && is_content(lines[stop].text)) {
@@ -555,9 +587,8 @@ bool python_satisfies(std::string_view version_mm, std::string_view specifier_se
     std::size_t start = 0;
     for (;;) {
         const std::size_t comma = specifier_set.find(',', start);
-        const std::string_view one =
-            trim(specifier_set.substr(start, comma == std::string_view::npos ? std::string_view::npos
-                                                                             : comma - start));
+        const std::string_view one = trim(specifier_set.substr(
+            start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         if (!one.empty()) {
             specs.push_back(parse_specifier(one));
         }
@@ -571,8 +602,8 @@ bool python_satisfies(std::string_view version_mm, std::string_view specifier_se
         return std::all_of(specs.begin(), specs.end(),
                            [&](const Specifier& s) { return satisfies(v, text, s); });
     };
-    const bool series = version.release.size() == 2 && version.epoch == 0 &&
-                        version.pre_kind < 0 && !version.has_post && !version.has_dev;
+    const bool series = version.release.size() == 2 && version.epoch == 0 && version.pre_kind < 0 &&
+                        !version.has_post && !version.has_dev;
     if (!series) {
         return all(version);
     }

@@ -49,6 +49,8 @@ const MatchCase match_cases[] = {
     {"**/**/*.txt", "file.txt", true},
     {"a**/*.txt", "a/file.txt", true},
     {"a**/*.txt", "a/dir/dir/file.txt", true},
+    {"a**/b", "ab", true}, // "**/" takes its '/' into an optional group
+    {"x*/**/b", "x/b", true},
     {"**/foo/bar", "foo/bar", true},
     {"**/foo/bar", "dir/dir2/foo/bar", true},
     {"abc/**", "abc", false},
@@ -166,7 +168,9 @@ const MatchCase match_cases[] = {
     {"foo/", "foo", true},
     {"foo/", "foo/x", true},
     {"foo//bar", "foo/bar", true},
-    {"\xEF\xBB\xBF" "foo", "foo", true}, // byte order mark
+    {"\xEF\xBB\xBF"
+     "foo",
+     "foo", true}, // byte order mark
     // the path is cleaned too
     {"foo", "./foo", true},
     {"foo/bar", "foo//bar/", true},
@@ -174,6 +178,22 @@ const MatchCase match_cases[] = {
     {"foo", "bar/../foo", true},
     {"*", ".", false}, // never the context root
     {"", "anything", false},
+    // moby leaves '|', '{' and '}' unescaped (its escape bitmap drops their bits), so once a
+    // pattern is a regular expression they mean alternation and repetition, as in Docker
+    {"x|y", "x|y", true}, // no wildcard: a plain string
+    {"x|y", "x", false},
+    {"a{2}", "a{2}", true},
+    {"a{2}", "aa", false},
+    {"*.py|*.go", "main.go", true},
+    {"*.py|*.go", "src/main.go", true}, // "[^/]*\.go$" is not anchored at the start
+    {"*.py|*.go", "a.pyc/x", true},     // nor "^[^/]*\.py" at the end
+    {"[x]|y", "zzy", true},
+    {"a{2}*", "aab", true},
+    {"a{2}*", "ab", false},
+    {"a{1,}?", "aaaab", true},
+    {"a{,2}*", "a{,2}x", true}, // not a repetition: literal braces
+    {"v[0-9]{2}.txt", "v12.txt", true},
+    {"v[0-9]{2}.txt", "v1.txt", false},
     // Go regular expressions underneath: '**' does not cross a newline, as in Docker
     {"**/x", "a\nb/x", true}, // suffix test, no expression
     {"**/x*", "a\nb/xy", false},
@@ -211,8 +231,8 @@ INSTANTIATE_TEST_SUITE_P(DockerignoreGo, DockerignoreBadPattern, testing::Values
 TEST(DockerignoreParse, PatternsAsDockerReadsThem) {
     Dockerignore d = Dockerignore::parse("test1\n/test2\n/a/file/here\n\nlastfile\n# this is a "
                                          "comment\n! /inverted/abs/path\n  ./x/../y/  \n");
-    const std::vector<std::string> want = {"test1",    "test2",           "a/file/here",
-                                           "lastfile", "!inverted/abs/path", "y"};
+    const std::vector<std::string> want = {
+        "test1", "test2", "a/file/here", "lastfile", "!inverted/abs/path", "y"};
     EXPECT_EQ(d.patterns(), want);
     EXPECT_TRUE(d.errors().empty());
 }
@@ -229,8 +249,9 @@ TEST(DockerignoreParse, LoneExclamationIsAnError) {
 TEST(DockerignoreParse, PatternDockerCannotCompileIsAnError) {
     // Valid for filepath.Match, but moby's regular expression has a reversed range; Docker fails
     // on it when matching, so it is reported up front.
-    Dockerignore d = Dockerignore::parse("[z-a]\n[Local-Only]/\n\\y*\n");
-    EXPECT_EQ(d.errors().size(), 3u);
+    Dockerignore d =
+        Dockerignore::parse("[z-a]\n[Local-Only]/\n\\y*\na{1001}*\na{2}{3}*\n*{2}\n[a]{3,2}\n");
+    EXPECT_EQ(d.errors().size(), 7u);
     EXPECT_FALSE(d.excluded("z"));
 }
 
@@ -298,8 +319,9 @@ TEST(DockerignoreWalk, WildcardExceptions) {
 
 TEST(DockerignoreWalk, SkippingAgreesWithExcluded) {
     // Whenever may_include_below says no, every path below must be excluded.
-    const char* rules[] = {"a\n!a/b/c\n", "a\n!*/keep\n", "*\n!src\n", "a\n!a/b/**\na/b/x",
-                           "**/tmp\n!**/tmp/keep*", "a/*\n!a/?/z", "x\n![x]/y\n"};
+    const char* rules[] = {"a\n!a/b/c\n",       "a\n!*/keep\n",          "*\n!src\n",
+                           "a\n!a/b/**\na/b/x", "**/tmp\n!**/tmp/keep*", "a/*\n!a/?/z",
+                           "x\n![x]/y\n"};
     const char* dirs[] = {"a", "a/b", "a/x", "src", "x", "a/b/tmp", "a/q", "a/b/c"};
     const char* tails[] = {"c", "keep", "y", "z", "keep.txt", "b/c", "q/z", "x"};
     for (const char* r : rules) {

@@ -111,8 +111,9 @@ TEST(PythonImportsScan, NotImports) {
 TEST(PythonImportsScan, LineEndingsAndContinuations) {
     EXPECT_EQ(scan("import a\r\nimport b\rimport c\n"), (V{"a@1", "b@2", "c@3"}));
     EXPECT_EQ(scan("x = (1,\n 2)\nimport a\n"), (V{"a@3"}));
-    EXPECT_EQ(scan("x = 1 + \\\n 2; import a\n"), (V{"a@1"}));
-    EXPECT_EQ(scan("import a"), (V{"a@1"})); // no final newline
+    EXPECT_EQ(scan("x = 1 + \\\n 2; import a\n"), (V{"a@2"})); // the keyword's line
+    EXPECT_EQ(scan("import a"), (V{"a@1"}));                   // no final newline
+    EXPECT_EQ(scan("\xEF\xBB\xBFimport a\n"), (V{"a@1"}));     // byte order mark
 }
 
 TEST(PythonImportsScan, BrokenCodeDoesNotStopTheScan) {
@@ -283,9 +284,9 @@ TEST(PythonImportsReach, BadEntriesThrowInvalidSpec) {
     TempDir t;
     t.write("main.py");
     t.write("pkg/__init__.py");
-    for (const std::string& entry : {std::string("missing.py"), std::string("../main.py"),
-                                     (t.path() / "main.py").string(), std::string("pkg"),
-                                     std::string(""), std::string(".")}) {
+    for (const std::string& entry :
+         {std::string("missing.py"), std::string("../main.py"), (t.path() / "main.py").string(),
+          std::string("pkg"), std::string(""), std::string(".")}) {
         try {
             (void)reachable_modules(t.path(), {entry});
             FAIL() << "no error for entry '" << entry << "'";

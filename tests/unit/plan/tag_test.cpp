@@ -133,6 +133,15 @@ TEST(Tag, PlatformsCount) {
     EXPECT_EQ(before, tag_of(d / "spec.yaml")) << "linux/amd64 is the default for a base image";
 }
 
+TEST(Tag, PlatformOrderDoesNotCount) {
+    test::TempDir d;
+    make_tree(d);
+    d.write("spec.yaml", std::string(spec_text) + "platform: [linux/amd64, linux/arm64]\n");
+    auto a = tag_of(d / "spec.yaml");
+    d.write("spec.yaml", std::string(spec_text) + "platform: [linux/arm64, linux/amd64]\n");
+    EXPECT_EQ(a, tag_of(d / "spec.yaml"));
+}
+
 TEST(Tag, PackageBoundariesCount) {
     test::TempDir d;
     d.write("spec.yaml", "name: x\nfrom: {base: 'python:3.12'}\nlayers:\n  - pip_packages: [ab, c]\n");

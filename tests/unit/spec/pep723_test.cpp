@@ -56,6 +56,7 @@ TEST(Pep723Read, BlockAfterShebangWithOtherBlocksAndComments) {
                              "# /// pyproject\n"
                              "# [tool.x]\n"
                              "# ///\n"
+                             "\n"
                              "# /// script\n"
                              "# dependencies = [\"httpx\"]\n"
                              "#\n"
@@ -66,7 +67,7 @@ TEST(Pep723Read, BlockAfterShebangWithOtherBlocksAndComments) {
                              "print('hi')\n";
     ScriptMetadata m = read_script_metadata(text, "script.py");
     EXPECT_TRUE(m.found);
-    EXPECT_EQ(m.block_line, 6);
+    EXPECT_EQ(m.block_line, 7);
     EXPECT_EQ(m.dependencies, (std::vector<std::string>{"httpx"}));
     EXPECT_FALSE(m.requires_python.has_value());
 }
@@ -80,9 +81,11 @@ TEST(Pep723Read, CrLfAndNoFinalNewline) {
 
 TEST(Pep723Read, NoBlock) {
     for (const std::string text :
-         {std::string(""), std::string("print(1)\n"), std::string("# /// pyproject\n# x = 1\n# ///\n"),
+         {std::string(""), std::string("print(1)\n"),
+          std::string("# /// pyproject\n# x = 1\n# ///\n"),
           std::string("# /// script \n# x = 1\n# ///\n"), // a space after the type: not a block
-          std::string("    # /// script\n# x = 1\n# ///\n"), std::string("s = '''\n#///script\n'''\n")}) {
+          std::string("    # /// script\n# x = 1\n# ///\n"),
+          std::string("s = '''\n#///script\n'''\n")}) {
         ScriptMetadata m = read_script_metadata(text, "s.py");
         EXPECT_FALSE(m.found) << text;
         EXPECT_EQ(m.block_line, 0);
@@ -130,6 +133,15 @@ TEST(Pep723Read, GreedyEndUsesLastClosingLine) {
     EXPECT_NE(d.message.find("TOML"), std::string::npos) << d.message;
 }
 
+TEST(Pep723Read, ScriptBlockSwallowedByAnotherBlock) {
+    // With no gap, the pyproject block runs to the last "# ///" of the comment run and holds the
+    // script block; the reference implementation would silently find no script block.
+    const auto d = read_error("# /// pyproject\n# [tool.x]\n# ///\n"
+                              "# /// script\n# dependencies = [\"httpx\"]\n# ///\n");
+    EXPECT_EQ(d.mark.line, 4);
+    EXPECT_NE(d.message.find("'# /// pyproject' block"), std::string::npos) << d.message;
+}
+
 TEST(Pep723Read, BadTomlLineIsTheScriptLine) {
     const auto d = read_error("#!/usr/bin/env python\n"
                               "# /// script\n"
@@ -148,7 +160,8 @@ TEST(Pep723Read, BadTomlLineIsTheScriptLine) {
 }
 
 TEST(Pep723Read, WrongTypes) {
-    auto d = read_error("# /// script\n# requires-python = \">=3\"\n# dependencies = \"requests\"\n# ///\n");
+    auto d = read_error(
+        "# /// script\n# requires-python = \">=3\"\n# dependencies = \"requests\"\n# ///\n");
     EXPECT_EQ(d.mark.line, 3);
     EXPECT_EQ(d.path, "dependencies");
 
@@ -233,9 +246,10 @@ INSTANTIATE_TEST_SUITE_P(Pep723Pep440, Pep723Satisfies, testing::ValuesIn(satisf
 
 TEST(Pep723SatisfiesErrors, BadInputThrowsInvalidSpec) {
     const std::pair<const char*, const char*> bad[] = {
-        {"3.12", "=>3.10"}, {"3.12", "3.10"},       {"3.12", "~=3"},    {"3.12", ">=3.10.*"},
-        {"3.12", "~>3.1"},  {"3.12", ">=3.10;"},    {"3.12", ">="},     {"3.12", ">=3.10+local"},
-        {"abc", ">=3"},     {"", ">=3"},            {"3.12", "==3.*.1"}, {"3.12", ">=3..10"}, {"3.12", "v3.12"},
+        {"3.12", "=>3.10"}, {"3.12", "3.10"},    {"3.12", "~=3"},     {"3.12", ">=3.10.*"},
+        {"3.12", "~>3.1"},  {"3.12", ">=3.10;"}, {"3.12", ">="},      {"3.12", ">=3.10+local"},
+        {"abc", ">=3"},     {"", ">=3"},         {"3.12", "==3.*.1"}, {"3.12", ">=3..10"},
+        {"3.12", "v3.12"},
     };
     for (const auto& [v, s] : bad) {
         try {

@@ -5,8 +5,10 @@
 //
 // Patterns are Go filepath.Match globs ('*', '?', '[...]' with '^' negation, '\' escapes) plus '**'
 // for any number of folders, translated to a regular expression exactly as moby does, so even its
-// corner cases agree (for instance "**file" also matches "myfile", and "[!x]" is a class holding
-// '!' and 'x', not a negation).
+// corner cases agree: "**file" also matches "myfile"; "[!x]" is a class holding '!' and 'x', not a
+// negation; and in a pattern with a wildcard '|' separates alternatives and "{2}" repeats, since
+// moby leaves '|', '{' and '}' unescaped. Checked against moby's code on millions of random rules
+// and paths.
 
 #include <memory>
 #include <string>

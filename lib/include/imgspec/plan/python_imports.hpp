@@ -13,10 +13,10 @@ namespace imgspec::plan {
 // module "", names {x}; `from ..p.q import (r, s)` gives level 2, module "p.q", names {r, s};
 // `from m import *` gives names {"*"}.
 struct PythonImport {
-    std::string module; // dotted, without the leading dots
-    int level = 0;      // leading dots of a relative import
+    std::string module;             // dotted, without the leading dots
+    int level = 0;                  // leading dots of a relative import
     std::vector<std::string> names; // after "from ... import"; empty for "import"
-    int line = 0;       // 1-based line of the "import" or "from" keyword
+    int line = 0;                   // 1-based line of the "import" or "from" keyword
 };
 
 // The import statements of a Python source, in order, wherever they are (inside functions, if

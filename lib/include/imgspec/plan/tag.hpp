@@ -14,7 +14,7 @@ inline constexpr std::size_t tag_length = 32; // hex characters of the SHA-256 k
 Manifest context_manifest(const Manifest& files, std::string dockerfile);
 
 // SHA-256 over the context manifest (each entry's type, path, mode, size, content digest or link
-// target, length-prefixed) and the platform list. Registry, name and the spec's own file name are
+// target, length-prefixed) and the set of platforms (order does not count). Registry, name and the spec's own file name are
 // not inputs. Pure.
 std::string compute_tag(const Manifest& context, const std::vector<std::string>& platforms);
 
