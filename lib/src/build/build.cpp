@@ -267,9 +267,20 @@ class Builder {
             return result;
         }
 
-        check_docker();
         if (check) {
-            Presence p = exists(image, mode, platforms, env);
+            // The check itself proves docker and buildx answer; only when it fails is it worth
+            // asking them directly, for a message that names the real cause. This keeps a
+            // skipped build at one child process.
+            Presence p;
+            try {
+                p = exists(image, mode, platforms, env);
+            } catch (const Error& e) {
+                if (e.kind() == ErrorKind::unavailable || e.kind() == ErrorKind::other) {
+                    check_docker();
+                }
+                throw;
+            }
+            m_docker_ok = true;
             if (p.exists) {
                 spdlog::info("{} exists with {}: skipped", image.uri, util::join(p.found, ", "));
                 result.skipped = true;
@@ -285,6 +296,7 @@ class Builder {
             result.reason = options.force ? "--force" : "--output: always built";
         }
 
+        check_docker();
         TempFolder tmp;
         argv = buildx_argv(image, options, tmp.metadata_file().string());
         spdlog::info("building {} for {} ({})", image.uri, util::join(platforms, ", "),
