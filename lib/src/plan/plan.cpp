@@ -4,6 +4,7 @@
 
 #include <imgspec/plan/dockerignore.hpp>
 #include <imgspec/plan/python_imports.hpp>
+#include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/spec/names.hpp>
 #include <imgspec/spec/pep723.hpp>
@@ -12,10 +13,16 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
+#include <numeric>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 namespace imgspec::plan {
 
@@ -28,6 +35,14 @@ std::string read_text(const fs::path& file) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// a + "/" + b with one allocation.
+std::string slash_join(std::string_view a, std::string_view b) {
+    std::string s;
+    s.reserve(a.size() + 1 + b.size());
+    s.append(a).append(1, '/').append(b);
+    return s;
 }
 
 bool is_python_layer(const spec::LayerBody& b) {
@@ -49,7 +64,8 @@ bool is_install_layer(const spec::LayerBody& b) {
 class Planner {
   public:
     Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts)
-        : m_spec(s), m_cfg(cfg), m_opts(opts), m_file(s.file.string()) {
+        : m_spec(s), m_cfg(cfg), m_opts(opts), m_file(s.file.string()),
+          m_run_start(StatCache::now_ns()) {
         std::error_code ec;
         m_root = fs::canonical(s.dir, ec);
         if (ec) {
@@ -139,59 +155,148 @@ class Planner {
         m_entries.push_back(std::move(e));
     }
 
+    // The stat cache, opened at the first file (a spec that copies nothing reads no cache).
+    StatCache* cache() {
+        if (!m_cache_tried) {
+            m_cache_tried = true;
+            fs::path dir = m_opts.cache_dir.empty() ? StatCache::default_dir() : m_opts.cache_dir;
+            if (m_opts.hash && m_opts.use_cache && !dir.empty() && !m_spec.file.empty()) {
+                m_cache.emplace(StatCache::file_for(dir, m_spec.file), m_run_start);
+                m_cache->load();
+            }
+        }
+        return m_cache ? &*m_cache : nullptr;
+    }
+
+    // A file whose stat matches its cache record gets its digest now; hash_pending skips it.
+    void use_cache(Entry& e, const FileStat& st) {
+        if (e.type != EntryType::file) {
+            return;
+        }
+        if (StatCache* c = cache()) {
+            if (auto d = c->lookup(e.source, st)) {
+                e.digest = *d;
+            }
+        }
+    }
+
+    // A string, not a path: building a std::filesystem::path parses it, and most specs have no
+    // secret files to compare with.
+    bool is_secret_file(const std::string& p) const {
+        return !m_secret_files.empty() && m_secret_files.count(fs::path(p)) > 0;
+    }
+
     // Copy one file (not following a symlink) to ctx_path. A secret's file is never copied.
     void add_file(const fs::path& source, const std::string& ctx_path, Mark mark, const std::string& path) {
-        if (m_secret_files.count(source) > 0) {
+        if (is_secret_file(source.native())) {
             error(mark, path, fmt::format("'{}' is a secret's file and is never copied into the context",
                                           rel_of(source)),
                   "move the secret out of the copied folder, or exclude it in .dockerignore");
             return;
         }
         try {
-            add_entry(stat_entry(source, ctx_path));
+            FileStat st;
+            Entry e = stat_entry(source, ctx_path, &st);
+            use_cache(e, st);
+            add_entry(std::move(e));
+        } catch (const Error& e) {
+            error(mark, path, e.what());
+        }
+    }
+
+    // One entry of a folder being walked (add_tree). Its siblings share its parent, so the chain
+    // of parent folders is added once per folder (`chain_done`). A file's path is unique by
+    // construction (one name per folder; a tree is the only source of paths under its prefix:
+    // layers/N, layers/N/project or ctx), so it is not looked up in m_paths, which cost a set node
+    // and ~17 string compares per file; folders still are, as add_entry does.
+    void add_walked(int dirfd, const char* name, std::string source, std::string ctx, bool& chain_done,
+                    Mark mark, const std::string& path) {
+        try {
+            FileStat st;
+            Entry e = stat_entry_at(dirfd, name, std::move(source), std::move(ctx), &st);
+            use_cache(e, st);
+            if (!chain_done) {
+                add_dir_chain(e.path);
+                chain_done = true;
+            }
+            if (e.type == EntryType::directory && !m_paths.insert(e.path).second) {
+                return;
+            }
+            m_entries.push_back(std::move(e));
         } catch (const Error& e) {
             error(mark, path, e.what());
         }
     }
 
     // Walk a folder; ctx_prefix receives its contents. Ignore rules use spec-relative paths.
+    // Paths are built as strings from the folder's own (canonical, inside the root) path, and
+    // entries are stat'ed relative to their open folder: std::filesystem::path arithmetic and a
+    // full path lookup per file cost more than the rest of the walk.
     void add_tree(const fs::path& dir, const std::string& ctx_prefix, Mark mark, const std::string& path) {
         add_synthetic_dir(ctx_prefix);
         add_dir_chain(ctx_prefix);
-        std::vector<fs::path> stack{dir};
+        struct Folder {
+            std::string abs; // on disk
+            std::string rel; // spec-relative, "" for the spec's folder
+            std::string ctx; // in the context
+        };
+        std::vector<Folder> stack{{dir.string(), rel_of(dir), ctx_prefix}};
         while (!stack.empty()) {
-            fs::path cur = stack.back();
+            Folder cur = std::move(stack.back());
             stack.pop_back();
-            std::error_code ec;
-            fs::directory_iterator it(cur, fs::directory_options::none, ec);
-            if (ec) {
-                error(mark, path, fmt::format("cannot read folder '{}': {}", rel_of(cur), ec.message()));
+            int fd = ::open(cur.abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+            if (d == nullptr) {
+                int err = errno;
+                if (fd >= 0) {
+                    ::close(fd);
+                }
+                error(mark, path, fmt::format("cannot read folder '{}': {}", cur.rel,
+                                              std::generic_category().message(err)));
                 continue;
             }
-            for (const auto& de : it) {
-                const fs::path& p = de.path();
-                std::string rel = rel_of(p);
+            bool chain_done = false;
+            for (;;) {
+                errno = 0;
+                const dirent* de = ::readdir(d);
+                if (de == nullptr) {
+                    if (errno != 0) {
+                        error(mark, path, fmt::format("cannot read folder '{}': {}", cur.rel,
+                                                      std::generic_category().message(errno)));
+                    }
+                    break;
+                }
+                std::string_view name = de->d_name;
+                if (name == "." || name == "..") {
+                    continue;
+                }
+                std::string rel = cur.rel.empty() ? std::string(name) : slash_join(cur.rel, name);
+                bool is_dir = de->d_type == DT_DIR;
+                if (de->d_type == DT_UNKNOWN) {
+                    struct stat st {};
+                    is_dir = ::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+                }
                 bool excluded = m_ignore.excluded(rel);
-                auto st = de.symlink_status(ec);
-                bool is_dir = !ec && fs::is_directory(st);
                 if (excluded && !(is_dir && m_ignore.may_include_below(rel))) {
                     continue;
                 }
-                if (m_secret_files.count(p) > 0) {
+                std::string abs = slash_join(cur.abs, name);
+                if (is_secret_file(abs)) {
                     m_plan.warnings.push_back(fmt::format(
                         "{}: warning: '{}' is a secret's file: left out of the build context", m_file, rel));
                     continue;
                 }
-                std::string ctx = ctx_prefix + "/" + p.lexically_relative(dir).generic_string();
+                std::string ctx = slash_join(cur.ctx, name);
                 if (is_dir) {
                     if (!excluded) {
-                        add_file(p, ctx, mark, path);
+                        add_walked(fd, de->d_name, abs, ctx, chain_done, mark, path);
                     }
-                    stack.push_back(p);
+                    stack.push_back({std::move(abs), std::move(rel), std::move(ctx)});
                 } else if (!excluded) {
-                    add_file(p, ctx, mark, path);
+                    add_walked(fd, de->d_name, std::move(abs), std::move(ctx), chain_done, mark, path);
                 }
             }
+            ::closedir(d);
         }
     }
 
@@ -238,6 +343,32 @@ class Planner {
         m_plan.secrets.push_back(std::move(src));
     }
 
+    // Sorts by path in byte order through an index: an Entry is large to swap.
+    void sort_entries() {
+        std::vector<std::uint32_t> order(m_entries.size());
+        std::iota(order.begin(), order.end(), 0u);
+        std::sort(order.begin(), order.end(),
+                  [&](std::uint32_t a, std::uint32_t b) { return m_entries[a].path < m_entries[b].path; });
+        // Apply the permutation in place, one cycle at a time: position j receives entry order[j].
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            if (order[i] == i) {
+                continue;
+            }
+            Entry held = std::move(m_entries[i]);
+            std::size_t j = i;
+            for (;;) {
+                std::size_t k = order[j];
+                order[j] = static_cast<std::uint32_t>(j);
+                if (k == i) {
+                    m_entries[j] = std::move(held);
+                    break;
+                }
+                m_entries[j] = std::move(m_entries[k]);
+                j = k;
+            }
+        }
+    }
+
     void resolve_base();
     void resolve_layer(std::size_t index, const spec::Layer& layer);
     void uv_script(const spec::UvScriptBase& b);
@@ -253,6 +384,9 @@ class Planner {
     std::vector<Entry> m_entries;
     std::set<std::string> m_paths;
     std::set<fs::path> m_secret_files;
+    std::int64_t m_run_start;       // before the first stat: the stat cache's racy limit
+    bool m_cache_tried = false;
+    std::optional<StatCache> m_cache;
     std::vector<spec::Layer> m_layers; // the spec's layers, after uv_script adds its own
 };
 
@@ -617,11 +751,20 @@ Plan Planner::run() {
         m_plan.registry_secret = src;
     }
     m_diags.throw_if_any();
-    std::sort(m_entries.begin(), m_entries.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+    sort_entries();
     if (m_opts.hash) {
         unsigned threads = m_opts.hash_threads != 0 ? m_opts.hash_threads
                                                     : std::max(1u, std::thread::hardware_concurrency());
-        hash_entries(m_entries, threads);
+        // Files with a digest from the stat cache are not read again.
+        if (m_cache) {
+            m_cache->reserve(static_cast<std::size_t>(std::count_if(
+                m_entries.begin(), m_entries.end(),
+                [](const Entry& e) { return e.type == EntryType::file && e.digest == Digest{}; })));
+        }
+        hash_pending(m_entries, threads, m_cache ? &*m_cache : nullptr);
+        if (m_cache) {
+            m_cache->save();
+        }
     }
     m_plan.files.entries = std::move(m_entries);
     return std::move(m_plan);

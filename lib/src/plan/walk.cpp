@@ -27,22 +27,21 @@ constexpr std::size_t read_buffer_size = 1 << 20;
 const char* changed_hint = "Something is writing to the folder being copied. Wait for it to "
                            "finish and run imgspec again.";
 
-std::string cannot_read(const std::filesystem::path& p, int err) {
-    return fmt::format("{}: cannot read: {}", p.string(), std::strerror(err));
+std::string cannot_read(std::string_view p, int err) {
+    return fmt::format("{}: cannot read: {}", p, std::strerror(err));
 }
 
-[[noreturn]] void throw_changed(const std::filesystem::path& p, const std::string& detail) {
-    throw Error(ErrorKind::other,
-                fmt::format("{} changed while it was hashed ({})", p.string(), detail),
+[[noreturn]] void throw_changed(std::string_view p, const std::string& detail) {
+    throw Error(ErrorKind::other, fmt::format("{} changed while it was hashed ({})", p, detail),
                 changed_hint);
 }
 
-std::string read_link(const std::filesystem::path& p, std::size_t size_hint) {
+std::string read_link(int dirfd, const char* name, const std::string& p, std::size_t size_hint) {
     // st_size of a symlink is its target's length on most file systems, 0 on some (procfs), so
     // the buffer grows until the target fits with room to spare.
     std::string target(std::max<std::size_t>(size_hint + 1, 256), '\0');
     for (;;) {
-        ssize_t n = ::readlink(p.c_str(), target.data(), target.size());
+        ssize_t n = ::readlinkat(dirfd, name, target.data(), target.size());
         if (n < 0) {
             throw Error(ErrorKind::invalid_spec, cannot_read(p, errno));
         }
@@ -83,10 +82,10 @@ class Fd {
     int m_fd;
 };
 
-void hash_file(Entry& e, std::vector<char>& buffer) {
+void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCache* cache) {
     // O_NONBLOCK: if a FIFO took the file's place, open must not wait for a writer. Reads from a
     // regular file ignore it.
-    Fd fd(::open(e.source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    Fd fd(opener.open(e.source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
         int err = errno;
         if (err == ENOENT) {
@@ -104,7 +103,9 @@ void hash_file(Entry& e, std::vector<char>& buffer) {
     if (!S_ISREG(st.st_mode)) {
         throw_changed(e.source, "it is no longer a regular file");
     }
-    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (static_cast<std::size_t>(st.st_size) > buffer.size()) {
+        ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
 
     util::Sha256 hash;
     std::uint64_t total = 0;
@@ -126,9 +127,15 @@ void hash_file(Entry& e, std::vector<char>& buffer) {
         throw_changed(e.source, fmt::format("it has {} bytes, {} were expected", total, e.size));
     }
     e.digest = hash.finish();
+    if (cache != nullptr) {
+        // The stat from before the read: a write during the read moved mtime/ctime past it, so
+        // the record will not match next time (or is racily clean and not kept).
+        cache->record(e.source, FileStat::from(st), e.digest);
+    }
 }
 
-void hash_one(Entry& e, std::vector<char>& buffer) {
+void hash_one(Entry& e, std::vector<char>& buffer, FolderOpener& opener,
+              StatCache* cache = nullptr) {
     if (e.type != EntryType::file) {
         return;
     }
@@ -137,58 +144,60 @@ void hash_one(Entry& e, std::vector<char>& buffer) {
         e.digest = util::sha256(e.content);
         return;
     }
-    hash_file(e, buffer);
+    hash_file(e, buffer, opener, cache);
 }
 
-} // namespace
+bool pending(const Entry& e) {
+    return e.type == EntryType::file && e.digest == Digest{};
+}
 
-Entry stat_entry(const std::filesystem::path& source, std::string context_path) {
-    struct stat st {};
-    if (::lstat(source.c_str(), &st) != 0) {
-        throw Error(ErrorKind::invalid_spec, cannot_read(source, errno));
-    }
+Entry entry_from(const struct stat& st, int dirfd, const char* name, std::string source,
+                 std::string context_path, FileStat* stat) {
     Entry e;
     e.path = std::move(context_path);
-    e.source = source;
     if (S_ISREG(st.st_mode)) {
         e.type = EntryType::file;
         e.mode = (st.st_mode & S_IXUSR) != 0 ? 0755 : 0644;
         e.size = static_cast<std::uint64_t>(st.st_size);
+        if (stat != nullptr) {
+            *stat = FileStat::from(st);
+        }
     } else if (S_ISDIR(st.st_mode)) {
         e.type = EntryType::directory;
         e.mode = 0755;
     } else if (S_ISLNK(st.st_mode)) {
         e.type = EntryType::symlink;
         e.mode = 0777;
-        e.link_target = read_link(source, static_cast<std::size_t>(st.st_size));
+        e.link_target = read_link(dirfd, name, source, static_cast<std::size_t>(st.st_size));
     } else {
         throw Error(ErrorKind::invalid_spec,
                     fmt::format("{}: is {}; only regular files, folders and symlinks can be copied",
-                                source.string(), special_kind(st.st_mode)),
+                                source, special_kind(st.st_mode)),
                     "Remove it from the copied folder, or exclude it.");
     }
+    e.source = std::move(source);
     return e;
 }
 
-void hash_entry(Entry& e) {
-    if (e.type != EntryType::file) {
-        return;
-    }
-    std::vector<char> buffer(e.source.empty() ? 0 : read_buffer_size);
-    hash_one(e, buffer);
-}
-
-void hash_entries(std::vector<Entry>& entries, unsigned threads) {
+// The work loop of hash_entries: `which` picks the entries to hash.
+template <class Which>
+void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache, Which which) {
     if (threads == 0) {
         threads = std::max(1u, std::thread::hardware_concurrency());
     }
-    std::size_t files = static_cast<std::size_t>(std::count_if(
-        entries.begin(), entries.end(), [](const Entry& e) { return e.type == EntryType::file; }));
+    std::size_t files = static_cast<std::size_t>(
+        std::count_if(entries.begin(), entries.end(), [&](const Entry& e) { return which(e); }));
+    if (files == 0) {
+        return;
+    }
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, files));
     if (threads <= 1) {
         std::vector<char> buffer(read_buffer_size);
+        FolderOpener opener;
         for (Entry& e : entries) {
-            hash_one(e, buffer);
+            if (which(e)) {
+                hash_one(e, buffer, opener, cache);
+            }
         }
         return;
     }
@@ -203,13 +212,17 @@ void hash_entries(std::vector<Entry>& entries, unsigned threads) {
 
     auto work = [&] {
         std::vector<char> buffer(read_buffer_size);
+        FolderOpener opener;
         while (!failed.load(std::memory_order_relaxed)) {
             std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
             if (i >= entries.size()) {
                 return;
             }
+            if (!which(entries[i])) {
+                continue;
+            }
             try {
-                hash_one(entries[i], buffer);
+                hash_one(entries[i], buffer, opener, cache);
             } catch (...) {
                 std::lock_guard lock(error_mutex);
                 if (i < error_index) {
@@ -240,6 +253,70 @@ void hash_entries(std::vector<Entry>& entries, unsigned threads) {
     if (error) {
         std::rethrow_exception(error);
     }
+}
+
+} // namespace
+
+Entry stat_entry(const std::filesystem::path& source, std::string context_path) {
+    return stat_entry(source, std::move(context_path), nullptr);
+}
+
+Entry stat_entry(const std::filesystem::path& source, std::string context_path, FileStat* stat) {
+    return stat_entry_at(AT_FDCWD, source.c_str(), source.string(), std::move(context_path), stat);
+}
+
+Entry stat_entry_at(int dirfd, const char* name, std::string source, std::string context_path,
+                    FileStat* stat) {
+    struct stat st {};
+    if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        throw Error(ErrorKind::invalid_spec, cannot_read(source, errno));
+    }
+    return entry_from(st, dirfd, name, std::move(source), std::move(context_path), stat);
+}
+
+void hash_entry(Entry& e) {
+    if (e.type != EntryType::file) {
+        return;
+    }
+    std::vector<char> buffer(e.source.empty() ? 0 : read_buffer_size);
+    FolderOpener opener;
+    hash_one(e, buffer, opener);
+}
+
+FolderOpener::~FolderOpener() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+int FolderOpener::open(const std::string& path, int flags) {
+    std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == path.size() || path[0] != '/') {
+        return ::open(path.c_str(), flags);
+    }
+    std::string_view dir(path.data(), slash);
+    if (m_fd < 0 || dir != m_dir) {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+            m_fd = -1;
+        }
+        // O_PATH: only a handle to resolve names from, even in a folder that may not be listed.
+        int fd = ::open(std::string(dir).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            return ::open(path.c_str(), flags); // the error open() itself gives
+        }
+        m_fd = fd;
+        m_dir.assign(dir);
+    }
+    return ::openat(m_fd, path.c_str() + slash + 1, flags);
+}
+
+void hash_entries(std::vector<Entry>& entries, unsigned threads) {
+    hash_some(entries, threads, nullptr, [](const Entry& e) { return e.type == EntryType::file; });
+}
+
+void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cache) {
+    hash_some(entries, threads, cache, pending);
 }
 
 } // namespace imgspec::plan

@@ -19,7 +19,10 @@ struct Entry {
     unsigned mode = 0644;           // normalized: files 0644 or 0755, directories 0755, symlinks 0777
     std::uint64_t size = 0;         // files only
     std::string link_target;        // symlinks only, as read by readlink
-    std::filesystem::path source;   // file on disk; empty when `content` holds the bytes
+    // File on disk; empty when `content` holds the bytes. A plain string, not a
+    // std::filesystem::path: libstdc++'s path also keeps a heap list of its components, about
+    // 1 KiB per entry, and the manifest holds one entry per copied file.
+    std::string source;
     std::string content;            // generated files (the Dockerfile)
     Digest digest{};                // SHA-256 of the file's content (files only)
 };

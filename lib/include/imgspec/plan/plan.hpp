@@ -57,6 +57,13 @@ struct Plan {
 struct PlanOptions {
     unsigned hash_threads = 0; // 0 -> hardware concurrency
     bool hash = true;          // read and hash file contents
+    // Take the digest of a file whose stat data (size, mtime, ctime, inode, device) did not change
+    // since the last run from the stat cache instead of reading it (see plan/stat_cache.hpp), and
+    // update the cache. `--no-cache` sets it to false: every file is read, the cache is neither
+    // read nor written.
+    bool use_cache = true;
+    // Folder of the stat cache; empty: $XDG_CACHE_HOME/imgspec, else ~/.cache/imgspec.
+    std::filesystem::path cache_dir;
     // The URI of a planned parent spec (`from: spec`); set by the layer that can render and tag.
     std::function<std::string(const Plan&)> uri_of;
     // Specs being planned, outermost first: a `from: spec` chain that returns to one is a cycle.
