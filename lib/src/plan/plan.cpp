@@ -64,7 +64,7 @@ bool is_install_layer(const spec::LayerBody& b) {
 class Planner {
   public:
     Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts)
-        : m_spec(s), m_cfg(cfg), m_opts(opts), m_file(s.file.string()),
+        : m_spec(s), m_cfg(cfg), m_opts(opts), m_file(s.display.empty() ? s.file.string() : s.display),
           m_run_start(StatCache::now_ns()) {
         std::error_code ec;
         m_root = fs::canonical(s.dir, ec);
@@ -304,7 +304,17 @@ class Planner {
         std::string text = read_text(file);
         m_ignore = Dockerignore::parse(text);
         for (const auto& e : m_ignore.errors()) {
-            error(mark, path, fmt::format("{}: {}", rel_of(file), e));
+            // "line N: bad pattern ...": report it at the rules file's own line, as a compiler would.
+            Mark at;
+            std::string message = e;
+            if (e.rfind("line ", 0) == 0) {
+                std::size_t colon = e.find(':');
+                at.line = std::atoi(e.c_str() + 5);
+                message = colon == std::string::npos ? e : e.substr(colon + 2);
+            }
+            m_diags.error(rel_of(file), at, "", message,
+                          fmt::format("these rules apply to {} ({})", path, m_file));
+            (void)mark;
         }
         // The rules decide what is copied, so they are part of the context and the tag.
         add_file(file, ctx_path, mark, path);
@@ -312,15 +322,21 @@ class Planner {
 
     void collect_secret(const spec::SecretMount& m, const std::string& path) {
         std::string id = m.group.empty() ? m.key : m.group + "_" + m.key;
-        add_secret(m.key, id, m.mark, path);
+        (void)path;
+        add_secret(m.key, id);
     }
 
-    void add_secret(const std::string& key, const std::string& id, Mark mark, const std::string& path) {
+    void add_secret(const std::string& key, const std::string& id) {
         for (const auto& s : m_plan.secrets) {
             if (s.id == id) {
                 return;
             }
         }
+        m_plan.secrets.push_back(secret_source(key, id));
+    }
+
+    // Where a secret's value comes from: its definition, else the environment variable of its name.
+    SecretSource secret_source(const std::string& key, const std::string& id) const {
         SecretSource src{id, {}, {}};
         auto it = m_spec.secrets.find(key);
         if (it == m_spec.secrets.end()) {
@@ -338,9 +354,7 @@ class Planner {
             }
             src.file = f.lexically_normal().string();
         }
-        (void)mark;
-        (void)path;
-        m_plan.secrets.push_back(std::move(src));
+        return src;
     }
 
     // Sorts by path in byte order through an index: an Entry is large to swap.
@@ -584,16 +598,19 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 fs::path lock = l.uvlock.empty() ? l.pyproject.parent_path() / "uv.lock" : l.uvlock;
                 // Dependencies install from pyproject and lock alone, so a source edit keeps them cached;
                 // install_project then installs the project from its folder.
-                use_file(l.pyproject, "uv_project.pyproject", "pyproject.toml");
-                use_file(lock, "uv_project.uvlock", "uv.lock");
+                // A missing pyproject is one mistake: its default lock is not reported too.
+                if (use_file(l.pyproject, "uv_project.pyproject", "pyproject.toml")) {
+                    use_file(lock, "uv_project.uvlock", "uv.lock");
+                }
                 if (l.mode == spec::InstallMode::install_project) {
                     project_dir(l.pyproject, "uv_project.pyproject");
                 }
             } else if constexpr (std::is_same_v<T, spec::PoetryLayer>) {
                 secrets(l.secret_mounts, "poetry_project.secret_mounts");
                 fs::path lock = l.lock.empty() ? l.pyproject.parent_path() / "poetry.lock" : l.lock;
-                use_file(l.pyproject, "poetry_project.pyproject", "pyproject.toml");
-                use_file(lock, "poetry_project.poetry_lock", "poetry.lock");
+                if (use_file(l.pyproject, "poetry_project.pyproject", "pyproject.toml")) {
+                    use_file(lock, "poetry_project.poetry_lock", "poetry.lock");
+                }
                 if (l.mode == spec::InstallMode::install_project) {
                     project_dir(l.pyproject, "poetry_project.pyproject");
                 }
@@ -649,7 +666,8 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 }
             } else if constexpr (std::is_same_v<T, spec::LocalV2Layer> ||
                                  std::is_same_v<T, spec::LocalV2PluginsLayer>) {
-                auto d = resolve(l.dist, mark, p + ".dist", fs::file_type::directory);
+                const std::string dist_path = p + "." + r.layer.kind + ".dist";
+                auto d = resolve(l.dist, mark, dist_path, fs::file_type::directory);
                 if (!d) {
                     return;
                 }
@@ -660,12 +678,12 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 bool any = false;
                 for (const auto& de : fs::directory_iterator(*d, ec)) {
                     if (de.path().extension() == ".whl" && de.is_regular_file(ec)) {
-                        add_file(de.path(), dir + "/" + de.path().filename().string(), mark, p + ".dist");
+                        add_file(de.path(), dir + "/" + de.path().filename().string(), mark, dist_path);
                         any = true;
                     }
                 }
                 if (!any) {
-                    error(mark, p + ".dist", fmt::format("no wheels (*.whl) in '{}'", l.dist.string()),
+                    error(mark, dist_path, fmt::format("no wheels (*.whl) in '{}'", l.dist.string()),
                           "build them first, e.g. `uv build --wheel -o dist`");
                 }
             }
@@ -714,7 +732,12 @@ Plan Planner::run() {
             saved.push_back(std::move(e));
         }
         m_entries = std::move(saved);
-    } else if (fs::is_regular_file(m_root / ".dockerignore", ec)) {
+    } else if (std::none_of(m_layers.begin(), m_layers.end(),
+                            [](const spec::Layer& l) {
+                                return std::holds_alternative<spec::DockerignoreLayer>(l.body);
+                            }) &&
+               fs::is_regular_file(m_root / ".dockerignore", ec)) {
+        // Only with no dockerignore layer does the folder's .dockerignore apply (as in the SDK).
         set_ignore_rules(m_root / ".dockerignore", ".imgspec/dockerignore", {}, ".dockerignore");
     }
     bool copied = false;
@@ -738,17 +761,7 @@ Plan Planner::run() {
         resolve_layer(i, layer);
     }
     if (!m_spec.registry_secret.empty()) {
-        std::string key = m_spec.registry_secret;
-        SecretSource src{key, {}, {}};
-        auto it = m_spec.secrets.find(key);
-        if (it == m_spec.secrets.end()) {
-            src.env = key;
-        } else if (!it->second.env.empty()) {
-            src.env = it->second.env;
-        } else {
-            src.file = (m_root / it->second.file).lexically_normal().string();
-        }
-        m_plan.registry_secret = src;
+        m_plan.registry_secret = secret_source(m_spec.registry_secret, m_spec.registry_secret);
     }
     m_diags.throw_if_any();
     sort_entries();

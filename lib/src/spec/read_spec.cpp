@@ -999,6 +999,7 @@ Spec read_spec(const std::filesystem::path& file) {
     Diagnostics diags;
     Reader reader(file.string(), diags);
     Spec s = reader.spec(root, abs);
+    s.display = file.string();
     diags.throw_if_any();
     return s;
 }

@@ -101,6 +101,7 @@ using Base = std::variant<DebianBase, ImageBase, RefNameBase, UvScriptBase, Dock
 
 struct Spec {
     std::filesystem::path file; // absolute, lexically normal
+    std::string display;        // the file's name as the user gave it, for messages
     std::filesystem::path dir;  // the spec's folder: relative paths resolve here; the context root
     std::string name;
     std::string registry;
