@@ -1,4 +1,5 @@
 #include "common.hpp"
+#include "json_output.hpp"
 
 #include <imgspec/build/build.hpp>
 #include <imgspec/core/error.hpp>
@@ -7,7 +8,6 @@
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -27,22 +27,23 @@ struct BuildArgs {
     build::BuildOptions options;
 };
 
-// --json: one object per spec, in order. Field names are part of the interface.
-nlohmann::json to_json(const build::BuildResult& r) {
-    nlohmann::json j;
+// --json: one object per spec, in order. Field names are part of the interface (see
+// json_output.hpp).
+Json to_json(const build::BuildResult& r) {
+    Json j;
     j["uri"] = r.uri;
-    j["digest"] = r.digest.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.digest);
+    j["digest"] = r.digest.empty() ? Json(nullptr) : Json(r.digest);
     j["platforms"] = r.platforms;
     j["skipped"] = r.skipped;
     j["seconds"] = std::round(r.seconds * 1000.0) / 1000.0;
     j["reason"] = r.reason;
-    j["parents"] = nlohmann::json::array();
+    j["parents"] = Json::array();
     for (const auto& p : r.parents) {
         j["parents"].push_back(to_json(p));
     }
     if (r.dry_run) {
         j["dry_run"] = true;
-        j["exists"] = r.exists ? nlohmann::json(*r.exists) : nlohmann::json(nullptr);
+        j["exists"] = r.exists ? Json(*r.exists) : Json(nullptr);
         j["argv"] = r.argv;
     }
     return j;
@@ -107,7 +108,7 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
 
     Config cfg = load_global_config(global);
     util::PosixProcessRunner runner;
-    nlohmann::json all = nlohmann::json::array();
+    Json all = Json::array();
     // With --json the array is printed even when a later spec fails, so a script learns what
     // was pushed before the failure.
     auto flush_json = [&] {
@@ -122,8 +123,9 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
                 build::with_platforms(resolve(spec_file, cfg), options.platforms, cfg);
             build::BuildResult r = build::build_image(img, cfg, options, runner);
             if (options.json) {
-                nlohmann::json j = to_json(r);
+                Json j;
                 j["spec"] = spec_file;
+                j.update(to_json(r));
                 all.push_back(std::move(j));
             } else {
                 print_summary(r, options);
@@ -148,29 +150,36 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
         cmd->add_flag("--push", args->push, "Push to the registry (default with a registry)");
     auto* load = cmd->add_flag("--load", args->load,
                                "Load into the local engine (default without a registry)");
-    auto* output = cmd->add_option(
-        "--output", args->output,
-        "buildx output instead: type=oci,dest=img.tar, type=local,dest=DIR, or a folder");
+    auto* output =
+        cmd->add_option(
+               "--output", args->output,
+               "buildx output instead: type=oci,dest=img.tar, type=local,dest=DIR, or a folder")
+            ->type_name("DEST");
     push->excludes(load)->excludes(output);
     load->excludes(output);
     cmd->add_option("--platform", args->platforms,
                     "Platforms to build instead of the spec's (comma-separated); they are part "
                     "of the tag")
         ->delimiter(',')
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->type_name("PLATFORM");
     cmd->add_option("--builder", args->options.builder,
                     "buildx builder (default: config, else "
-                    "buildx's current)");
+                    "buildx's current)")
+        ->type_name("NAME");
     cmd->add_option("--cache-from", args->options.cache_from, "buildx --cache-from (repeatable)")
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->type_name("CACHE");
     cmd->add_option("--cache-to", args->options.cache_to, "buildx --cache-to (repeatable)")
-        ->allow_extra_args(false);
+        ->allow_extra_args(false)
+        ->type_name("CACHE");
     cmd->add_flag("--force", args->options.force, "Build even when the image exists");
     cmd->add_flag("--dry-run", args->options.dry_run,
                   "Print the buildx command and whether the image exists; build nothing");
     cmd->add_option("--progress", args->options.progress,
                     "buildx progress: auto, plain, tty, quiet, rawjson")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->type_name("MODE");
     cmd->add_flag("--json", args->options.json,
                   "Print a JSON array: spec, uri, digest, platforms, skipped, seconds, reason, "
                   "parents");

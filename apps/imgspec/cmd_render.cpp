@@ -1,4 +1,5 @@
 #include "common.hpp"
+#include "json_output.hpp"
 
 #include <imgspec/build/buildx.hpp>
 #include <imgspec/context/tar_writer.hpp>
@@ -17,7 +18,43 @@ struct RenderArgs {
     bool dockerfile = false;
     std::string context;
     bool buildx = false;
+    bool json = false;
 };
+
+// The context tar into `file`, atomically, with a progress line on a terminal. The tar writer has
+// no progress hook yet (TarOptions::progress, see util/progress.hpp), so the sink reports the
+// archive's bytes and counts files by where their data ends in it (ustar layout; pax headers make
+// both an estimate).
+void write_context(const render::Image& img, const std::string& file, util::Progress* progress) {
+    std::uint64_t total_bytes = 0;
+    std::uint64_t total_files = 0;
+    std::vector<std::uint64_t> file_ends; // tar offset after each file entry's data
+    std::uint64_t offset = 0;
+    for (const auto& e : img.context.entries) {
+        offset += 512;
+        if (e.type == plan::EntryType::file) {
+            offset += (e.size + 511) / 512 * 512;
+            ++total_files;
+            file_ends.push_back(offset);
+        }
+    }
+    total_bytes = offset + 1024; // the archive's size, but for pax headers
+    util::AtomicFile out(file);
+    util::ProgressPhase phase(progress, "writing context", total_files, total_bytes);
+    std::uint64_t written = 0;
+    std::size_t files_done = 0;
+    context::write_tar(img.context, context::TarOptions{}, [&](const void* data, std::size_t size) {
+        out.write(data, size);
+        written += size;
+        std::uint64_t files = 0;
+        while (files_done < file_ends.size() && file_ends[files_done] <= written) {
+            ++files_done;
+            ++files;
+        }
+        phase.advance(files, size);
+    });
+    out.commit();
+}
 
 } // namespace
 
@@ -28,11 +65,21 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->add_option("SPEC", args->spec, "Spec file")->required();
     auto* df = cmd->add_flag("--dockerfile", args->dockerfile, "Print the Dockerfile");
     auto* ctx =
-        cmd->add_option("--context", args->context, "Write the exact build context as a tar file");
+        cmd->add_option("--context", args->context, "Write the exact build context as a tar file")
+            ->type_name("FILE.tar");
     auto* bx =
         cmd->add_flag("--buildx", args->buildx, "Print the buildx argv that build would run");
-    df->excludes(ctx)->excludes(bx);
-    ctx->excludes(bx);
+    auto* js = cmd->add_flag("--json", args->json,
+                             "Print the resolved plan as JSON: base, layers, files with digests, "
+                             "tag inputs, Dockerfile");
+    df->excludes(ctx)->excludes(bx)->excludes(js);
+    ctx->excludes(bx)->excludes(js);
+    bx->excludes(js);
+    cmd->footer("Examples:\n"
+                "  imgspec render spec.yaml --dockerfile > Dockerfile\n"
+                "  imgspec render spec.yaml --context context.tar && tar -tvf context.tar\n"
+                "  imgspec render spec.yaml --buildx\n"
+                "  imgspec render spec.yaml --json | jq '.files[] | [.path, .sha256]'");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
             Config cfg = load_global_config(global);
@@ -43,10 +90,13 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                             img.uri + " is the base image used as it is: nothing to render",
                             "add layers or a name to build an image of your own");
             }
+            if (args->json) {
+                print_json(render_json(args->spec, img, cfg));
+                return 0;
+            }
             if (!args->context.empty()) {
-                util::AtomicFile out(args->context);
-                context::write_tar_to_fd(img.context, context::TarOptions{}, out.fd());
-                out.commit();
+                auto progress = stderr_progress(global);
+                write_context(img, args->context, progress.get());
                 return 0;
             }
             if (args->buildx) {

@@ -1,19 +1,38 @@
 #include "common.hpp"
+#include "json_output.hpp"
 
 #include <iostream>
 #include <memory>
 
 namespace imgspec::app {
 
+namespace {
+
+struct UriArgs {
+    std::string spec;
+    bool json = false;
+};
+
+} // namespace
+
 void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
-    auto spec = std::make_shared<std::string>();
+    auto args = std::make_shared<UriArgs>();
     auto* cmd = app.add_subcommand("uri", "Print the image reference registry/name:tag");
-    cmd->add_option("SPEC", *spec, "Spec file")->required();
-    cmd->callback([&global, &selected, spec] {
-        selected = [&global, spec] {
+    cmd->add_option("SPEC", args->spec, "Spec file")->required();
+    cmd->add_flag("--json", args->json,
+                  "Print a JSON object: spec, uri, registry, name, tag, tag_source, platforms");
+    cmd->footer("Examples:\n"
+                "  IMG=$(imgspec uri spec.yaml)\n"
+                "  imgspec uri spec.yaml --json | jq -r .tag");
+    cmd->callback([&global, &selected, args] {
+        selected = [&global, args] {
             Config cfg = load_global_config(global);
-            render::Image img = resolve(*spec, cfg);
-            std::cout << img.uri << "\n";
+            render::Image img = resolve(args->spec, cfg);
+            if (args->json) {
+                print_json(uri_json(args->spec, img));
+            } else {
+                std::cout << img.uri << "\n";
+            }
             return 0;
         };
     });

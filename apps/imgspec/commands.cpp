@@ -9,6 +9,9 @@ void register_commands(CLI::App& app, GlobalOptions& global, Selected& selected)
     add_render(app, global, selected);
     add_uri(app, global, selected);
     add_validate(app, global, selected);
+    add_schema(app, global, selected);
+    add_config(app, global, selected);
+    add_docs(app, global, selected);
 }
 
 } // namespace imgspec::app

@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <unistd.h>
 
 namespace imgspec::app {
 
@@ -24,6 +26,17 @@ render::Image resolve(const std::string& spec_file, const Config& config) {
         }
     }
     return img;
+}
+
+std::unique_ptr<util::Progress> stderr_progress(const GlobalOptions& global) {
+    if (global.quiet) {
+        return nullptr;
+    }
+    util::TerminalProgress::Options options;
+    if (const char* d = std::getenv("IMGSPEC_PROGRESS_DELAY_MS"); d != nullptr && *d != '\0') {
+        options.delay = std::chrono::milliseconds(std::strtol(d, nullptr, 10));
+    }
+    return util::terminal_progress_if_tty(STDERR_FILENO, options);
 }
 
 } // namespace imgspec::app

@@ -5,7 +5,9 @@
 
 #include <imgspec/core/config.hpp>
 #include <imgspec/render/image.hpp>
+#include <imgspec/util/progress.hpp>
 
+#include <memory>
 #include <string>
 
 namespace imgspec::app {
@@ -13,5 +15,10 @@ namespace imgspec::app {
 Config load_global_config(const GlobalOptions& global);
 // Resolve a spec file to its image, logging the plan's warnings.
 render::Image resolve(const std::string& spec_file, const Config& config);
+
+// The progress line on stderr: a TerminalProgress when stderr is a terminal and -q is not given,
+// else nullptr. $IMGSPEC_PROGRESS_DELAY_MS (default 500) is how long work runs before the line
+// appears (tests set 0).
+std::unique_ptr<util::Progress> stderr_progress(const GlobalOptions& global);
 
 } // namespace imgspec::app

@@ -48,8 +48,10 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", global.verbosity, "More log output (repeat for trace)");
     app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr");
     app.add_option("--config", global.config_file, "Config file (default: $IMGSPEC_CONFIG, then "
-                                                   "$XDG_CONFIG_HOME/imgspec/config.yaml)");
-    app.add_option("--ref", global.refs, "NAME=URI for from: {ref_name: NAME} (repeatable)");
+                                                   "$XDG_CONFIG_HOME/imgspec/config.yaml)")
+        ->type_name("FILE");
+    app.add_option("--ref", global.refs, "NAME=URI for from: {ref_name: NAME} (repeatable)")
+        ->type_name("NAME=URI");
 
     imgspec::app::Selected selected;
     imgspec::app::register_commands(app, global, selected);
@@ -68,7 +70,9 @@ int main(int argc, char** argv) {
         if (argc > 1 && app.get_subcommands().empty()) {
             std::vector<std::string> names;
             for (const auto* sub : app.get_subcommands({})) {
-                names.push_back(sub->get_name());
+                if (!sub->get_group().empty()) { // not the hidden ones
+                    names.push_back(sub->get_name());
+                }
             }
             for (int i = 1; i < argc; ++i) {
                 std::string word = argv[i];

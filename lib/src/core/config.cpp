@@ -7,16 +7,19 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdlib>
 
 namespace imgspec {
 
 namespace {
 
-std::optional<std::filesystem::path> default_config_file() {
+std::optional<std::filesystem::path> default_config_file(std::string& how) {
     if (const char* env = std::getenv("IMGSPEC_CONFIG"); env != nullptr && *env != '\0') {
+        how = "env";
         return std::filesystem::path(env);
     }
+    how = "default";
     std::filesystem::path dir;
     if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg != nullptr && *xdg != '\0') {
         dir = xdg;
@@ -52,7 +55,7 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
             diags.error(name, n.mark, key, fmt::format("expected a string, got {}", spec::describe(n.kind)));
             return;
         }
-        out = {n.scalar, name};
+        out = {n.scalar, "file", n.mark.line > 0 ? fmt::format("{}:{}", name, n.mark.line) : name};
     };
     for (std::size_t i = 0; i < root.entries.size(); ++i) {
         const auto& [k, v] = root.entries[i];
@@ -95,7 +98,63 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
     diags.throw_if_any();
 }
 
+// Config& gives Setting*, const Config& gives const Setting*.
+template <class C> auto setting(C& c, const std::string& name) -> decltype(&c.registry) {
+    if (name == "registry") {
+        return &c.registry;
+    }
+    if (name == "builder") {
+        return &c.builder;
+    }
+    if (name == "installer") {
+        return &c.installer;
+    }
+    if (name == "uv_image") {
+        return &c.uv_image;
+    }
+    if (name == "debian_base_image") {
+        return &c.debian_base_image;
+    }
+    if (name == "syntax_image") {
+        return &c.syntax_image;
+    }
+    return nullptr;
+}
+
+// $IMGSPEC_REGISTRY and friends, checked as the file's values are.
+void read_env(Config& cfg) {
+    for (const auto& name : setting_names()) {
+        std::string var = "IMGSPEC_";
+        for (char c : name) {
+            var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        const char* v = std::getenv(var.c_str());
+        if (v == nullptr || *v == '\0') {
+            continue;
+        }
+        const std::string value = v;
+        if (name == "registry") {
+            if (auto e = spec::check_registry(value); !e.empty()) {
+                throw Error(ErrorKind::usage, fmt::format("${}: {}", var, e));
+            }
+        } else if (name == "installer" && value != "uv" && value != "pip") {
+            throw Error(ErrorKind::usage, fmt::format("${}: expected uv or pip", var));
+        }
+        *setting(cfg, name) = {value, "env", var};
+    }
+}
+
 } // namespace
+
+const std::vector<std::string>& setting_names() {
+    static const std::vector<std::string> names = {"registry", "builder", "installer",
+                                                   "uv_image", "debian_base_image", "syntax_image"};
+    return names;
+}
+
+const Setting* find_setting(const Config& config, const std::string& name) {
+    return setting(config, name);
+}
 
 Config load_config(const std::optional<std::filesystem::path>& explicit_file,
                    const std::vector<std::string>& ref_overrides) {
@@ -106,9 +165,12 @@ Config load_config(const std::optional<std::filesystem::path>& explicit_file,
             throw Error(ErrorKind::usage, fmt::format("config file {} does not exist", explicit_file->string()));
         }
         read_file(cfg, *explicit_file);
-    } else if (auto file = default_config_file()) {
+        cfg.file_source = "flag";
+    } else if (std::string how; auto file = default_config_file(how)) {
         read_file(cfg, *file);
+        cfg.file_source = how;
     }
+    read_env(cfg);
     for (const auto& r : ref_overrides) {
         auto eq = r.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
@@ -118,7 +180,7 @@ Config load_config(const std::optional<std::filesystem::path>& explicit_file,
         if (auto e = spec::check_image_ref(uri); !e.empty()) {
             throw Error(ErrorKind::usage, fmt::format("--ref {}: {}", r, e));
         }
-        cfg.refs[r.substr(0, eq)] = {uri, "--ref"};
+        cfg.refs[r.substr(0, eq)] = {uri, "flag", "--ref"};
     }
     return cfg;
 }

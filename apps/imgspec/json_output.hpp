@@ -1,0 +1,33 @@
+#pragma once
+// --json output of uri, validate and render. The field names and meanings are part of imgspec's
+// interface (packaging/README-ecosystem.md, "Machine-readable output"): fields may be added, none
+// is renamed, removed or changes type without a major version.
+
+#include <imgspec/core/error.hpp>
+#include <imgspec/render/image.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace imgspec::app {
+
+using Json = nlohmann::ordered_json;
+
+// {severity, file, line, column, path, message, hint}; line and column are 1-based, 0 when unknown.
+Json diagnostic_json(const Diagnostic& d, std::string_view severity = "error");
+
+// A plan warning ("file:line[:col]: warning: message") as a diagnostic with severity "warning".
+Json warning_json(const std::string& warning);
+
+// uri --json: {spec, uri, registry, name, tag, tag_source, platforms}.
+Json uri_json(const std::string& spec_file, const render::Image& img);
+
+// render --json: the resolved plan (see the README section for every field).
+Json render_json(const std::string& spec_file, const render::Image& img, const Config& config);
+
+// Prints `j` on stdout, 2-space indented, with a final newline.
+void print_json(const Json& j);
+
+} // namespace imgspec::app

@@ -1,0 +1,663 @@
+// The JSON Schema of a spec, generated from one table of keys.
+//
+// `keys` below holds every key a spec may have, with its value's schema (JSON text), a
+// description and examples. `forms` says which keys are base forms and layer kinds, what their map
+// form holds and which options sit beside them; the builder turns both into the schema, so a key
+// is described once even where it appears in several places (pip options on four kinds and on
+// uv_script). The shape follows read_spec.cpp; the value patterns follow names.cpp (a unit test
+// checks that both agree on sample values).
+
+#include <imgspec/spec/names.hpp>
+#include <imgspec/spec/schema.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <stdexcept>
+#include <string_view>
+
+namespace imgspec::spec {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// One documented key. `schema` is JSON text: the value's schema without description and
+// examples; "#/$defs/..." names the shared definitions of `definitions()`.
+struct Key {
+    std::string_view path;
+    std::string_view schema;
+    std::string_view description;
+    std::string_view examples; // a JSON array
+};
+
+// clang-format off
+const Key keys[] = {
+    // ---- top level --------------------------------------------------------------------------
+    {"name", R"({"$ref": "#/$defs/image_name"})",
+     "Image name (the repository path without the registry): lowercase letters and digits, with "
+     "'.', '_', '-' between them and '/' between components. Required once the spec builds an "
+     "image of its own (layers, uv_script or dockerfile); a debian_base spec defaults to 'flyte'.",
+     R"(["trainer", "ml/eval-job"])"},
+    {"registry", R"({"$ref": "#/$defs/registry"})",
+     "Registry to push to: host[:port][/path], no scheme. None: the config's 'registry', else a "
+     "local image built with --load.",
+     R"(["registry.example.com/ml", "127.0.0.1:5000"])"},
+    {"platform", R"({"anyOf": [{"$ref": "#/$defs/platform"},
+                               {"type": "array", "items": {"$ref": "#/$defs/platform"},
+                                "minItems": 1, "uniqueItems": true}]})",
+     "Platform or list of platforms to build for. Default: [linux/amd64, linux/arm64] for "
+     "debian_base and uv_script, [linux/amd64] otherwise, the parent's for from: spec. The "
+     "platforms are part of the tag.",
+     R"([["linux/amd64", "linux/arm64"], "linux/amd64"])"},
+    {"python_version", R"({"$ref": "#/$defs/python_version"})",
+     "Python version \"M.m\", as a quoted string (unquoted 3.10 is the number 3.1). Default: the "
+     "from form's, then this, then \"3.12\"; never the host's Python.",
+     R"(["3.12", "3.11"])"},
+    {"extendable", R"({"type": "boolean"})",
+     "May another spec use this one as its base (from: spec)? Default false.",
+     R"([true])"},
+    {"tag", R"({"$ref": "#/$defs/tag"})",
+     "A fixed tag instead of the content hash (up to 128 of [A-Za-z0-9_.-], not starting with '.' "
+     "or '-'). Quote numbers: tag: \"1.0\".",
+     R"(["v1", "2024-06-01"])"},
+    {"from", R"({"$ref": "#/$defs/from"})",
+     "The base: exactly one of debian_base, base, ref_name, uv_script, dockerfile, spec. Default: "
+     "debian_base.",
+     R"([{"base": "python:3.12-slim-bookworm"}, {"debian_base": {"flyte_version": "2.0.1"}}])"},
+    {"registry_secret", R"({"$ref": "#/$defs/secret_name"})",
+     "A secret (a key of 'secrets', else the environment variable of that name) holding a docker "
+     "config.json, used to push and pull.",
+     R"(["REGISTRY_AUTH"])"},
+    {"layers", R"({"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/layer"}},
+                             {"type": "null"}]})",
+     "Build steps, applied in the order given. Each entry has exactly one layer kind key plus that "
+     "kind's options.",
+     R"([[{"apt_packages": ["git"]}, {"requirements": "requirements.txt"},
+          {"source_folder": {"src": "src", "dst": "/app/src"}}]])"},
+    {"secrets", R"({"type": "object", "propertyNames": {"$ref": "#/$defs/secret_name"},
+                    "additionalProperties": {"$ref": "#/$defs/secret"}})",
+     "Secret definitions by name: where the value comes from at build time. A spec never holds a "
+     "value.",
+     R"([{"PIP_TOKEN": {"env": "PIP_TOKEN"},
+          "GIT_CREDS": {"file": "~/.git-credentials", "mount": "/root/.git-credentials"}}])"},
+
+    // ---- base forms (from:) ----------------------------------------------------------------
+    {"from.debian_base", R"({"anyOf": [{"type": "null"}, {"const": true}]})",
+     "Flyte's Debian base image (Flyte SDK from_debian_base): python:{python_version}-slim-bookworm "
+     "(the config's debian_base_image) with flyte installed. Default platforms: linux/amd64 and "
+     "linux/arm64.",
+     R"([{"flyte_version": "2.0.1"}, {"python_version": "3.11", "install_flyte": false}])"},
+    {"from.debian_base.python_version", R"({"$ref": "#/$defs/python_version"})",
+     "Python version of the base image, \"M.m\" as a quoted string. Default: the spec's "
+     "python_version, else \"3.12\".",
+     R"(["3.12"])"},
+    {"from.debian_base.flyte_version", R"({"type": "string", "pattern": "^[A-Za-z0-9.*+!_-]+$"})",
+     "The flyte version to install, e.g. \"2.0.1\". Default: the latest (unpinned).",
+     R"(["2.0.1"])"},
+    {"from.debian_base.install_flyte", R"({"type": "boolean"})",
+     "Install flyte into the base image. Default true.",
+     R"([false])"},
+    {"from.base", R"({"$ref": "#/$defs/image_ref"})",
+     "An image reference to build on (Flyte SDK from_base): [registry/]name[:tag][@sha256:...].",
+     R"(["python:3.12-slim-bookworm", "registry.example.com/team/base:1.4"])"},
+    {"from.ref_name", R"({"type": "string", "minLength": 1})",
+     "A name resolved to an image by --ref NAME=URI or the config's 'refs' (Flyte SDK "
+     "from_ref_name).",
+     R"(["gpu"])"},
+    {"from.uv_script", R"({"$ref": "#/$defs/context_path"})",
+     "A Python script with a PEP 723 header (Flyte SDK from_uv_script): its dependencies are "
+     "installed with uv, its requires-python is checked against python_version. A path, or a map "
+     "with 'script' and pip options.",
+     R"(["train.py", {"script": "scripts/train.py", "index_url": "https://pypi.example.com/simple"}])"},
+    {"from.uv_script.script", R"({"$ref": "#/$defs/context_path"})",
+     "The script, relative to the spec's folder.",
+     R"(["scripts/train.py"])"},
+    {"from.dockerfile", R"({"$ref": "#/$defs/context_path"})",
+     "A Dockerfile to build as it is (Flyte SDK from_dockerfile); its folder is the build context. "
+     "No layers are allowed with it.",
+     R"(["docker/Dockerfile"])"},
+    {"from.spec", R"({"$ref": "#/$defs/path"})",
+     "Another spec whose image is the base (Flyte SDK clone); it must say extendable: true. "
+     "`imgspec build` builds it first.",
+     R"(["../base/image.yaml", "trainer.yaml"])"},
+
+    // ---- layer kinds -----------------------------------------------------------------------
+    {"layers[].workdir", R"({"$ref": "#/$defs/destination"})",
+     "Set the working directory (Flyte SDK with_workdir): a path inside the image.",
+     R"(["/app"])"},
+    {"layers[].apt_packages", R"({"anyOf": [{"$ref": "#/$defs/apt_package"},
+                                           {"type": "array", "items": {"$ref": "#/$defs/apt_package"},
+                                            "minItems": 1}]})",
+     "Debian packages to install with apt-get (Flyte SDK with_apt_packages): name[:arch][=version] "
+     "or name/release. Option: secret_mounts.",
+     R"([["git", "curl"], "build-essential"])"},
+    {"layers[].pip_packages", R"({"anyOf": [{"$ref": "#/$defs/requirement"},
+                                           {"type": "array", "items": {"$ref": "#/$defs/requirement"},
+                                            "minItems": 1}]})",
+     "Python packages as PEP 508 requirements (Flyte SDK with_pip_packages). Options: pip options "
+     "beside the kind key.",
+     R"([["numpy==2.1", "pandas>=2"], "torch @ https://download.example.com/torch.whl"])"},
+    {"layers[].requirements", R"({"$ref": "#/$defs/requirements_file"})",
+     "A requirements file (.txt), bind-mounted into its install step (Flyte SDK "
+     "with_requirements). A path, or a map with 'file' and pip options.",
+     R"(["requirements.txt", {"file": "requirements.txt", "pre": true}])"},
+    {"layers[].requirements.file", R"({"$ref": "#/$defs/requirements_file"})",
+     "The requirements file (.txt), relative to the spec's folder.",
+     R"(["requirements.txt"])"},
+    {"layers[].uv_project", R"({"$ref": "#/$defs/context_path"})",
+     "A uv project: dependencies from pyproject.toml and uv.lock (Flyte SDK with_uv_project). A "
+     "path to pyproject.toml, or a map {pyproject, uvlock, project_install_mode} plus pip options.",
+     R"([{"pyproject": "pyproject.toml", "project_install_mode": "install_project"}, "pyproject.toml"])"},
+    {"layers[].uv_project.pyproject", R"({"$ref": "#/$defs/context_path"})",
+     "The project's pyproject.toml.",
+     R"(["pyproject.toml", "project/pyproject.toml"])"},
+    {"layers[].uv_project.uvlock", R"({"$ref": "#/$defs/context_path"})",
+     "The lock file. Default: uv.lock beside the pyproject.",
+     R"(["uv.lock"])"},
+    {"layers[].poetry_project", R"({"$ref": "#/$defs/context_path"})",
+     "A Poetry project (Flyte SDK with_poetry_project). A path to pyproject.toml, or a map "
+     "{pyproject, poetry_lock, extra_args, project_install_mode, secret_mounts}.",
+     R"([{"pyproject": "pyproject.toml", "extra_args": "--without dev"}])"},
+    {"layers[].poetry_project.pyproject", R"({"$ref": "#/$defs/context_path"})",
+     "The project's pyproject.toml.",
+     R"(["pyproject.toml"])"},
+    {"layers[].poetry_project.poetry_lock", R"({"$ref": "#/$defs/context_path"})",
+     "The lock file. Default: poetry.lock beside the pyproject.",
+     R"(["poetry.lock"])"},
+    {"layers[].poetry_project.extra_args", R"({"type": "string"})",
+     "Extra arguments for poetry install, split like a shell would (without expansion).",
+     R"(["--without dev"])"},
+    {"layers[].env_vars", R"({"type": "object", "propertyNames": {"$ref": "#/$defs/env_name"},
+                             "additionalProperties": {"anyOf": [
+                               {"type": "string", "not": {"pattern": "[\\n\\r\\x00]"}},
+                               {"type": "integer"}, {"type": "boolean"}]}})",
+     "Environment variables of the image (Flyte SDK with_env_vars): NAME: value. A value cannot "
+     "hold a newline (a Dockerfile ENV cannot carry one).",
+     R"([{"HF_HOME": "/cache/hf", "GREETING": "hello world"}])"},
+    {"layers[].source_folder", R"({"$ref": "#/$defs/context_path"})",
+     "Copy a folder into the image (Flyte SDK with_source_folder), after the ignore rules. A "
+     "path, or a map {src, dst, copy_contents_only}. With dst \".\" and copy_contents_only false it "
+     "lands in ./<folder name>.",
+     R"([{"src": "src", "dst": "/app/src"}, "src"])"},
+    {"layers[].source_folder.src", R"({"$ref": "#/$defs/context_path"})",
+     "The folder, relative to the spec's folder.",
+     R"(["src"])"},
+    {"layers[].source_folder.copy_contents_only", R"({"type": "boolean"})",
+     "Copy the folder's contents into dst instead of the folder itself. Default false.",
+     R"([true])"},
+    {"layers[].source_file", R"({"anyOf": [{"$ref": "#/$defs/context_path"},
+                                          {"type": "array", "items": {"$ref": "#/$defs/context_path"},
+                                           "minItems": 1}]})",
+     "Copy files into one folder of the image (Flyte SDK with_source_file). A path, a list, or a "
+     "map {src, dst}. Two files with the same base name are an error.",
+     R"([{"src": ["run.sh", "config/app.yaml"], "dst": "/app"}, "run.sh"])"},
+    {"layers[].source_file.src", R"({"anyOf": [{"$ref": "#/$defs/context_path"},
+                                              {"type": "array", "items": {"$ref": "#/$defs/context_path"},
+                                               "minItems": 1}]})",
+     "The file or files, relative to the spec's folder.",
+     R"([["run.sh", "config/app.yaml"]])"},
+    {"layers[].dockerignore", R"({"$ref": "#/$defs/context_path"})",
+     "An ignore file (Docker's .dockerignore rules) for every later copy and for the tag (Flyte "
+     "SDK with_dockerignore). Without one, a .dockerignore in the spec's folder applies.",
+     R"([".dockerignore.prod", {"file": ".dockerignore"}])"},
+    {"layers[].dockerignore.file", R"({"$ref": "#/$defs/context_path"})",
+     "The ignore file, relative to the spec's folder.",
+     R"([".dockerignore"])"},
+    {"layers[].code_bundle", "",
+     "Copy Python code (Flyte SDK with_code_bundle): with copy_style loaded_modules (the default) "
+     "the modules reachable by imports from 'entry', with all every file under root_dir.",
+     R"([{"copy_style": "loaded_modules", "root_dir": "src", "entry": ["main.py"], "dst": "/app"},
+         {"copy_style": "all", "root_dir": ".", "dst": "/app"}])"},
+    {"layers[].code_bundle.copy_style", R"({"enum": ["loaded_modules", "all"]})",
+     "loaded_modules: only the modules that 'entry' imports (a static scan, relative imports "
+     "included; 'entry' is then required); all: every file under root_dir.",
+     R"(["loaded_modules", "all"])"},
+    {"layers[].code_bundle.root_dir", R"({"$ref": "#/$defs/context_path"})",
+     "The folder the code is taken from, relative to the spec's folder. Default \".\".",
+     R"(["src"])"},
+    {"layers[].code_bundle.entry", R"({"anyOf": [{"$ref": "#/$defs/context_path"},
+                                                {"type": "array", "items": {"$ref": "#/$defs/context_path"}}]})",
+     "The files whose imports are followed (relative to root_dir); required with loaded_modules.",
+     R"([["main.py"]])"},
+    {"layers[].commands", R"({"anyOf": [{"$ref": "#/$defs/command"},
+                                       {"type": "array", "items": {"$ref": "#/$defs/command"},
+                                        "minItems": 1}]})",
+     "Shell commands, one RUN step (Flyte SDK with_commands). Option: secret_mounts.",
+     R"([["python -m compileall /app"], "echo ready"])"},
+    {"layers[].local_v2", R"({"anyOf": [{"type": "null"}, {"const": true}, {"$ref": "#/$defs/context_path"}]})",
+     "Install flyte from local wheels (Flyte SDK with_local_v2): true, the dist folder, or a map "
+     "{dist}.",
+     R"([{"dist": "dist"}, true])"},
+    {"layers[].local_v2_plugins", R"({"anyOf": [{"$ref": "#/$defs/plugin"},
+                                               {"type": "array", "items": {"$ref": "#/$defs/plugin"}}]})",
+     "Flyte plugins from local wheels (Flyte SDK with_local_v2_plugins); names start with "
+     "flyteplugins-. A name, a list, or a map {plugins, dist}.",
+     R"([["flyteplugins-ray"]])"},
+    {"layers[].local_v2_plugins.plugins", R"({"anyOf": [{"$ref": "#/$defs/plugin"},
+                                                       {"type": "array", "items": {"$ref": "#/$defs/plugin"}}]})",
+     "The plugin names.",
+     R"([["flyteplugins-ray"]])"},
+
+    // ---- options shared by several kinds ---------------------------------------------------
+    {"layers[].dst", R"({"$ref": "#/$defs/destination"})",
+     "Where the copy lands in the image; relative paths are relative to the working directory. "
+     "Default \".\".",
+     R"(["/app", "."])"},
+    {"layers[].dist", R"({"$ref": "#/$defs/context_path"})",
+     "The folder of the wheels. Default \"dist\".",
+     R"(["dist"])"},
+    {"layers[].project_install_mode", R"({"enum": ["dependencies_only", "install_project"]})",
+     "dependencies_only (default): install the locked dependencies; install_project: then the "
+     "project itself, in a step of its own so source edits keep the dependency step cached.",
+     R"(["install_project"])"},
+    {"layers[].index_url", R"({"$ref": "#/$defs/index_url"})",
+     "Pip option: the package index to use instead of PyPI.",
+     R"(["https://pypi.example.com/simple"])"},
+    {"layers[].extra_index_urls", R"({"anyOf": [{"$ref": "#/$defs/index_url"},
+                                               {"type": "array", "items": {"$ref": "#/$defs/index_url"}}]})",
+     "Pip option: more package indexes.",
+     R"([["https://extra.example.com/simple"]])"},
+    {"layers[].pre", R"({"type": "boolean"})",
+     "Pip option: allow pre-release versions. Default false.",
+     R"([true])"},
+    {"layers[].extra_args", R"({"type": "string"})",
+     "Pip option: extra installer arguments, split like a shell would (without expansion), each "
+     "word quoted.",
+     R"(["--no-build-isolation"])"},
+    {"layers[].secret_mounts", R"({"$ref": "#/$defs/secret_mounts"})",
+     "Secrets the step's RUN can read: names (a key of 'secrets', else the environment variable "
+     "of that name) or maps {key, group, mount, as_env_var}. Values never reach the image, the "
+     "context, the Dockerfile, buildx's argv or the logs.",
+     R"([["PIP_TOKEN"], [{"key": "TOKEN", "as_env_var": "TOKEN"}]])"},
+
+    // ---- secrets ---------------------------------------------------------------------------
+    {"secret_mounts[].key", R"({"$ref": "#/$defs/secret_name"})",
+     "The secret's name.",
+     R"(["PIP_TOKEN"])"},
+    {"secret_mounts[].group", R"({"$ref": "#/$defs/secret_name"})",
+     "A group: the secret id becomes <group>_<key> (Flyte SDK semantics).",
+     R"(["team"])"},
+    {"secret_mounts[].mount", R"({"$ref": "#/$defs/absolute_path"})",
+     "Where the RUN step sees the secret as a file. Default /run/secrets/<id>.",
+     R"(["/root/.netrc"])"},
+    {"secret_mounts[].as_env_var", R"({"$ref": "#/$defs/env_name"})",
+     "Expose the secret as this environment variable inside the RUN step instead of a file.",
+     R"(["HF_TOKEN"])"},
+    {"secrets.NAME.env", R"({"$ref": "#/$defs/env_name"})",
+     "Read the value from this environment variable at build time.",
+     R"(["PIP_TOKEN"])"},
+    {"secrets.NAME.file", R"({"$ref": "#/$defs/path"})",
+     "Read the value from this file at build time (never copied into the context).",
+     R"(["~/.git-credentials"])"},
+    {"secrets.NAME.mount", R"({"$ref": "#/$defs/absolute_path"})",
+     "Default mount point for RUN steps that use the secret.",
+     R"(["/root/.git-credentials"])"},
+};
+
+// Base forms and layer kinds: which keys their map form holds ('!' marks a required one, "@pip"
+// the pip options) and which options sit beside the kind key. An empty `inner` means no map form.
+struct Form {
+    std::string_view key;    // path in `keys`
+    std::string_view inner;  // keys of the map form
+    std::string_view beside; // keys allowed beside the kind key (layers only)
+};
+
+const Form base_forms[] = {
+    {"from.debian_base", "python_version,flyte_version,install_flyte", ""},
+    {"from.base", "", ""},
+    {"from.ref_name", "", ""},
+    {"from.uv_script", "script!,@pip", ""},
+    {"from.dockerfile", "", ""},
+    {"from.spec", "", ""},
+};
+
+const Form layer_kinds[] = {
+    {"layers[].workdir", "", ""},
+    {"layers[].apt_packages", "", "secret_mounts"},
+    {"layers[].pip_packages", "", "@pip"},
+    {"layers[].requirements", "file!,@pip", "@pip"},
+    {"layers[].uv_project", "pyproject!,uvlock,project_install_mode,@pip",
+     "uvlock,project_install_mode,@pip"},
+    {"layers[].poetry_project",
+     "pyproject!,poetry_lock,extra_args,project_install_mode,secret_mounts",
+     "poetry_lock,extra_args,project_install_mode,secret_mounts"},
+    {"layers[].env_vars", "", ""},
+    {"layers[].source_folder", "src!,dst,copy_contents_only", "dst,copy_contents_only"},
+    {"layers[].source_file", "src!,dst", "dst"},
+    {"layers[].dockerignore", "file!", ""},
+    {"layers[].code_bundle", "copy_style,dst,root_dir,entry", "copy_style,dst,root_dir,entry"},
+    {"layers[].commands", "", "secret_mounts"},
+    {"layers[].local_v2", "dist", "dist"},
+    {"layers[].local_v2_plugins", "plugins!,dist", "dist"},
+};
+// clang-format on
+
+const char* const pip_options = "index_url,extra_index_urls,pre,extra_args,secret_mounts";
+
+// Shared definitions: value syntax, as names.cpp checks it. Patterns are ECMA-262 (and Python re)
+// compatible; "not a pattern" forms stand in for "no newline" because Python's '$' also matches
+// before a final newline.
+Json definitions() {
+    // Building blocks of names.cpp's regular expressions.
+    const std::string component = R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)";
+    const std::string image_name = component + "(?:/" + component + ")*";
+    const std::string label = R"([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)";
+    const std::string tag = R"([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})";
+    const std::string host = "(?:" + label + R"((?:\.)" + label + R"()*|\[[0-9a-fA-F:]+\]))";
+    // In an image reference the first component is a registry when it has a '.' or a ':' or is
+    // localhost (check_image_ref).
+    const std::string ref_host = "(?:(?:" + label + R"((?:\.)" + label +
+                                 R"()+|localhost|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?|)" + label +
+                                 R"(:[0-9]{1,5}))";
+    const std::string value =
+        R"((python_version|python_full_version|os_name|sys_platform|platform_release|)"
+        R"(platform_system|platform_version|platform_machine|platform_python_implementation|)"
+        R"(implementation_name|implementation_version|extra|os\.name|sys\.platform|)"
+        R"(platform\.version|platform\.machine|platform\.python_implementation|)"
+        R"(python_implementation|'[A-Za-z0-9_ .*+!<>=~,-]*'|"[A-Za-z0-9_ .*+!<>=~,-]*"))";
+    const std::string comparison = R"(\(*\s*)" + value +
+                                   R"(\s*(===|==|!=|<=|>=|~=|<|>|\bnot\s+in\b|\bin\b)\s*)" + value +
+                                   R"(\s*\)*)";
+    const std::string requirement =
+        R"(^\s*[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?\s*)"
+        R"((\[\s*[A-Za-z0-9._-]+(\s*,\s*[A-Za-z0-9._-]+)*\s*\])?\s*)"
+        R"(()"
+        R"(\(?\s*(===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*)"
+        R"((,\s*(===|==|!=|<=|>=|~=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*)*\)?)"
+        R"(|(@\s*[A-Za-z][A-Za-z0-9+.-]*://[A-Za-z0-9._~:/?#@!&'()*+,=%-]+\s*))"
+        R"()?)"
+        R"((;\s*)" +
+        comparison + R"((\s*\b(and|or)\b\s*)" + comparison + R"()*)?\s*$)";
+    const std::string url_chars = R"re([^ \t\n\r"'`$\\;|&<>(){}])re";
+
+    Json d = Json::object();
+    d["image_name"] = {{"type", "string"},
+                       {"minLength", 1},
+                       {"maxLength", 255},
+                       {"pattern", "^" + image_name + "$"}};
+    d["registry"] = {{"type", "string"},
+                     {"minLength", 1},
+                     {"maxLength", 255},
+                     {"pattern", "^" + host + R"((?::[0-9]{1,5})?(?:/)" + component + ")*$"}};
+    d["tag"] = {{"type", "string"}, {"pattern", "^" + tag + "$"}};
+    d["image_ref"] = {{"type", "string"},
+                      {"maxLength", 1024},
+                      {"pattern", "^(?:" + ref_host + "/)?" + image_name + "(?::" + tag +
+                                      ")?(?:@sha256:[a-f0-9]{64})?$"}};
+    d["platform"] = {{"type", "string"}, {"enum", known_platforms()}};
+    d["python_version"] = {
+        {"type", "string"}, {"maxLength", 16}, {"pattern", R"(^[0-9]+\.[0-9]+$)"}};
+    d["env_name"] = {
+        {"type", "string"}, {"maxLength", 255}, {"pattern", "^[A-Za-z_][A-Za-z0-9_]*$"}};
+    d["secret_name"] = {{"type", "string"}, {"maxLength", 255}, {"pattern", "^[A-Za-z0-9_.-]+$"}};
+    d["apt_package"] = {
+        {"type", "string"},
+        {"maxLength", 512},
+        {"pattern",
+         R"(^[a-z0-9][a-z0-9+.-]*(?::[a-z0-9-]+)?(?:=[A-Za-z0-9.+~:-]+|/[A-Za-z0-9.+~-]+)?$)"}};
+    d["requirement"] = {{"type", "string"},
+                        {"minLength", 1},
+                        {"maxLength", 4096},
+                        {"pattern", requirement},
+                        {"not", {{"pattern", R"([\x00-\x1f\x7f])"}}}};
+    d["plugin"] = {{"allOf", Json::array({Json{{"$ref", "#/$defs/requirement"}}})},
+                   {"pattern", "^flyteplugins-"}};
+    d["index_url"] = {{"type", "string"}, {"pattern", "^" + url_chars + "*://" + url_chars + "*$"}};
+    d["command"] = {
+        {"type", "string"}, {"pattern", R"([^ \t\n])"}, {"not", {{"pattern", R"(\x00)"}}}};
+    // A file the spec names: relative to the spec's folder, inside it (imgspec checks the rest).
+    d["context_path"] = {{"type", "string"},
+                         {"minLength", 1},
+                         {"pattern", "^[^/]"},
+                         {"not", {{"pattern", R"([\n\x00])"}}}};
+    d["requirements_file"] = {{"allOf", Json::array({Json{{"$ref", "#/$defs/context_path"}}})},
+                              {"pattern", R"(\.txt$)"}};
+    d["path"] = {{"type", "string"}, {"minLength", 1}, {"not", {{"pattern", R"([\n\x00])"}}}};
+    d["destination"] = {
+        {"type", "string"}, {"minLength", 1}, {"not", {{"pattern", R"([\n\r\x00])"}}}};
+    d["absolute_path"] = {{"type", "string"}, {"pattern", "^/"}};
+    return d;
+}
+
+const Key& key(std::string_view path) {
+    for (const auto& k : keys) {
+        if (k.path == path) {
+            return k;
+        }
+    }
+    throw std::logic_error("schema: no key " + std::string(path));
+}
+
+// A property: the key's schema with its description and examples.
+Json property(const Key& k, const Json& value_schema) {
+    Json p = Json::object();
+    p["description"] = k.description;
+    p["examples"] = Json::parse(k.examples);
+    for (const auto& [name, v] : value_schema.items()) {
+        p[name] = v;
+    }
+    return p;
+}
+
+Json property(const Key& k) {
+    return property(k, k.schema.empty() ? Json::object() : Json::parse(k.schema));
+}
+
+std::vector<std::string> split(std::string_view list) {
+    std::vector<std::string> out;
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        std::string item(list.substr(0, comma));
+        if (item == "@pip") {
+            for (const auto& p : split(pip_options)) {
+                out.push_back(p);
+            }
+        } else if (!item.empty()) {
+            out.push_back(item);
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        list.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+// The key `name` of form `form`: its own row ("layers[].uv_project.pyproject"), else the shared
+// option row ("layers[].index_url").
+const Key& option_key(std::string_view form, const std::string& name) {
+    const std::string own = std::string(form) + "." + name;
+    for (const auto& k : keys) {
+        if (k.path == own) {
+            return k;
+        }
+    }
+    return key("layers[]." + name);
+}
+
+// An object of the given keys ('!' = required), nothing else.
+Json object_of(std::string_view form, const std::vector<std::string>& names) {
+    Json props = Json::object();
+    Json required = Json::array();
+    for (std::string name : names) {
+        if (!name.empty() && name.back() == '!') {
+            name.pop_back();
+            required.push_back(name);
+        }
+        props[name] = property(option_key(form, name));
+    }
+    Json o = {{"type", "object"}, {"properties", props}};
+    if (!required.empty()) {
+        o["required"] = required;
+    }
+    o["additionalProperties"] = false;
+    return o;
+}
+
+// The schema of a form's value: its scalar/list forms (the key's row) or its map form.
+Json form_value(const Form& f) {
+    const Key& k = key(f.key);
+    if (f.inner.empty()) {
+        return property(k);
+    }
+    Json map_form = object_of(f.key, split(f.inner));
+    if (k.schema.empty()) {
+        return property(k, map_form);
+    }
+    Json alternatives = Json::array();
+    Json scalar = Json::parse(k.schema);
+    if (scalar.size() == 1 && scalar.contains("anyOf")) {
+        for (auto& a : scalar["anyOf"]) {
+            alternatives.push_back(a);
+        }
+    } else {
+        alternatives.push_back(scalar);
+    }
+    alternatives.push_back(map_form);
+    return property(k, Json{{"anyOf", alternatives}});
+}
+
+std::string short_name(std::string_view path) {
+    auto dot = path.rfind('.');
+    return std::string(dot == std::string_view::npos ? path : path.substr(dot + 1));
+}
+
+Json from_definition() {
+    Json props = Json::object();
+    Json names = Json::array();
+    for (const auto& f : base_forms) {
+        props[short_name(f.key)] = form_value(f);
+        names.push_back(short_name(f.key));
+    }
+    return {{"description", "Exactly one base form."}, {"type", "object"},   {"properties", props},
+            {"additionalProperties", false},           {"minProperties", 1}, {"maxProperties", 1}};
+}
+
+// A layer: exactly one kind key (oneOf over "has kind K"), and then only the keys of that kind.
+Json layer_definition(Json& defs) {
+    Json one_kind = Json::array();
+    Json rules = Json::array();
+    for (const auto& f : layer_kinds) {
+        const std::string kind = short_name(f.key);
+        Json props = Json::object();
+        props[kind] = form_value(f);
+        for (const auto& name : split(f.beside)) {
+            props[name] = property(option_key(f.key, name));
+        }
+        defs["layer." + kind] = {{"type", "object"},
+                                 {"properties", props},
+                                 {"required", Json::array({kind})},
+                                 {"additionalProperties", false}};
+        one_kind.push_back({{"required", Json::array({kind})}});
+        rules.push_back({{"if", {{"required", Json::array({kind})}}},
+                         {"then", {{"$ref", "#/$defs/layer." + kind}}}});
+    }
+    return {{"description",
+             "One build step: exactly one layer kind key (workdir, apt_packages, pip_packages, "
+             "requirements, uv_project, poetry_project, env_vars, source_folder, source_file, "
+             "dockerignore, code_bundle, commands, local_v2, local_v2_plugins) plus its options."},
+            {"type", "object"},
+            {"oneOf", one_kind},
+            {"allOf", rules}};
+}
+
+Json secret_definitions(Json& defs) {
+    defs["secret_mount"] = {{"anyOf",
+                             {{{"$ref", "#/$defs/secret_name"}},
+                              {{"type", "object"},
+                               {"properties",
+                                {{"key", property(key("secret_mounts[].key"))},
+                                 {"group", property(key("secret_mounts[].group"))},
+                                 {"mount", property(key("secret_mounts[].mount"))},
+                                 {"as_env_var", property(key("secret_mounts[].as_env_var"))}}},
+                               {"required", Json::array({"key"})},
+                               {"additionalProperties", false},
+                               {"not", {{"required", Json::array({"mount", "as_env_var"})}}}}}}};
+    defs["secret_mounts"] = {
+        {"anyOf",
+         {{{"$ref", "#/$defs/secret_mount"}},
+          {{"type", "array"}, {"items", {{"$ref", "#/$defs/secret_mount"}}}}}}};
+    defs["secret"] = {
+        {"type", "object"},
+        {"properties",
+         {{"env", property(key("secrets.NAME.env"))},
+          {"file", property(key("secrets.NAME.file"))},
+          {"mount", property(key("secrets.NAME.mount"))}}},
+        {"additionalProperties", false},
+        {"oneOf", {{{"required", Json::array({"env"})}}, {{"required", Json::array({"file"})}}}}};
+    return defs;
+}
+
+Json build_schema() {
+    Json defs = definitions();
+    defs["from"] = from_definition();
+    defs["layer"] = layer_definition(defs);
+    secret_definitions(defs);
+
+    Json props = Json::object();
+    for (const auto& k : keys) {
+        if (k.path.find_first_of(".[") == std::string_view::npos) {
+            props[std::string(k.path)] = property(k);
+        }
+    }
+    // Rules across keys (read_spec's last checks).
+    Json rules = Json::array();
+    // A Dockerfile base takes no layers.
+    rules.push_back({{"if",
+                      {{"required", Json::array({"from"})},
+                       {"properties", {{"from", {{"required", Json::array({"dockerfile"})}}}}}}},
+                     {"then", {{"properties", {{"layers", {{"maxItems", 0}}}}}}}});
+    // A spec that builds an image of its own needs a name (a debian_base spec is named 'flyte').
+    rules.push_back({{"if",
+                      {{"required", Json::array({"from"})},
+                       {"properties",
+                        {{"from",
+                          {{"anyOf",
+                            {{{"required", Json::array({"uv_script"})}},
+                             {{"required", Json::array({"dockerfile"})}}}}}}}}}},
+                     {"then", {{"required", Json::array({"name"})}}}});
+    rules.push_back({{"if",
+                      {{"required", Json::array({"from", "layers"})},
+                       {"properties",
+                        {{"from", {{"not", {{"required", Json::array({"debian_base"})}}}}},
+                         {"layers", {{"type", "array"}, {"minItems", 1}}}}}}},
+                     {"then", {{"required", Json::array({"name"})}}}});
+
+    Json schema = Json::object();
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+    schema["title"] = "imgspec spec";
+    schema["description"] =
+        "A container image described in YAML or TOML, in the vocabulary of the Flyte 2 SDK's "
+        "Image API, built by imgspec with docker buildx. Relative paths are relative to the "
+        "spec's folder, which is the build context.";
+    schema["$comment"] =
+        "Generated by `imgspec schema`; do not edit (packaging/imgspec.schema.json "
+        "is a copy, checked by tests/cli/schema_test.sh).";
+    schema["type"] = "object";
+    schema["properties"] = props;
+    schema["additionalProperties"] = false;
+    schema["allOf"] = rules;
+    schema["$defs"] = defs;
+    return schema;
+}
+
+} // namespace
+
+std::string json_schema() {
+    return build_schema().dump(2) + "\n";
+}
+
+const std::vector<KeyDoc>& documented_keys() {
+    static const std::vector<KeyDoc> docs = [] {
+        std::vector<KeyDoc> out;
+        for (const auto& k : keys) {
+            out.push_back(
+                {std::string(k.path), std::string(k.description), Json::parse(k.examples).dump()});
+        }
+        return out;
+    }();
+    return docs;
+}
+
+} // namespace imgspec::spec

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The progress line on stderr: shown on a terminal (faked with util-linux `script`), never when
+# stderr is not a terminal, never with -q; stdout and the written file are the same either way.
+# $IMGSPEC_PROGRESS_DELAY_MS=0 shows it at once (by default it waits 500 ms, so quick work shows
+# nothing).
+source "$(dirname "$0")/lib.sh"
+: >"$WORK/config.yaml"
+export IMGSPEC_CONFIG="$WORK/config.yaml" XDG_CONFIG_HOME="$WORK/xdg" NO_COLOR=1
+if ! command -v script >/dev/null; then
+  fail "no 'script' (util-linux)"
+  finish
+  exit
+fi
+
+# A context of 300 files, 24 MiB.
+mkdir -p "$WORK/big/data"
+for i in $(seq 1 300); do head -c 81920 /dev/urandom >"$WORK/big/data/f$i.bin"; done
+printf 'name: big\nfrom: {base: busybox}\nlayers:\n  - source_folder: {src: data, dst: /data}\n' >"$WORK/big/spec.yaml"
+cd "$WORK/big"
+
+# on_tty CMD: runs CMD with stdin, stdout and stderr on a pseudo-terminal; prints what it drew.
+on_tty() {
+  script -qec "$*" /dev/null </dev/null
+}
+
+on_tty "IMGSPEC_PROGRESS_DELAY_MS=0 '$IMGSPEC' render spec.yaml --context '$WORK/tty.tar'" >"$WORK/tty.out"
+tr '\r' '\n' <"$WORK/tty.out" >"$WORK/tty.lines"
+if grep -qE '^imgspec: writing context [0-9,]+/301 files, [0-9.]+ [KMG]?i?B/2[0-9.]* MiB' "$WORK/tty.lines"; then
+  ok "terminal: a progress line with files and bytes"
+else
+  fail "terminal: no progress line"; sed 's/^/  | /' "$WORK/tty.lines" | head -5
+fi
+# The last thing drawn clears the line: spaces then a carriage return.
+tail -c 2 "$WORK/tty.out" | od -c | grep -q ' \\r' && ok "terminal: the line is cleared at the end" ||
+  fail "terminal: the line is not cleared: $(tail -c 40 "$WORK/tty.out" | od -c | tail -3)"
+
+on_tty "IMGSPEC_PROGRESS_DELAY_MS=0 '$IMGSPEC' -q render spec.yaml --context '$WORK/quiet.tar'" >"$WORK/quiet.out"
+[ -s "$WORK/quiet.out" ] && fail "-q on a terminal still drew: $(head -c 80 "$WORK/quiet.out")" || ok "-q: nothing on the terminal"
+
+on_tty "'$IMGSPEC' render spec.yaml --context '$WORK/default.tar'" >"$WORK/default.out"
+grep -q 'writing context' "$WORK/default.out" && echo "note: the 24 MiB context took over 500 ms here" || ok "quick work: no line with the default delay"
+
+IMGSPEC_PROGRESS_DELAY_MS=0 "$IMGSPEC" render spec.yaml --context "$WORK/pipe.tar" 2>"$WORK/pipe.err" >"$WORK/pipe.out"
+[ -s "$WORK/pipe.err" ] && fail "stderr not a terminal, yet: $(head -c 80 "$WORK/pipe.err")" || ok "not a terminal: nothing on stderr"
+[ -s "$WORK/pipe.out" ] && fail "render --context printed to stdout" || ok "stdout stays empty"
+cmp -s "$WORK/tty.tar" "$WORK/pipe.tar" && cmp -s "$WORK/tty.tar" "$WORK/quiet.tar" && ok "the same tar with and without the line" ||
+  fail "the tar differs with a progress line"
+tar -tf "$WORK/tty.tar" | grep -c '^layers/0/f' | grep -qx 300 && ok "the tar has every file" || fail "files missing from the tar"
+finish
