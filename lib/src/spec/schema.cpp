@@ -275,7 +275,7 @@ const Key keys[] = {
     {"secret_mounts[].key", R"({"$ref": "#/$defs/secret_name"})",
      "The secret's name.",
      R"(["PIP_TOKEN"])"},
-    {"secret_mounts[].group", R"({"$ref": "#/$defs/secret_name"})",
+    {"secret_mounts[].group", R"({"type": "string"})",
      "A group: the secret id becomes <group>_<key> (Flyte SDK semantics).",
      R"(["team"])"},
     {"secret_mounts[].mount", R"({"$ref": "#/$defs/absolute_path"})",
