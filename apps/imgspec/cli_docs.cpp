@@ -522,7 +522,10 @@ std::string man_page(const CliDoc& cli) {
         << "logs, warnings and errors go to stderr. Errors in a spec are reported like a "
            "compiler's: "
         << "\\fIfile\\fR:\\fIline\\fR:\\fIcolumn\\fR: error: \\fIkey.path\\fR: \\fImessage\\fR, "
-           "every one at once.\n"
+           "every one at once; warnings (advice, the spec still builds) the same way with "
+           "\\fBwarning:\\fR. "
+        << "On a terminal, hashing and sending a large context show a progress line on stderr "
+           "(not with \\fB-q\\fR or \\fB--json\\fR).\n"
         << ".SH GLOBAL OPTIONS\n";
     man_options(out, cli.global);
     out << ".SH COMMANDS\n";

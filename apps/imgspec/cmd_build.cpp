@@ -107,6 +107,10 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
     }
 
     Config cfg = load_global_config(global);
+    // "hashing" while a spec is planned, "sending context" until buildx prints its own output;
+    // none with -q, --json or when stderr is not a terminal.
+    auto progress = options.json ? nullptr : stderr_progress(global);
+    options.context_progress = progress.get();
     util::PosixProcessRunner runner;
     Json all = Json::array();
     // With --json the array is printed even when a later spec fails, so a script learns what
@@ -119,13 +123,14 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
     };
     for (const auto& spec_file : args.specs) {
         try {
-            render::Image img =
-                build::with_platforms(resolve(spec_file, cfg), options.platforms, cfg);
+            render::Image img = build::with_platforms(resolve(spec_file, cfg, progress.get()),
+                                                      options.platforms, cfg);
             build::BuildResult r = build::build_image(img, cfg, options, runner);
             if (options.json) {
                 Json j;
                 j["spec"] = spec_file;
                 j.update(to_json(r));
+                j["warnings"] = warnings_json(img.plan);
                 all.push_back(std::move(j));
             } else {
                 print_summary(r, options);
@@ -182,7 +187,7 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
         ->type_name("MODE");
     cmd->add_flag("--json", args->options.json,
                   "Print a JSON array: spec, uri, digest, platforms, skipped, seconds, reason, "
-                  "parents");
+                  "parents, warnings");
     cmd->footer("Examples:\n"
                 "  imgspec build spec.yaml                 push (registry) or load (none)\n"
                 "  imgspec build a.yaml b.toml --json\n"

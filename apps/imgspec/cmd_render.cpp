@@ -21,38 +21,14 @@ struct RenderArgs {
     bool json = false;
 };
 
-// The context tar into `file`, atomically, with a progress line on a terminal. The tar writer has
-// no progress hook yet (TarOptions::progress, see util/progress.hpp), so the sink reports the
-// archive's bytes and counts files by where their data ends in it (ustar layout; pax headers make
-// both an estimate).
+// The context tar into `file`, atomically, with a progress line on a terminal.
 void write_context(const render::Image& img, const std::string& file, util::Progress* progress) {
-    std::uint64_t total_bytes = 0;
-    std::uint64_t total_files = 0;
-    std::vector<std::uint64_t> file_ends; // tar offset after each file entry's data
-    std::uint64_t offset = 0;
-    for (const auto& e : img.context.entries) {
-        offset += 512;
-        if (e.type == plan::EntryType::file) {
-            offset += (e.size + 511) / 512 * 512;
-            ++total_files;
-            file_ends.push_back(offset);
-        }
-    }
-    total_bytes = offset + 1024; // the archive's size, but for pax headers
     util::AtomicFile out(file);
-    util::ProgressPhase phase(progress, "writing context", total_files, total_bytes);
-    std::uint64_t written = 0;
-    std::size_t files_done = 0;
-    context::write_tar(img.context, context::TarOptions{}, [&](const void* data, std::size_t size) {
-        out.write(data, size);
-        written += size;
-        std::uint64_t files = 0;
-        while (files_done < file_ends.size() && file_ends[files_done] <= written) {
-            ++files_done;
-            ++files;
-        }
-        phase.advance(files, size);
-    });
+    context::TarOptions options;
+    options.progress = progress;
+    options.progress_what = "writing context";
+    context::write_tar(img.context, options,
+                       [&](const void* data, std::size_t size) { out.write(data, size); });
     out.commit();
 }
 
@@ -83,7 +59,9 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
             Config cfg = load_global_config(global);
-            render::Image img = resolve(args->spec, cfg);
+            // "hashing", then "writing context" for --context; none with --json.
+            auto progress = args->json ? nullptr : stderr_progress(global);
+            render::Image img = resolve(args->spec, cfg, progress.get());
             if (img.passthrough) {
                 // Nothing to build: there is no Dockerfile or context, only the base's own URI.
                 throw Error(ErrorKind::usage,
@@ -95,7 +73,6 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                 return 0;
             }
             if (!args->context.empty()) {
-                auto progress = stderr_progress(global);
                 write_context(img, args->context, progress.get());
                 return 0;
             }

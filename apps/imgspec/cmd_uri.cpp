@@ -20,14 +20,17 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto* cmd = app.add_subcommand("uri", "Print the image reference registry/name:tag");
     cmd->add_option("SPEC", args->spec, "Spec file")->required();
     cmd->add_flag("--json", args->json,
-                  "Print a JSON object: spec, uri, registry, name, tag, tag_source, platforms");
+                  "Print a JSON object: spec, uri, registry, name, tag, tag_source, platforms, "
+                  "warnings");
     cmd->footer("Examples:\n"
                 "  IMG=$(imgspec uri spec.yaml)\n"
                 "  imgspec uri spec.yaml --json | jq -r .tag");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
             Config cfg = load_global_config(global);
-            render::Image img = resolve(args->spec, cfg);
+            // The hashing line on a terminal; none with --json (a script reads stdout).
+            auto progress = args->json ? nullptr : stderr_progress(global);
+            render::Image img = resolve(args->spec, cfg, progress.get());
             if (args->json) {
                 print_json(uri_json(args->spec, img));
             } else {

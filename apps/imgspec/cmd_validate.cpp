@@ -32,8 +32,8 @@ int validate_json(const GlobalOptions& global, const ValidateArgs& args) {
     for (const auto& s : args.specs) {
         try {
             render::Image img = render::resolve_image(s, cfg);
-            for (const auto& w : img.plan.warnings) {
-                out.push_back(warning_json(w));
+            for (auto& w : warnings_json(img.plan)) {
+                out.push_back(std::move(w));
             }
         } catch (const SpecError& e) {
             failed = true;
@@ -46,7 +46,8 @@ int validate_json(const GlobalOptions& global, const ValidateArgs& args) {
                 throw;
             }
             failed = true;
-            out.push_back(diagnostic_json(Diagnostic{s, {}, "", e.what(), e.hint()}));
+            out.push_back(diagnostic_json(Diagnostic{
+                .file = s, .mark = {}, .path = "", .message = e.what(), .hint = e.hint()}));
         }
     }
     print_json(out);
@@ -72,10 +73,11 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected) {
                 return validate_json(global, *args);
             }
             Config cfg = load_global_config(global);
+            auto progress = stderr_progress(global);
             std::vector<Diagnostic> all;
             for (const auto& s : args->specs) {
                 try {
-                    (void)resolve(s, cfg);
+                    (void)resolve(s, cfg, progress.get());
                 } catch (const SpecError& e) {
                     all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
                 }

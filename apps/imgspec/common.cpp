@@ -17,12 +17,23 @@ Config load_global_config(const GlobalOptions& global) {
     return load_config(file, global.refs);
 }
 
-render::Image resolve(const std::string& spec_file, const Config& config) {
-    render::Image img = render::resolve_image(spec_file, config);
-    for (const auto& w : img.plan.warnings) {
-        // Already "file:line: warning: ...", compiler style; shown unless -q.
-        if (spdlog::should_log(spdlog::level::warn)) {
-            std::cerr << w << "\n";
+std::vector<Diagnostic> plan_warnings(const plan::Plan& plan) {
+    std::vector<Diagnostic> out;
+    if (plan.parent) {
+        out = plan_warnings(*plan.parent);
+    }
+    out.insert(out.end(), plan.warnings.begin(), plan.warnings.end());
+    return out;
+}
+
+render::Image resolve(const std::string& spec_file, const Config& config,
+                      util::Progress* progress) {
+    plan::PlanOptions options;
+    options.progress = progress;
+    render::Image img = render::resolve_image(spec_file, config, std::move(options));
+    if (spdlog::should_log(spdlog::level::warn)) { // not with -q
+        for (const auto& w : plan_warnings(img.plan)) {
+            std::cerr << w.format() << "\n";
         }
     }
     return img;

@@ -9,12 +9,18 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace imgspec::app {
 
 Config load_global_config(const GlobalOptions& global);
-// Resolve a spec file to its image, logging the plan's warnings.
-render::Image resolve(const std::string& spec_file, const Config& config);
+// Resolve a spec file to its image, printing the plan's warnings (and its parents') on stderr
+// unless -q, as "file:line:col: warning: key.path: message". `progress` sees the hashing.
+render::Image resolve(const std::string& spec_file, const Config& config,
+                      util::Progress* progress = nullptr);
+
+// The warnings of a plan and of its `from: spec` parents, outermost parent first.
+std::vector<Diagnostic> plan_warnings(const plan::Plan& plan);
 
 // The progress line on stderr: a TerminalProgress when stderr is a terminal and -q is not given,
 // else nullptr. $IMGSPEC_PROGRESS_DELAY_MS (default 500) is how long work runs before the line

@@ -1,5 +1,7 @@
 #include "json_output.hpp"
 
+#include "common.hpp"
+
 #include <imgspec/plan/tag.hpp>
 #include <imgspec/util/sha256.hpp>
 
@@ -8,7 +10,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <regex>
 #include <set>
 #include <type_traits>
 
@@ -101,9 +102,9 @@ void layer_details(Json& j, const spec::LayerBody& body) {
 
 } // namespace
 
-Json diagnostic_json(const Diagnostic& d, std::string_view severity) {
+Json diagnostic_json(const Diagnostic& d) {
     Json j;
-    j["severity"] = severity;
+    j["severity"] = severity_name(d.severity);
     j["file"] = d.file;
     j["line"] = d.mark.line;
     j["column"] = d.mark.column;
@@ -113,20 +114,12 @@ Json diagnostic_json(const Diagnostic& d, std::string_view severity) {
     return j;
 }
 
-Json warning_json(const std::string& warning) {
-    // "file:line[:col]: warning: message" or "file: warning: message" (plan's format).
-    static const std::regex re(R"(^(.*?)(?::([0-9]+))?(?::([0-9]+))?: warning: (.*)$)");
-    Diagnostic d;
-    std::smatch m;
-    if (std::regex_match(warning, m, re)) {
-        d.file = m[1];
-        d.mark.line = m[2].matched ? std::stoi(m[2]) : 0;
-        d.mark.column = m[3].matched ? std::stoi(m[3]) : 0;
-        d.message = m[4];
-    } else {
-        d.message = warning;
+Json warnings_json(const plan::Plan& plan) {
+    Json out = Json::array();
+    for (const auto& w : plan_warnings(plan)) {
+        out.push_back(diagnostic_json(w));
     }
-    return diagnostic_json(d, "warning");
+    return out;
 }
 
 Json uri_json(const std::string& spec_file, const render::Image& img) {
@@ -143,6 +136,7 @@ Json uri_json(const std::string& spec_file, const render::Image& img) {
                    : std::string();
     j["tag_source"] = img.passthrough ? "base" : img.plan.spec.tag.empty() ? "content" : "fixed";
     j["platforms"] = img.plan.platforms;
+    j["warnings"] = warnings_json(img.plan);
     return j;
 }
 
@@ -215,11 +209,10 @@ Json render_json(const std::string& spec_file, const render::Image& img, const C
     inputs["platforms"] = std::vector<std::string>(platforms.begin(), platforms.end());
     j["tag_inputs"] = inputs;
 
-    Json warnings = Json::array();
-    for (const auto& w : p.warnings) {
-        warnings.push_back(warning_json(w));
-    }
-    j["warnings"] = warnings;
+    // Moved last, where render --json has always had it (uri_json set it first).
+    Json warnings = std::move(j["warnings"]);
+    j.erase("warnings");
+    j["warnings"] = std::move(warnings);
     return j;
 }
 

@@ -15,13 +15,14 @@ namespace imgspec::app {
 
 using Json = nlohmann::ordered_json;
 
-// {severity, file, line, column, path, message, hint}; line and column are 1-based, 0 when unknown.
-Json diagnostic_json(const Diagnostic& d, std::string_view severity = "error");
+// {severity, file, line, column, path, message, hint}; severity "error" or "warning"; line and
+// column are 1-based, 0 when unknown.
+Json diagnostic_json(const Diagnostic& d);
 
-// A plan warning ("file:line[:col]: warning: message") as a diagnostic with severity "warning".
-Json warning_json(const std::string& warning);
+// The warnings of a plan and its parents (plan_warnings) as an array of diagnostic_json.
+Json warnings_json(const plan::Plan& plan);
 
-// uri --json: {spec, uri, registry, name, tag, tag_source, platforms}.
+// uri --json: {spec, uri, registry, name, tag, tag_source, platforms, warnings}.
 Json uri_json(const std::string& spec_file, const render::Image& img);
 
 // render --json: the resolved plan (see the README section for every field).

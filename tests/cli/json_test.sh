@@ -21,7 +21,8 @@ check "uri --json" 0 "$IMGSPEC" uri quickstart.yaml --json
 cp "$WORK/out" "$WORK/uri.json"
 want_uri=$("$IMGSPEC" uri quickstart.yaml)
 pycheck "uri --json fields" "$WORK/uri.json" "
-assert list(j) == ['spec', 'uri', 'registry', 'name', 'tag', 'tag_source', 'platforms'], list(j)
+assert list(j) == ['spec', 'uri', 'registry', 'name', 'tag', 'tag_source', 'platforms', 'warnings'], list(j)
+assert j['warnings'] == [], j['warnings']
 assert j['uri'] == '$want_uri', j['uri']
 assert j['uri'] == j['registry'] + '/' + j['name'] + ':' + j['tag']
 assert j['tag_source'] == 'content' and len(j['tag']) == 32
@@ -71,9 +72,42 @@ assert len(j) == 1 and j[0]['file'].endswith('badcfg.yaml') and j[0]['path'] == 
 mkdir -p "$WORK/w/src" && echo 'numpy' >"$WORK/w/requirements.txt"
 printf 'name: w\nfrom: {base: busybox}\nlayers:\n  - source_folder: {src: src, dst: /app}\n  - requirements: requirements.txt\n' >"$WORK/w/spec.yaml"
 check "validate --json with a warning exits 0" 0 "$IMGSPEC" validate --json "$WORK/w/spec.yaml"
+# The same warning object wherever --json carries one (validate, uri, render, build).
+want_warning="
+def want_warning(w):
+  assert list(w) == ['severity', 'file', 'line', 'column', 'path', 'message', 'hint'], list(w)
+  assert w['severity'] == 'warning' and w['file'].endswith('spec.yaml'), w
+  assert (w['line'], w['column']) == (5, 5) and w['path'] == 'layers[1].requirements', w
+  assert w['message'].startswith('comes after the source copy at layers[0]'), w
+  assert w['hint'] == 'move it before the copy', w"
 pycheck "validate --json warning" "$WORK/out" "
-assert len(j) == 1 and j[0]['severity'] == 'warning' and j[0]['line'] == 5, j
-assert j[0]['file'].endswith('spec.yaml') and 'after the source copy' in j[0]['message'], j"
+assert len(j) == 1, j
+$want_warning
+want_warning(j[0])"
+[ -s "$WORK/err" ] && fail "validate --json with a warning wrote to stderr: $(head -3 "$WORK/err")" || ok "validate --json with a warning: stderr empty"
+check "uri --json with a warning" 0 "$IMGSPEC" uri --json "$WORK/w/spec.yaml"
+pycheck "uri --json carries the warning" "$WORK/out" "
+assert len(j['warnings']) == 1, j
+$want_warning
+want_warning(j['warnings'][0])"
+check "render --json with a warning" 0 "$IMGSPEC" render --json "$WORK/w/spec.yaml"
+pycheck "render --json carries the warning" "$WORK/out" "
+assert list(j)[-1] == 'warnings' and len(j['warnings']) == 1, list(j)
+$want_warning
+want_warning(j['warnings'][0])"
+# The text form on stderr, compiler style, with the hint; none with -q.
+check "uri with a warning" 0 "$IMGSPEC" uri "$WORK/w/spec.yaml"
+expect_in "$WORK/err" "spec.yaml:5:5: warning: layers[1].requirements: comes after the source copy at layers[0]" "uri: the warning on stderr as file:line:col: warning: key.path: message"
+expect_in "$WORK/err" "  hint: move it before the copy" "uri: the warning's hint on stderr"
+check "uri -q with a warning" 0 "$IMGSPEC" -q uri "$WORK/w/spec.yaml"
+[ -s "$WORK/err" ] && fail "-q still printed: $(head -3 "$WORK/err")" || ok "-q: no warning on stderr"
+# A parent's warnings come with its child's, the parent's first.
+printf 'name: child\nfrom: {spec: spec.yaml}\nlayers: [{workdir: /x}]\n' >"$WORK/w/child.yaml"
+sed -i '1a extendable: true' "$WORK/w/spec.yaml"
+check "uri --json of a child spec" 0 "$IMGSPEC" uri --json "$WORK/w/child.yaml"
+pycheck "uri --json carries the parent's warning" "$WORK/out" "
+assert len(j['warnings']) == 1 and j['warnings'][0]['file'].endswith('spec.yaml'), j['warnings']
+assert j['warnings'][0]['line'] == 6, j['warnings']"
 
 # --- render --json -------------------------------------------------------------------------------
 check "render --json" 0 "$IMGSPEC" render quickstart.yaml --json
@@ -143,13 +177,19 @@ if docker buildx version >/dev/null 2>&1; then
   pycheck "build --json fields" "$WORK/out" "
 assert isinstance(j, list) and len(j) == 1
 b = j[0]
-for k in ('spec', 'uri', 'digest', 'platforms', 'skipped', 'seconds', 'reason', 'parents', 'dry_run', 'exists', 'argv'):
+for k in ('spec', 'uri', 'digest', 'platforms', 'skipped', 'seconds', 'reason', 'parents', 'dry_run', 'exists', 'argv', 'warnings'):
     assert k in b, (k, list(b))
 assert b['spec'] == 'quickstart.yaml' and b['uri'] == '$want_uri'
 assert b['dry_run'] is True and isinstance(b['skipped'], bool) and isinstance(b['seconds'], (int, float))
 assert b['digest'] is None or b['digest'].startswith('sha256:')
 assert b['platforms'] == ['linux/amd64', 'linux/arm64'] and b['parents'] == []
-assert b['argv'][:3] == ['docker', 'buildx', 'build'] and b['argv'][-1] == '-'"
+assert b['argv'][:3] == ['docker', 'buildx', 'build'] and b['argv'][-1] == '-'
+assert b['warnings'] == []"
+  check "build --dry-run --json with a warning" 0 timeout 120 "$IMGSPEC" build "$WORK/w/spec.yaml" --dry-run --json
+  pycheck "build --json carries the warning" "$WORK/out" "
+assert len(j) == 1 and len(j[0]['warnings']) == 1, j
+w = j[0]['warnings'][0]
+assert w['severity'] == 'warning' and w['path'] == 'layers[1].requirements' and w['hint'], w"
 else
   echo "skip: build --json (no docker buildx here; tests/e2e cover real builds)"
 fi

@@ -304,10 +304,15 @@ class Builder {
         util::ProcessSpec spec;
         spec.argv = argv;
         spec.env = env;
-        spec.stdin_writer = [&image](int fd) {
+        spec.stdin_writer = [&image, &options](int fd) {
             // mtime 0, as `render --context`: the bytes sent are the bytes one can inspect.
-            context::write_tar_to_fd(image.context, context::TarOptions{}, fd);
+            context::TarOptions tar;
+            tar.progress = options.context_progress;
+            context::write_tar_to_fd(image.context, tar, fd);
         };
+        if (options.context_progress != nullptr) {
+            spec.before_forward = [p = options.context_progress] { p->end(); };
+        }
         spec.out = util::Stream::to_stderr; // stdout is imgspec's summary
         spec.err = util::Stream::tee;
         util::ProcessResult r;

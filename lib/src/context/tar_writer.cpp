@@ -420,7 +420,7 @@ void check_symlink(const plan::Entry& e) {
 // for a file larger than one chunk). The header (with the size from the manifest) is already
 // written, so any difference must throw before the archive ends.
 void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffer,
-                 plan::FolderOpener& opener, Rehasher& rehasher) {
+                 plan::FolderOpener& opener, Rehasher& rehasher, const util::ProgressPhase& phase) {
     if (e.source.empty()) {
         if (e.content.size() != e.size) {
             throw Error(ErrorKind::other,
@@ -429,6 +429,7 @@ void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffe
                                     e.path, e.content.size(), e.size));
         }
         tar.write_data(e.content.data(), e.content.size(), e.path);
+        phase.advance(0, e.content.size());
         if (util::sha256(e.content) != e.digest) {
             throw_changed(display_name(e),
                           "its content no longer matches the hash in the image tag");
@@ -497,6 +498,7 @@ void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffe
             hash->update(chunk, got);
         }
         tar.write_data(chunk, got, e.path);
+        phase.advance(0, got);
         remaining -= got;
     }
     if (offload) {
@@ -508,7 +510,7 @@ void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffe
 }
 
 void write_entries(TarArchive& tar, const plan::Manifest& manifest, const TarOptions& options,
-                   TarStats& stats) {
+                   TarStats& stats, const util::ProgressPhase& phase) {
     std::vector<char> buffer(chunk_size);
     Rehasher rehasher;
     plan::FolderOpener opener;
@@ -540,8 +542,9 @@ void write_entries(TarArchive& tar, const plan::Manifest& manifest, const TarOpt
             archive_entry_set_filetype(ae, AE_IFREG);
             archive_entry_set_size(ae, static_cast<la_int64_t>(e.size));
             tar.write_header(ae, e);
-            stream_file(tar, e, buffer, opener, rehasher);
+            stream_file(tar, e, buffer, opener, rehasher, phase);
             ++stats.files;
+            phase.advance(1, 0);
             break;
         }
     }
@@ -582,9 +585,22 @@ TarStats write_tar(const plan::Manifest& manifest, const TarOptions& options, co
     SinkState state;
     state.sink = &sink;
     TarStats stats;
+    std::uint64_t total_files = 0;
+    std::uint64_t total_bytes = 0;
+    if (options.progress != nullptr) {
+        for (const plan::Entry& e : manifest.entries) {
+            if (e.type == plan::EntryType::file) {
+                ++total_files;
+                total_bytes += e.size;
+            }
+        }
+    }
+    // end() once the last block is out, or when this throws.
+    const util::ProgressPhase phase(options.progress, options.progress_what, total_files,
+                                    total_bytes);
     try {
         TarArchive tar(state);
-        write_entries(tar, manifest, options, stats);
+        write_entries(tar, manifest, options, stats, phase);
         tar.close();
     } catch (...) {
         // The archive is already freed without its end marker. A sink that failed gets nothing

@@ -6,6 +6,10 @@ namespace imgspec {
 
 int exit_code(ErrorKind kind) { return static_cast<int>(kind); }
 
+const char* severity_name(Severity s) {
+    return s == Severity::warning ? "warning" : "error";
+}
+
 std::string Diagnostic::format() const {
     std::string out = file;
     if (mark.line > 0) {
@@ -14,7 +18,7 @@ std::string Diagnostic::format() const {
             out += fmt::format(":{}", mark.column);
         }
     }
-    out += ": error: ";
+    out += fmt::format(": {}: ", severity_name(severity));
     if (!path.empty()) {
         out += path + ": ";
     }

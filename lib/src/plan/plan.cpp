@@ -282,8 +282,14 @@ class Planner {
                 }
                 std::string abs = slash_join(cur.abs, name);
                 if (is_secret_file(abs)) {
-                    m_plan.warnings.push_back(fmt::format(
-                        "{}: warning: '{}' is a secret's file: left out of the build context", m_file, rel));
+                    m_plan.warnings.push_back(Diagnostic{
+                        .file = m_file,
+                        .mark = mark,
+                        .path = path,
+                        .message = fmt::format(
+                            "'{}' is a secret's file: left out of the build context", rel),
+                        .hint = "exclude it (.dockerignore) to silence this",
+                        .severity = Severity::warning});
                     continue;
                 }
                 std::string ctx = slash_join(cur.ctx, name);
@@ -749,10 +755,15 @@ Plan Planner::run() {
             error(layer.mark, layer.path, "no Python installs on a Dockerfile base");
         }
         if (copied && is_install_layer(layer.body)) {
-            m_plan.warnings.push_back(fmt::format(
-                "{}:{}: warning: {}.{} comes after the source copy at {}: editing the source will "
-                "re-run this install; move it before the copy",
-                m_file, layer.mark.line, layer.path, layer.kind, m_layers[first_copy].path));
+            m_plan.warnings.push_back(Diagnostic{
+                .file = m_file,
+                .mark = layer.mark,
+                .path = layer.path + "." + layer.kind,
+                .message = fmt::format("comes after the source copy at {}: editing the source will "
+                                       "re-run this install",
+                                       m_layers[first_copy].path),
+                .hint = "move it before the copy",
+                .severity = Severity::warning});
         }
         if (!copied && is_copy_layer(layer.body)) {
             copied = true;
@@ -774,7 +785,7 @@ Plan Planner::run() {
                 m_entries.begin(), m_entries.end(),
                 [](const Entry& e) { return e.type == EntryType::file && e.digest == Digest{}; })));
         }
-        hash_pending(m_entries, threads, m_cache ? &*m_cache : nullptr);
+        hash_pending(m_entries, threads, m_cache ? &*m_cache : nullptr, m_opts.progress);
         if (m_cache) {
             m_cache->save();
         }

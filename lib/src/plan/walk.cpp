@@ -82,7 +82,8 @@ class Fd {
     int m_fd;
 };
 
-void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCache* cache) {
+void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCache* cache,
+               const util::ProgressPhase* phase) {
     // O_NONBLOCK: if a FIFO took the file's place, open must not wait for a writer. Reads from a
     // regular file ignore it.
     Fd fd(opener.open(e.source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
@@ -122,6 +123,9 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCa
         }
         hash.update(buffer.data(), static_cast<std::size_t>(n));
         total += static_cast<std::uint64_t>(n);
+        if (phase != nullptr) {
+            phase->advance(0, static_cast<std::uint64_t>(n));
+        }
     }
     if (total != e.size) {
         throw_changed(e.source, fmt::format("it has {} bytes, {} were expected", total, e.size));
@@ -134,17 +138,23 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCa
     }
 }
 
-void hash_one(Entry& e, std::vector<char>& buffer, FolderOpener& opener,
-              StatCache* cache = nullptr) {
+void hash_one(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCache* cache = nullptr,
+              const util::ProgressPhase* phase = nullptr) {
     if (e.type != EntryType::file) {
         return;
     }
     if (e.source.empty()) {
         e.size = e.content.size();
         e.digest = util::sha256(e.content);
+        if (phase != nullptr) {
+            phase->advance(1, e.size);
+        }
         return;
     }
-    hash_file(e, buffer, opener, cache);
+    hash_file(e, buffer, opener, cache, phase);
+    if (phase != nullptr) {
+        phase->advance(1, 0);
+    }
 }
 
 bool pending(const Entry& e) {
@@ -181,22 +191,31 @@ Entry entry_from(const struct stat& st, int dirfd, const char* name, std::string
 
 // The work loop of hash_entries: `which` picks the entries to hash.
 template <class Which>
-void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache, Which which) {
+void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
+               util::Progress* progress, Which which) {
     if (threads == 0) {
         threads = std::max(1u, std::thread::hardware_concurrency());
     }
-    std::size_t files = static_cast<std::size_t>(
-        std::count_if(entries.begin(), entries.end(), [&](const Entry& e) { return which(e); }));
+    std::size_t files = 0;
+    std::uint64_t bytes = 0;
+    for (const Entry& e : entries) {
+        if (which(e)) {
+            ++files;
+            bytes += e.source.empty() ? e.content.size() : e.size;
+        }
+    }
     if (files == 0) {
         return;
     }
+    // end() on every way out, a failure too.
+    const util::ProgressPhase phase(progress, "hashing", files, bytes);
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, files));
     if (threads <= 1) {
         std::vector<char> buffer(read_buffer_size);
         FolderOpener opener;
         for (Entry& e : entries) {
             if (which(e)) {
-                hash_one(e, buffer, opener, cache);
+                hash_one(e, buffer, opener, cache, &phase);
             }
         }
         return;
@@ -222,7 +241,7 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache, 
                 continue;
             }
             try {
-                hash_one(entries[i], buffer, opener, cache);
+                hash_one(entries[i], buffer, opener, cache, &phase);
             } catch (...) {
                 std::lock_guard lock(error_mutex);
                 if (i < error_index) {
@@ -311,12 +330,14 @@ int FolderOpener::open(const std::string& path, int flags) {
     return ::openat(m_fd, path.c_str() + slash + 1, flags);
 }
 
-void hash_entries(std::vector<Entry>& entries, unsigned threads) {
-    hash_some(entries, threads, nullptr, [](const Entry& e) { return e.type == EntryType::file; });
+void hash_entries(std::vector<Entry>& entries, unsigned threads, util::Progress* progress) {
+    hash_some(entries, threads, nullptr, progress,
+              [](const Entry& e) { return e.type == EntryType::file; });
 }
 
-void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cache) {
-    hash_some(entries, threads, cache, pending);
+void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
+                  util::Progress* progress) {
+    hash_some(entries, threads, cache, progress, pending);
 }
 
 } // namespace imgspec::plan

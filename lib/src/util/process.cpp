@@ -230,7 +230,8 @@ using Clock = std::chrono::steady_clock;
 // Reads every reader until all reach end of file. Kills the child's group when the deadline
 // passes (and keeps reading until the pipes close).
 void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_point> deadline,
-           bool& timed_out) {
+           bool& timed_out, const std::function<void()>& before_forward) {
+    bool forwarded = false;
     char buf[65536];
     for (;;) {
         std::vector<pollfd> fds;
@@ -278,6 +279,10 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
             }
             auto size = static_cast<std::size_t>(got);
             if (r.forward) {
+                if (!forwarded && before_forward) {
+                    before_forward();
+                }
+                forwarded = true;
                 write_all_noexcept(STDERR_FILENO, buf, size);
             }
             r.sink->append(buf, size);
@@ -593,7 +598,7 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
 
     if (!child.input) {
         try {
-            drain(child.readers, pid, deadline, drain_timed_out);
+            drain(child.readers, pid, deadline, drain_timed_out, spec.before_forward);
         } catch (...) {
             ::kill(-pid, SIGKILL);
             bool ignored = false;
@@ -611,7 +616,7 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
     std::exception_ptr drain_error;
     std::thread drainer([&] {
         try {
-            drain(child.readers, pid, deadline, drain_timed_out);
+            drain(child.readers, pid, deadline, drain_timed_out, spec.before_forward);
         } catch (...) {
             drain_error = std::current_exception();
         }

@@ -5,6 +5,8 @@
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/tag.hpp>
 
+#include "unit/fake_progress.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -298,6 +300,20 @@ TEST(Buildx, ProgressModeIsChecked) {
     EXPECT_THROW(buildx_argv(make_image(), o, "m"), Error);
 }
 
+// buildx draws its own progress: every mode goes to it as given, and imgspec's own line does not
+// change the command.
+TEST(Buildx, EveryProgressModeIsPassedAsGiven) {
+    imgspec::test::FakeProgress line;
+    for (const char* mode : {"auto", "plain", "tty", "quiet", "rawjson"}) {
+        BuildOptions o;
+        o.progress = mode;
+        Argv argv = buildx_argv(make_image(), o, "m");
+        EXPECT_EQ(after(argv, "--progress"), mode);
+        o.context_progress = &line;
+        EXPECT_EQ(buildx_argv(make_image(), o, "m"), argv);
+    }
+}
+
 TEST(Buildx, ContextFromStdinDockerfileAtItsRoot) {
     Argv argv = buildx_argv(make_image(), BuildOptions{}, "/x/metadata.json");
     ASSERT_GE(argv.size(), 3u);
@@ -322,6 +338,62 @@ TEST(BuildImage, BuildsWhenMissingAndStreamsTheContext) {
     const ProcessSpec& b = runner.calls()[1];
     EXPECT_EQ(b.out, imgspec::util::Stream::to_stderr) << "stdout is imgspec's summary";
     EXPECT_FALSE(fs::exists(after(b.argv, "--metadata-file"))) << "temp folder removed";
+}
+
+// The "sending context" line covers the context's files and bytes, and is ended (cleared) by the
+// hook that runs before buildx's first output reaches the terminal, and again when the tar ends.
+TEST(BuildImage, ContextProgressSeesTheStreamAndEndsBeforeBuildxOutput) {
+    Docker docker;
+    FakeRunner runner(std::ref(docker));
+    imgspec::test::FakeProgress line;
+    BuildOptions o;
+    o.context_progress = &line;
+    Image img = make_image();
+    std::uint64_t files = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& e : img.context.entries) {
+        if (e.type == imgspec::plan::EntryType::file) {
+            ++files;
+            bytes += e.size;
+        }
+    }
+    build_image(img, Config{}, o, runner);
+    auto phases = line.phases();
+    ASSERT_EQ(phases.size(), 1u);
+    EXPECT_EQ(phases[0].what, "sending context");
+    EXPECT_EQ(phases[0].total_files, files);
+    EXPECT_EQ(phases[0].total_bytes, bytes);
+    EXPECT_EQ(phases[0].files, files);
+    EXPECT_EQ(phases[0].bytes, bytes);
+    EXPECT_EQ(phases[0].ends, 1);
+
+    const ProcessSpec& b = runner.calls().back();
+    ASSERT_TRUE(b.before_forward) << "nothing clears the line before buildx prints";
+    b.before_forward();
+    EXPECT_EQ(line.phases()[0].ends, 2);
+
+    // Without a line there is no hook.
+    FakeRunner plain(std::ref(docker));
+    build_image(img, Config{}, BuildOptions{}, plain);
+    EXPECT_FALSE(plain.calls().back().before_forward);
+}
+
+TEST(BuildImage, ContextProgressEndsWhenAFileChanged) {
+    Docker docker;
+    FakeRunner runner(std::ref(docker));
+    imgspec::test::FakeProgress line;
+    BuildOptions o;
+    o.context_progress = &line;
+    Image img = make_image();
+    for (auto& e : img.context.entries) {
+        if (e.type == imgspec::plan::EntryType::file && e.source.empty()) {
+            e.content += "changed"; // no longer matches its digest
+            e.size = e.content.size();
+        }
+    }
+    EXPECT_THROW(build_image(img, Config{}, o, runner), Error);
+    ASSERT_EQ(line.phases().size(), 1u);
+    EXPECT_EQ(line.phases()[0].ends, 1);
 }
 
 TEST(BuildImage, SkipsWhenEveryPlatformExists) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -269,6 +270,42 @@ TEST(Process, TeeCapturesWhatItForwards) {
     ProcessResult r = PosixProcessRunner().run(spec);
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("ERROR: boom"), std::string::npos);
+}
+
+// The hook that clears imgspec's progress line: once, before the first forwarded byte, while the
+// stdin writer still runs; never for a child that forwards nothing.
+TEST(Process, BeforeForwardRunsOnceBeforeTheFirstForwardedByte) {
+    ProcessSpec spec;
+    spec.argv = {"sh", "-c", "echo one >&2; cat >/dev/null; echo two >&2"};
+    spec.out = Stream::discard;
+    spec.err = Stream::tee;
+    std::atomic<int> calls{0};
+    std::atomic<bool> writer_done{false};
+    std::atomic<bool> called_while_writing{false};
+    spec.before_forward = [&] {
+        ++calls;
+        called_while_writing = !writer_done.load();
+    };
+    spec.stdin_writer = [&](int fd) {
+        // Until the child's first line was forwarded (or 10 s passed), keep its stdin open.
+        for (int i = 0; i < 1000 && calls.load() == 0; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        write_bytes(fd, 1000);
+        writer_done = true;
+    };
+    ProcessResult r = PosixProcessRunner().run(spec);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(calls.load(), 1);
+    EXPECT_TRUE(called_while_writing.load());
+
+    ProcessSpec quiet;
+    quiet.argv = {"true"};
+    quiet.err = Stream::tee;
+    int quiet_calls = 0;
+    quiet.before_forward = [&] { ++quiet_calls; };
+    EXPECT_EQ(PosixProcessRunner().run(quiet).exit_code, 0);
+    EXPECT_EQ(quiet_calls, 0);
 }
 
 TEST(Process, ShellJoinQuotesOnlyWhatNeedsIt) {

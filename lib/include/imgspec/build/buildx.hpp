@@ -5,6 +5,7 @@
 
 #include <imgspec/core/config.hpp>
 #include <imgspec/render/image.hpp>
+#include <imgspec/util/progress.hpp>
 
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ struct BuildOptions {
     bool dry_run = false;          // print what would run, build nothing
     std::string progress = "auto"; // buildx --progress: auto, plain, tty, quiet, rawjson
     bool json = false;             // machine-readable summary (the app's concern)
+    // imgspec's own line while the context streams into buildx (TarOptions::progress), ended
+    // (cleared) just before buildx's first output reaches the terminal, so buildx's progress,
+    // whatever the --progress mode, is never drawn over. Not part of the argv. Null: none.
+    util::Progress* context_progress = nullptr;
 };
 
 // The options with the config's defaults filled in (the builder).

@@ -3,16 +3,23 @@
 // `docker buildx build -`.
 
 #include <imgspec/plan/manifest.hpp>
+#include <imgspec/util/progress.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace imgspec::context {
 
 struct TarOptions {
     // Modification time of every entry, in seconds since the epoch: SOURCE_DATE_EPOCH, or 0.
     std::int64_t mtime = 0;
+    // Told while the files stream: begin(progress_what, file entries, their bytes), advance(0, n)
+    // after each chunk of a file's data, advance(1, 0) after each file, end() after the last block
+    // or on failure. Null: nobody watches. Never changes the bytes written.
+    util::Progress* progress = nullptr;
+    std::string progress_what = "sending context";
 };
 
 // Receives the tar bytes in order, in chunks of any size; writes them to a pipe or a file. It may

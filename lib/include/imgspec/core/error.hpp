@@ -37,13 +37,23 @@ struct Mark {
     int column = 0;
 };
 
-// One problem in a spec, printed like a compiler: "file:line:col: error: key.path: message".
+enum class Severity {
+    error,   // the spec cannot be built
+    warning, // advice: the spec builds, but probably not as meant (Plan::warnings)
+};
+
+// "error", "warning".
+const char* severity_name(Severity s);
+
+// One problem in a spec, printed like a compiler: "file:line:col: error: key.path: message",
+// "warning:" for a warning.
 struct Diagnostic {
     std::string file;
     Mark mark;
     std::string path;    // key path such as "layers[3].pip_packages"; may be empty
     std::string message; // what is wrong
     std::string hint;    // what to do about it; may be empty
+    Severity severity = Severity::error;
 
     std::string format() const;
 };

@@ -3,8 +3,10 @@
 // build context and the tag are computed from.
 
 #include <imgspec/core/config.hpp>
+#include <imgspec/core/error.hpp>
 #include <imgspec/plan/manifest.hpp>
 #include <imgspec/spec/model.hpp>
+#include <imgspec/util/progress.hpp>
 
 #include <functional>
 #include <memory>
@@ -51,7 +53,9 @@ struct Plan {
     std::vector<SecretSource> secrets;    // every secret a RUN step or the registry needs
     std::optional<SecretSource> registry_secret;
     std::unique_ptr<Plan> parent;         // from: spec
-    std::vector<std::string> warnings;    // advice that is not an error
+    // Advice that is not an error, with severity warning (an install after the source copy, a
+    // secret's file left out of the context); a parent's are in its own plan.
+    std::vector<Diagnostic> warnings;
 };
 
 struct PlanOptions {
@@ -68,6 +72,10 @@ struct PlanOptions {
     std::function<std::string(const Plan&)> uri_of;
     // Specs being planned, outermost first: a `from: spec` chain that returns to one is a cycle.
     std::vector<std::filesystem::path> chain;
+    // Told about the files read for hashing (see plan::hash_pending): a "hashing" phase per spec
+    // that has files to read, none when every digest comes from the stat cache. Null: nobody
+    // watches.
+    util::Progress* progress = nullptr;
 };
 
 // Resolve a spec. Checks every referenced file (exists, right type, inside the spec's folder),

@@ -4,6 +4,7 @@
 
 #include <imgspec/plan/manifest.hpp>
 #include <imgspec/plan/stat_cache.hpp>
+#include <imgspec/util/progress.hpp>
 
 #include <filesystem>
 #include <string>
@@ -43,17 +44,25 @@ void hash_entry(Entry& e);
 // hash_entry for every entry, on up to `threads` threads (0: one per CPU). Each entry is hashed by
 // exactly one thread, so results equal a single-threaded run.
 //
+// With a `progress`: begin("hashing", files to read, their bytes) once there is something to read,
+// advance(0, n) after each chunk read and advance(1, 0) after each file (from the hashing threads),
+// end() when done or failed.
+//
 // Throws what hash_entry throws. After a failure the other threads stop at their next entry; if
 // several entries failed, the error of the first in `entries` order among them is thrown.
-void hash_entries(std::vector<Entry>& entries, unsigned threads);
+void hash_entries(std::vector<Entry>& entries, unsigned threads,
+                  util::Progress* progress = nullptr);
 
 // hash_entries for the file entries whose digest is still all zeros, i.e. not filled from the stat
 // cache (a SHA-256 of all zeros is not a digest that occurs). With a `cache`, each digest computed
 // is recorded in it with the file's stat data from before the read. Threads are started only when
 // there is something to read.
 //
+// Reports to `progress` as hash_entries, over the files it reads.
+//
 // Throws what hash_entries throws.
-void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cache);
+void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
+                  util::Progress* progress = nullptr);
 
 // Opens files one after another, in manifest order, through a descriptor of their folder that
 // is kept while the next file is in the same folder: openat() resolves one name where open() of

@@ -39,6 +39,10 @@ struct ProcessSpec {
     std::function<void(int fd)> stdin_writer;
     Stream out = Stream::capture;
     Stream err = Stream::capture;
+    // Called once, on the thread that drains the child's output, just before the first bytes of a
+    // `tee` stream reach imgspec's stderr: the moment to clear a progress line of imgspec's own
+    // on that terminal, so the child's output starts on a clean line. It must not throw.
+    std::function<void()> before_forward;
     // 0: no limit. On expiry the child's process group is killed and `timed_out` is set.
     std::chrono::milliseconds timeout{0};
 };

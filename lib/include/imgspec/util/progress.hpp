@@ -8,6 +8,9 @@
 //            after each chunk read, advance(1, 0) after each file, end() when done or failed.
 //   context: begin("sending context", file entries, their bytes), the same advances while the
 //            files stream, end() after the last block or on failure.
+//   build:   also end() from the thread that forwards buildx's output, before its first byte
+//            (BuildOptions::context_progress), while the tar still streams: advance() calls after
+//            an end() and before the next begin() show nothing, and the later end() is harmless.
 
 #include <atomic>
 #include <chrono>
@@ -29,7 +32,8 @@ class Progress {
     // The work done grows by these amounts. Thread-safe and cheap (atomics, a clock read), so it
     // may be called for every chunk of every file from several threads.
     virtual void advance(std::uint64_t files, std::uint64_t bytes) = 0;
-    // The phase ended, done or failed. Never throws.
+    // The phase ended, done or failed, or its display must stop (see "build" above). May be called
+    // again, and from another thread than advance(). Never throws.
     virtual void end() noexcept = 0;
 };
 

@@ -1,0 +1,159 @@
+// Hashing tells a Progress what it reads: one "hashing" phase whose totals are the files to read
+// and their bytes, advances that add up to them (from every hashing thread), and end() on success
+// and on failure.
+
+#include <imgspec/core/error.hpp>
+#include <imgspec/plan/plan.hpp>
+#include <imgspec/plan/walk.hpp>
+#include <imgspec/render/image.hpp>
+
+#include "unit/fake_progress.hpp"
+#include "unit/test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using imgspec::Error;
+using imgspec::plan::Entry;
+using imgspec::plan::EntryType;
+using imgspec::test::FakeProgress;
+
+namespace {
+
+// `n` files of different sizes (one larger than the 1 MiB read buffer), a folder and a generated
+// entry; `bytes` gets the files' total size.
+std::vector<Entry> some_entries(const imgspec::test::TempDir& dir, unsigned n,
+                                std::uint64_t& bytes) {
+    std::vector<Entry> entries;
+    bytes = 0;
+    fs::create_directory(dir.path() / "sub");
+    entries.push_back(imgspec::plan::stat_entry(dir.path() / "sub", "sub"));
+    for (unsigned i = 0; i < n; ++i) {
+        std::string content(i == 3 ? (3u << 20) + 17 : i * 1000u + 1,
+                            static_cast<char>('a' + i % 26));
+        fs::path p = dir.write("f" + std::to_string(i), content);
+        entries.push_back(imgspec::plan::stat_entry(p, p.filename().string()));
+        bytes += content.size();
+    }
+    Entry generated;
+    generated.path = "Dockerfile";
+    generated.content = "FROM scratch\n";
+    entries.push_back(generated);
+    bytes += generated.content.size();
+    return entries;
+}
+
+} // namespace
+
+TEST(HashProgress, TotalsAndAdvancesMatchTheFilesRead) {
+    imgspec::test::TempDir dir;
+    std::uint64_t bytes = 0;
+    const std::vector<Entry> entries = some_entries(dir, 12, bytes);
+    for (unsigned threads : {1u, 4u}) {
+        FakeProgress progress;
+        std::vector<Entry> copy = entries;
+        imgspec::plan::hash_entries(copy, threads, &progress);
+        auto phases = progress.phases();
+        ASSERT_EQ(phases.size(), 1u) << threads;
+        EXPECT_EQ(phases[0].what, "hashing");
+        EXPECT_EQ(phases[0].total_files, 13u); // 12 files and the generated one
+        EXPECT_EQ(phases[0].total_bytes, bytes);
+        EXPECT_EQ(phases[0].files, 13u) << threads;
+        EXPECT_EQ(phases[0].bytes, bytes) << threads;
+        EXPECT_GT(phases[0].advances, 13) << "the 3 MiB file advances per chunk";
+        EXPECT_EQ(phases[0].ends, 1);
+        EXPECT_FALSE(phases[0].advanced_after_end);
+        EXPECT_EQ(progress.stray(), 0);
+    }
+}
+
+TEST(HashProgress, NothingToReadShowsNoPhase) {
+    FakeProgress progress;
+    std::vector<Entry> none;
+    imgspec::plan::hash_entries(none, 2, &progress);
+    EXPECT_TRUE(progress.phases().empty());
+}
+
+TEST(HashProgress, AFailureStillEnds) {
+    imgspec::test::TempDir dir;
+    std::uint64_t bytes = 0;
+    const std::vector<Entry> entries = some_entries(dir, 8, bytes);
+    fs::remove(dir.path() / "f5");
+    for (unsigned threads : {1u, 4u}) {
+        FakeProgress progress;
+        std::vector<Entry> copy = entries;
+        EXPECT_THROW(imgspec::plan::hash_entries(copy, threads, &progress), Error);
+        auto phases = progress.phases();
+        ASSERT_EQ(phases.size(), 1u);
+        EXPECT_EQ(phases[0].ends, 1) << threads;
+        EXPECT_LT(phases[0].files, phases[0].total_files);
+        EXPECT_FALSE(phases[0].advanced_after_end);
+    }
+}
+
+TEST(HashProgress, PlanReportsTheContextsFiles) {
+    imgspec::test::TempDir dir;
+    fs::path spec = dir.write("spec.yaml", "name: app\n"
+                                           "from:\n  base: python:3.12-slim\n"
+                                           "layers:\n  - source_folder: {src: src, dst: /app}\n");
+    dir.write("src/a.py", "print(1)\n");
+    dir.write("src/pkg/b.py", std::string(200000, 'b'));
+    dir.write("src/pkg/c.txt", "");
+
+    imgspec::plan::PlanOptions options;
+    options.use_cache = false; // every file is read
+    options.hash_threads = 2;
+    FakeProgress progress;
+    options.progress = &progress;
+    imgspec::plan::Plan plan =
+        imgspec::plan::plan_file(spec, imgspec::test::test_config(), options);
+
+    std::uint64_t files = 0;
+    std::uint64_t bytes = 0;
+    for (const Entry& e : plan.files.entries) {
+        if (e.type == EntryType::file) {
+            ++files;
+            bytes += e.size;
+        }
+    }
+    ASSERT_EQ(files, 3u);
+    auto phases = progress.phases();
+    ASSERT_EQ(phases.size(), 1u);
+    EXPECT_EQ(phases[0].what, "hashing");
+    EXPECT_EQ(phases[0].total_files, files);
+    EXPECT_EQ(phases[0].total_bytes, bytes);
+    EXPECT_EQ(phases[0].files, files);
+    EXPECT_EQ(phases[0].bytes, bytes);
+    EXPECT_EQ(phases[0].ends, 1);
+}
+
+TEST(HashProgress, DigestsFromTheStatCacheAreNotCounted) {
+    imgspec::test::TempDir dir;
+    std::uint64_t bytes = 0;
+    std::vector<Entry> entries = some_entries(dir, 6, bytes);
+    // As if the stat cache had given f0 and f3 their digests: hash_pending does not read them.
+    for (Entry& e : entries) {
+        if (e.path == "f0" || e.path == "f3") {
+            e.digest[0] = 1;
+            bytes -= e.size;
+        }
+    }
+    FakeProgress progress;
+    imgspec::plan::hash_pending(entries, 2, nullptr, &progress);
+    auto phases = progress.phases();
+    ASSERT_EQ(phases.size(), 1u);
+    EXPECT_EQ(phases[0].total_files, 5u); // f1 f2 f4 f5 and the generated file
+    EXPECT_EQ(phases[0].total_bytes, bytes);
+    EXPECT_EQ(phases[0].files, 5u);
+    EXPECT_EQ(phases[0].bytes, bytes);
+    EXPECT_EQ(phases[0].ends, 1);
+
+    FakeProgress again;
+    imgspec::plan::hash_pending(entries, 2, nullptr, &again); // every digest is set now
+    EXPECT_TRUE(again.phases().empty());
+}
