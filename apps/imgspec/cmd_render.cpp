@@ -5,6 +5,7 @@
 #include <imgspec/context/tar_writer.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/atomic_file.hpp>
+#include <imgspec/util/process.hpp>
 
 #include <iostream>
 #include <memory>
@@ -73,6 +74,8 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                 return 0;
             }
             if (!args->context.empty()) {
+                // Ctrl-C or SIGTERM while the tar is written removes its temp file, exit 130.
+                util::install_signal_handlers();
                 write_context(img, args->context, progress.get());
                 return 0;
             }

@@ -3,6 +3,7 @@
 #include <imgspec/build/registry.hpp>
 #include <imgspec/context/tar_writer.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/util/atomic_file.hpp>
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -130,6 +131,57 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
         return Error(ErrorKind::unavailable, message, hint);
     }
     return Error(ErrorKind::build_failed, message);
+}
+
+// Two builds of one tag at once (one content hash, so one image): with the docker driver both
+// export to the engine's image store, and the one that comes second may fail with
+// `image "URI": already exists`. The image is the same; building again (all cached) succeeds.
+bool lost_export_race(const util::ProcessResult& r, const std::string& uri) {
+    std::string line = error_line(r.err);
+    return contains(line, fmt::format("image \"{}\": already exists", uri));
+}
+constexpr int export_race_retries = 2;
+
+// --output into a file (type oci, docker or tar with dest=FILE): buildx creates the file as the
+// build starts, so a failed or interrupted build would leave a partial file, or an empty one in
+// place of the previous image. buildx writes a temp file beside it instead (removed on failure and
+// on a signal), renamed over the target once buildx succeeded. Rewrites `output` to name the temp
+// file; nothing for other outputs (a folder, type=local or registry, quoted fields).
+std::unique_ptr<util::AtomicFile> redirect_file_output(std::string& output) {
+    if (output.find('"') != std::string::npos) {
+        return nullptr;
+    }
+    std::vector<std::string> fields;
+    for (std::size_t from = 0;;) {
+        std::size_t comma = output.find(',', from);
+        fields.push_back(output.substr(from, comma - from));
+        if (comma == std::string::npos) {
+            break;
+        }
+        from = comma + 1;
+    }
+    std::string type;
+    std::size_t dest_at = fields.size();
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i].rfind("type=", 0) == 0) {
+            type = fields[i].substr(5);
+        } else if (fields[i].rfind("dest=", 0) == 0) {
+            dest_at = i;
+        }
+    }
+    if ((type != "oci" && type != "docker" && type != "tar") || dest_at == fields.size()) {
+        return nullptr;
+    }
+    fs::path dest = fields[dest_at].substr(5);
+    std::error_code ec;
+    if (dest.empty() || fs::is_directory(dest, ec) ||
+        !fs::is_directory(fs::absolute(dest, ec).parent_path(), ec)) {
+        return nullptr; // buildx's own error or behaviour
+    }
+    auto file = std::make_unique<util::AtomicFile>(dest);
+    fields[dest_at] = "dest=" + file->temp_path().string();
+    output = util::join(fields, ",");
+    return file;
 }
 
 // A private folder for buildx's metadata file, removed afterwards (and on a signal).
@@ -298,7 +350,12 @@ class Builder {
 
         check_docker();
         TempFolder tmp;
-        argv = buildx_argv(image, options, tmp.metadata_file().string());
+        BuildOptions run_options = options;
+        std::unique_ptr<util::AtomicFile> output_file;
+        if (mode == OutputMode::dest) {
+            output_file = redirect_file_output(run_options.output);
+        }
+        argv = buildx_argv(image, run_options, tmp.metadata_file().string());
         spdlog::info("building {} for {} ({})", image.uri, util::join(platforms, ", "),
                      mode_name(mode));
         util::ProcessSpec spec;
@@ -316,18 +373,29 @@ class Builder {
         spec.out = util::Stream::to_stderr; // stdout is imgspec's summary
         spec.err = util::Stream::tee;
         util::ProcessResult r;
-        try {
-            r = m_runner.run(spec);
-        } catch (const Error& e) {
-            if (e.kind() == ErrorKind::other) {
-                throw Error(ErrorKind::other, e.what(),
-                            "buildx was stopped before the context was complete, so nothing was "
-                            "pushed or loaded; run the build again");
+        for (int attempt = 0;; ++attempt) {
+            try {
+                r = m_runner.run(spec);
+            } catch (const Error& e) {
+                if (e.kind() == ErrorKind::other) {
+                    throw Error(ErrorKind::other, e.what(),
+                                "buildx was stopped before the context was complete, so nothing "
+                                "was pushed or loaded; run the build again");
+                }
+                throw;
             }
-            throw;
+            if (r.exit_code == 0 || attempt == export_race_retries ||
+                !lost_export_race(r, image.uri)) {
+                break;
+            }
+            spdlog::info("{}: another build exported the same image at the same time; once more",
+                         image.uri);
         }
         if (r.exit_code != 0) {
             throw buildx_failure(r, image.uri);
+        }
+        if (output_file) {
+            output_file->commit();
         }
         result.digest = read_digest(tmp.metadata_file());
         result.seconds = seconds_since(t0);

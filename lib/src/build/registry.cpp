@@ -118,8 +118,15 @@ util::ProcessSpec docker(std::vector<std::string> argv, const Env& env) {
                     fmt::format("{} {}: no answer within {} s", what, uri, inspect_timeout.count()),
                     fmt::format("is the registry {} reachable from here?", registry_host(uri)));
     }
-    throw Error(ErrorKind::unavailable, fmt::format("{} {}: {}", what, uri, describe(r.err)),
-                registry_hint(r.err, uri));
+    std::string hint = registry_hint(r.err, uri);
+    if (hint.empty()) {
+        // It answered, but not as a registry should (a reset, a 5xx, a damaged manifest): never
+        // taken for "the image is missing", which would build and push over whatever it holds.
+        hint = fmt::format("the registry {} did not answer as a registry should; check it with "
+                           "`docker buildx imagetools inspect {}` and try again",
+                           registry_host(uri), uri);
+    }
+    throw Error(ErrorKind::unavailable, fmt::format("{} {}: {}", what, uri, describe(r.err)), hint);
 }
 
 } // namespace

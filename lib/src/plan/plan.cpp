@@ -543,8 +543,8 @@ void Planner::resolve_base() {
                     }
                     m_plan.parent = std::move(parent);
                 } catch (const SpecError& e) {
-                    for (const auto& d : e.diagnostics()) {
-                        m_diags.add(d);
+                    for (const auto& diag : e.diagnostics()) {
+                        m_diags.add(diag);
                     }
                     error(s.base_mark, "from.spec", fmt::format("the parent spec '{}' is invalid", ps->file.string()));
                 }

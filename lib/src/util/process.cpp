@@ -83,7 +83,12 @@ void on_signal(int sig) {
         // "now".
         ::kill(-pgid, count == 1 ? SIGTERM : SIGKILL);
     } else if (pgid == no_child) {
-        // Nothing to wait for: die of the signal, as the shell expects.
+        // Nothing to wait for. SIGINT: die of it, so a calling shell stops too (status 130).
+        // SIGTERM: exit 130 as well, the one documented "interrupted" code (dying of it would be
+        // 143).
+        if (sig == SIGTERM) {
+            ::_exit(128 + SIGINT);
+        }
         ::signal(sig, SIG_DFL);
         ::raise(sig);
     }
@@ -227,13 +232,38 @@ struct Reader {
 
 using Clock = std::chrono::steady_clock;
 
+// After SIGINT/SIGTERM the child's group got SIGTERM; a child that has not ended this long after
+// gets SIGKILL, so imgspec never hangs on a child that ignores or is slow with SIGTERM (docker
+// buildx can keep reading a large context from its stdin).
+constexpr std::chrono::seconds interrupt_grace{10};
+// How often the waits below look at the signal state and the deadline.
+constexpr int poll_interval_ms = 100;
+
+// Kills the child's group with SIGKILL once `interrupt_grace` has passed since the first call
+// that saw a signal. `since` holds that moment.
+void escalate_after_interrupt(pid_t pgid, std::optional<Clock::time_point>& since, bool& killed) {
+    if (killed || g_signal.load() == 0) {
+        return;
+    }
+    auto now = Clock::now();
+    if (!since) {
+        since = now;
+    } else if (now - *since >= interrupt_grace) {
+        ::kill(-pgid, SIGKILL);
+        killed = true;
+    }
+}
+
 // Reads every reader until all reach end of file. Kills the child's group when the deadline
 // passes (and keeps reading until the pipes close).
 void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_point> deadline,
            bool& timed_out, const std::function<void()>& before_forward) {
     bool forwarded = false;
     char buf[65536];
+    std::optional<Clock::time_point> interrupted_at;
+    bool escalated = false;
     for (;;) {
+        escalate_after_interrupt(pgid, interrupted_at, escalated);
         std::vector<pollfd> fds;
         std::vector<Reader*> which;
         for (auto& r : readers) {
@@ -245,11 +275,13 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
         if (fds.empty()) {
             return;
         }
-        int wait_ms = -1;
+        // A signal may land on another thread, so this one wakes now and then to look.
+        int wait_ms = poll_interval_ms;
         if (deadline && !timed_out) {
             auto left =
                 std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
-            wait_ms = static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
+            wait_ms = static_cast<int>(
+                std::clamp<std::chrono::milliseconds::rep>(left.count(), 0, poll_interval_ms));
         }
         int n = ::poll(fds.data(), fds.size(), wait_ms);
         if (n < 0) {
@@ -259,8 +291,10 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
             throw Error(ErrorKind::other, "poll failed: " + errno_text(errno));
         }
         if (n == 0) {
-            timed_out = true;
-            ::kill(-pgid, SIGKILL);
+            if (deadline && !timed_out && Clock::now() >= *deadline) {
+                timed_out = true;
+                ::kill(-pgid, SIGKILL);
+            }
             continue;
         }
         for (std::size_t i = 0; i < fds.size(); ++i) {
@@ -296,14 +330,13 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
 // Waits for the child to end without reaping it, so its pid (and process group) cannot be reused
 // while the signal handler may still send to it; then takes it off the handler's list and reaps.
 int wait_child(pid_t pid, std::optional<Clock::time_point> deadline, bool& timed_out) {
+    std::optional<Clock::time_point> interrupted_at;
+    bool escalated = false;
     for (;;) {
+        // Polls rather than blocks: a signal handled by another thread would not wake a blocking
+        // waitid, and an interrupted child that does not end must still be killed.
         siginfo_t info{};
-        int flags = WEXITED | WNOWAIT;
-        bool polling = deadline && !timed_out;
-        if (polling) {
-            flags |= WNOHANG;
-        }
-        if (::waitid(P_PID, static_cast<id_t>(pid), &info, flags) != 0) {
+        if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT | WNOHANG) != 0) {
             if (errno == EINTR) {
                 continue;
             }
@@ -312,11 +345,12 @@ int wait_child(pid_t pid, std::optional<Clock::time_point> deadline, bool& timed
         if (info.si_pid == pid) {
             break;
         }
-        if (polling && Clock::now() >= *deadline) {
+        if (deadline && !timed_out && Clock::now() >= *deadline) {
             timed_out = true;
             ::kill(-pid, SIGKILL);
             continue;
         }
+        escalate_after_interrupt(pid, interrupted_at, escalated);
         ::usleep(10000);
     }
     g_child_pgid.store(no_child);

@@ -594,3 +594,84 @@ TEST(BuildImage, PlatformOverrideGetsItsOwnTag) {
     EXPECT_EQ(arm.plan.platforms, (Argv{"linux/arm64"}));
     EXPECT_EQ(arm.dockerfile, img.dockerfile);
 }
+
+// Two builds of one tag at once: the second export into the engine's image store can fail with
+// "already exists" for the very image; it is built once more (all cached), not reported failed.
+TEST(BuildImage, LostExportRaceIsBuiltAgain) {
+    Image img = make_image();
+    Docker docker;
+    int builds = 0;
+    FakeRunner runner([&](const ProcessSpec& s) {
+        if (s.argv[2] == "build" && ++builds == 1) {
+            return fail("ERROR: failed to solve: image \"" + img.uri + "\": already exists\n");
+        }
+        return docker(s);
+    });
+    BuildResult r = build_image(img, Config{}, BuildOptions{}, runner);
+    EXPECT_EQ(builds, 2);
+    EXPECT_EQ(r.digest, "sha256:feedface");
+
+    // Another image's "already exists" is a failure of its own, and the retries are bounded.
+    builds = 0;
+    FakeRunner other([&](const ProcessSpec& s) {
+        if (s.argv[2] == "build") {
+            ++builds;
+            return fail("ERROR: failed to solve: image \"" + img.uri + "\": already exists\n");
+        }
+        return docker(s);
+    });
+    EXPECT_THROW(build_image(img, Config{}, BuildOptions{}, other), Error);
+    EXPECT_EQ(builds, 3);
+}
+
+// --output into a file: buildx writes a temp file beside it, renamed over the target only when
+// the build succeeded; a failed build leaves the previous file as it was and no temp file.
+TEST(BuildImage, FileOutputIsReplacedOnlyBySuccess) {
+    std::string tmpl = (fs::temp_directory_path() / "imgspec-buildx-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    fs::path dir = tmpl;
+    fs::path target = dir / "image.tar";
+    std::ofstream(target) << "previous image";
+    auto read = [](const fs::path& p) {
+        std::ifstream in(p);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    };
+    bool succeed = false;
+    std::string dest_seen;
+    Docker docker;
+    FakeRunner runner([&](const ProcessSpec& s) {
+        if (s.argv[2] != "build") {
+            return docker(s);
+        }
+        std::string output = after(s.argv, "--output");
+        dest_seen = output.substr(output.find("dest=") + 5);
+        std::ofstream(dest_seen, std::ios::trunc) << (succeed ? "new image" : "");
+        docker.build_result = succeed ? ok()
+                                      : fail("ERROR: failed to solve: process \"/bin/sh "
+                                             "-c exit 3\" did not complete successfully: "
+                                             "exit code: 3\n");
+        return docker(s);
+    });
+    BuildOptions o;
+    o.mode = OutputMode::dest;
+    o.output = "type=oci,dest=" + target.string();
+    EXPECT_THROW(build_image(make_image(), Config{}, o, runner), Error);
+    EXPECT_NE(dest_seen, target.string()) << "buildx writes a temp file";
+    EXPECT_EQ(fs::path(dest_seen).parent_path(), dir) << "beside the target";
+    EXPECT_EQ(read(target), "previous image");
+    EXPECT_FALSE(fs::exists(dest_seen)) << "the temp file is removed";
+
+    succeed = true;
+    build_image(make_image(), Config{}, o, runner);
+    EXPECT_EQ(read(target), "new image");
+    EXPECT_FALSE(fs::exists(dest_seen));
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
+
+    // A folder output (type=local) goes to buildx as given.
+    o.output = "type=local,dest=" + (dir / "out").string();
+    build_image(make_image(), Config{}, o, runner);
+    EXPECT_EQ(dest_seen, (dir / "out").string());
+    fs::remove_all(dir);
+}

@@ -241,6 +241,24 @@ TEST(Registry, AuthFailureIsUnavailable) {
     }
 }
 
+// A registry that answers, but not as a registry should: unavailable, with a hint all the same.
+TEST(Registry, MisbehavingRegistryIsUnavailableWithAHint) {
+    for (const char* err :
+         {"ERROR: unexpected status from HEAD request to http://127.0.0.1:5000/v2/hello/manifests/"
+          "abc: 500 Internal Server Error\n",
+          "ERROR: unexpected EOF\n", "ERROR: invalid character 'h' in literal true\n"}) {
+        FakeRunner runner;
+        runner.add(1, "", err);
+        try {
+            check_remote(runner, uri, both);
+            FAIL() << "taken as an answer: " << err;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::unavailable);
+            EXPECT_NE(e.hint().find("127.0.0.1:5000"), std::string::npos) << e.hint();
+        }
+    }
+}
+
 TEST(Registry, TimeoutIsUnavailable) {
     FakeRunner runner;
     runner.add(137, "", "", true);

@@ -337,13 +337,36 @@ TEST(Process, ShellJoinQuotesOnlyWhatNeedsIt) {
     std::_Exit(code);
 }
 
-[[noreturn]] static void signal_without_child(const fs::path& folder, const fs::path& secret) {
+// SIGTERM while a child that ignores SIGTERM runs (docker buildx can be slow to end while it
+// still reads a large context): SIGKILL after the grace, so imgspec does not hang.
+[[noreturn]] static void interrupt_while_stubborn_child_runs() {
+    imgspec::util::install_signal_handlers();
+    std::thread killer([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        ::kill(::getpid(), SIGTERM);
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    int code = 1;
+    try {
+        ProcessSpec spec;
+        spec.argv = {"sh", "-c", "trap '' TERM; sleep 60 & wait; sleep 60"};
+        PosixProcessRunner().run(spec);
+    } catch (const Error& e) {
+        bool bounded = std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30);
+        code = e.kind() == ErrorKind::interrupted && bounded ? 42 : 2;
+    }
+    killer.join();
+    std::_Exit(code);
+}
+
+[[noreturn]] static void signal_without_child(const fs::path& folder, const fs::path& secret,
+                                              int sig) {
     fs::create_directory(folder);
     std::ofstream(secret) << "{}";
     imgspec::util::SignalCleanupPath a(folder);
     imgspec::util::SignalCleanupPath b(secret);
     imgspec::util::install_signal_handlers();
-    ::raise(SIGTERM);
+    ::raise(sig);
     std::_Exit(0);
 }
 
@@ -353,14 +376,24 @@ TEST(ProcessDeathTest, InterruptStopsTheChildAndThrows) {
     EXPECT_EXIT(interrupt_while_child_runs(), ::testing::ExitedWithCode(42), "");
 }
 
-// With no child running, the handler removes the registered paths and dies of the signal.
+TEST(ProcessDeathTest, InterruptKillsAChildThatIgnoresSigterm) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(interrupt_while_stubborn_child_runs(), ::testing::ExitedWithCode(42), "");
+}
+
+// With no child running, the handler removes the registered paths and ends the process: SIGINT
+// by dying of it (a calling shell stops too), SIGTERM with the one "interrupted" exit code, 130.
 TEST(ProcessDeathTest, SignalWithoutChildRemovesCleanupPathsAndDies) {
     // "fast" forks without re-running the test binary, so the child uses this TempDir's path.
     GTEST_FLAG_SET(death_test_style, "fast");
     TempDir dir;
     fs::path folder = dir.path() / "docker-config";
     fs::path secret = folder / "config.json";
-    EXPECT_EXIT(signal_without_child(folder, secret), ::testing::KilledBySignal(SIGTERM), "");
+    EXPECT_EXIT(signal_without_child(folder, secret, SIGINT), ::testing::KilledBySignal(SIGINT),
+                "");
+    EXPECT_FALSE(fs::exists(secret));
+    EXPECT_FALSE(fs::exists(folder));
+    EXPECT_EXIT(signal_without_child(folder, secret, SIGTERM), ::testing::ExitedWithCode(130), "");
     EXPECT_FALSE(fs::exists(secret));
     EXPECT_FALSE(fs::exists(folder));
 }

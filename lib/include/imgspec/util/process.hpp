@@ -78,10 +78,12 @@ class PosixProcessRunner final : public ProcessRunner {
 // so a child that stops reading makes a write fail with EPIPE instead of killing imgspec.
 //
 // While a child runs, a signal is recorded and SIGTERM is sent to the child's process group (a
-// second signal sends SIGKILL); registered temp files and cleanup paths are removed at once;
-// PosixProcessRunner::run then throws Error(ErrorKind::interrupted) once the child is gone, so
-// destructors run and imgspec exits 130. With no child running the handler removes the same
-// files, restores the default action and re-raises the signal.
+// second signal, or 10 s without the child ending, sends SIGKILL); registered temp files and
+// cleanup paths are removed at once; PosixProcessRunner::run then throws
+// Error(ErrorKind::interrupted) once the child is gone, so destructors run and imgspec exits 130.
+// With no child running the handler removes the same files and ends imgspec at once: SIGINT is
+// re-raised with its default action (a calling shell sees status 130 and stops too), SIGTERM
+// exits with 130.
 //
 // Exit status: 130 for SIGTERM as well as SIGINT. The contract has one "interrupted" code, and a
 // script that checks for 130 should not have to know which signal its supervisor sent (ninja
