@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -82,7 +83,9 @@ class Fd {
     int m_fd;
 };
 
-void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCache* cache) {
+// `hash` is the calling thread's own, reused from file to file.
+void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, util::Sha256& hash,
+               StatCache* cache) {
     // O_NONBLOCK: if a FIFO took the file's place, open must not wait for a writer. Reads from a
     // regular file ignore it.
     Fd fd(opener.open(e.source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
@@ -107,7 +110,7 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCa
         ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     }
 
-    util::Sha256 hash;
+    hash.reset();
     std::uint64_t total = 0;
     for (;;) {
         ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
@@ -134,8 +137,14 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCa
     }
 }
 
-void hash_one(Entry& e, std::vector<char>& buffer, FolderOpener& opener,
-              StatCache* cache = nullptr) {
+// The buffers and handles one thread reuses from file to file.
+struct Worker {
+    std::vector<char> buffer = std::vector<char>(read_buffer_size);
+    FolderOpener opener;
+    util::Sha256 hash;
+};
+
+void hash_one(Entry& e, Worker& w, StatCache* cache = nullptr) {
     if (e.type != EntryType::file) {
         return;
     }
@@ -144,7 +153,7 @@ void hash_one(Entry& e, std::vector<char>& buffer, FolderOpener& opener,
         e.digest = util::sha256(e.content);
         return;
     }
-    hash_file(e, buffer, opener, cache);
+    hash_file(e, w.buffer, w.opener, w.hash, cache);
 }
 
 bool pending(const Entry& e) {
@@ -192,11 +201,10 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache, 
     }
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, files));
     if (threads <= 1) {
-        std::vector<char> buffer(read_buffer_size);
-        FolderOpener opener;
+        Worker w;
         for (Entry& e : entries) {
             if (which(e)) {
-                hash_one(e, buffer, opener, cache);
+                hash_one(e, w, cache);
             }
         }
         return;
@@ -211,8 +219,17 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache, 
     std::exception_ptr error;
 
     auto work = [&] {
-        std::vector<char> buffer(read_buffer_size);
-        FolderOpener opener;
+        std::optional<Worker> w;
+        try {
+            w.emplace();
+        } catch (...) {
+            std::lock_guard lock(error_mutex);
+            if (!error) {
+                error = std::current_exception();
+            }
+            failed.store(true, std::memory_order_relaxed);
+            return;
+        }
         while (!failed.load(std::memory_order_relaxed)) {
             std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
             if (i >= entries.size()) {
@@ -222,7 +239,7 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache, 
                 continue;
             }
             try {
-                hash_one(entries[i], buffer, opener, cache);
+                hash_one(entries[i], *w, cache);
             } catch (...) {
                 std::lock_guard lock(error_mutex);
                 if (i < error_index) {
@@ -278,9 +295,13 @@ void hash_entry(Entry& e) {
     if (e.type != EntryType::file) {
         return;
     }
-    std::vector<char> buffer(e.source.empty() ? 0 : read_buffer_size);
-    FolderOpener opener;
-    hash_one(e, buffer, opener);
+    if (e.source.empty()) {
+        e.size = e.content.size();
+        e.digest = util::sha256(e.content);
+        return;
+    }
+    Worker w;
+    hash_one(e, w);
 }
 
 FolderOpener::~FolderOpener() {
