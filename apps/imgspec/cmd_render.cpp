@@ -19,6 +19,7 @@ struct RenderArgs {
     std::string context;
     bool buildx = false;
     bool json = false;
+    bool no_cache = false;
 };
 
 // The context tar into `file`, atomically, with a progress line on a terminal. The tar writer has
@@ -72,6 +73,7 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto* js = cmd->add_flag("--json", args->json,
                              "Print the resolved plan as JSON: base, layers, files with digests, "
                              "tag inputs, Dockerfile");
+    add_no_cache_flag(cmd, args->no_cache);
     df->excludes(ctx)->excludes(bx)->excludes(js);
     ctx->excludes(bx)->excludes(js);
     bx->excludes(js);
@@ -83,7 +85,9 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
             Config cfg = load_global_config(global);
-            render::Image img = resolve(args->spec, cfg);
+            plan::PlanOptions plan_options;
+            plan_options.use_cache = !args->no_cache;
+            render::Image img = resolve(args->spec, cfg, std::move(plan_options));
             if (img.passthrough) {
                 // Nothing to build: there is no Dockerfile or context, only the base's own URI.
                 throw Error(ErrorKind::usage,

@@ -11,6 +11,7 @@ namespace {
 struct UriArgs {
     std::string spec;
     bool json = false;
+    bool no_cache = false;
 };
 
 } // namespace
@@ -21,13 +22,16 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->add_option("SPEC", args->spec, "Spec file")->required();
     cmd->add_flag("--json", args->json,
                   "Print a JSON object: spec, uri, registry, name, tag, tag_source, platforms");
+    add_no_cache_flag(cmd, args->no_cache);
     cmd->footer("Examples:\n"
                 "  IMG=$(imgspec uri spec.yaml)\n"
                 "  imgspec uri spec.yaml --json | jq -r .tag");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
             Config cfg = load_global_config(global);
-            render::Image img = resolve(args->spec, cfg);
+            plan::PlanOptions options;
+            options.use_cache = !args->no_cache;
+            render::Image img = resolve(args->spec, cfg, std::move(options));
             if (args->json) {
                 print_json(uri_json(args->spec, img));
             } else {

@@ -17,8 +17,8 @@ Config load_global_config(const GlobalOptions& global) {
     return load_config(file, global.refs);
 }
 
-render::Image resolve(const std::string& spec_file, const Config& config) {
-    render::Image img = render::resolve_image(spec_file, config);
+render::Image resolve(const std::string& spec_file, const Config& config, plan::PlanOptions options) {
+    render::Image img = render::resolve_image(spec_file, config, std::move(options));
     for (const auto& w : img.plan.warnings) {
         // Already "file:line: warning: ...", compiler style; shown unless -q.
         if (spdlog::should_log(spdlog::level::warn)) {
@@ -26,6 +26,12 @@ render::Image resolve(const std::string& spec_file, const Config& config) {
         }
     }
     return img;
+}
+
+void add_no_cache_flag(CLI::App* cmd, bool& no_cache) {
+    cmd->add_flag("--no-cache", no_cache,
+                  "Read and hash every file: neither read nor update the stat cache "
+                  "($XDG_CACHE_HOME/imgspec)");
 }
 
 std::unique_ptr<util::Progress> stderr_progress(const GlobalOptions& global) {

@@ -14,7 +14,13 @@ namespace imgspec::app {
 
 Config load_global_config(const GlobalOptions& global);
 // Resolve a spec file to its image, logging the plan's warnings.
-render::Image resolve(const std::string& spec_file, const Config& config);
+render::Image resolve(const std::string& spec_file, const Config& config,
+                      plan::PlanOptions options = {});
+
+// The `--no-cache` flag of the commands that hash files: it sets `*no_cache`, and resolve() is
+// then given PlanOptions::use_cache = false (every file read, the stat cache neither read nor
+// written).
+void add_no_cache_flag(CLI::App* cmd, bool& no_cache);
 
 // The progress line on stderr: a TerminalProgress when stderr is a terminal and -q is not given,
 // else nullptr. $IMGSPEC_PROGRESS_DELAY_MS (default 500) is how long work runs before the line
