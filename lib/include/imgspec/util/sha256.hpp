@@ -1,12 +1,11 @@
 #pragma once
-// SHA-256 over OpenSSL's EVP interface (uses the CPU's SHA extensions where present).
+// SHA-256 over OpenSSL's low-level SHA256_* functions (the CPU's SHA extensions where present; see
+// sha256.cpp for why not EVP).
 
 #include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
-
-struct evp_md_ctx_st; // OpenSSL's EVP_MD_CTX
 
 namespace imgspec::util {
 
@@ -22,12 +21,13 @@ class Sha256 {
     // The digest of everything updated since construction or reset(). Call reset() before the
     // next update.
     std::array<unsigned char, 32> finish();
-    // Starts a new digest in the same OpenSSL context: hashing many small files with one object
-    // saves an allocation and an initialisation per file. Throws std::runtime_error.
+    // Starts a new digest: one object can hash many files in turn.
     void reset();
 
+    static constexpr std::size_t state_size = 128; // room for OpenSSL's SHA256_CTX (112 bytes)
+
   private:
-    evp_md_ctx_st* m_ctx;
+    alignas(std::max_align_t) unsigned char m_state[state_size];
 };
 
 std::string to_hex(const unsigned char* data, std::size_t size);
