@@ -11,24 +11,35 @@ imgspec_require(yaml-cpp libyaml-cpp-dev CONFIG)
 imgspec_require(spdlog libspdlog-dev CONFIG)
 imgspec_require(tomlplusplus libtomlplusplus-dev CONFIG)
 imgspec_require(LibArchive libarchive-dev)
-# libarchive is linked statically when libarchive.a is there (libarchive-dev has it): the shared
-# library loads 11 more (libxml2 and ICU, nettle, lzma, zstd, bz2, ...) for formats imgspec never
-# writes, and loading and relocating them was a quarter of the start-up of every run (bench/RESULTS.md,
-# item 5). With --gc-sections only the pax writer and what it calls are kept, and none of those
-# libraries is needed.
-option(IMGSPEC_STATIC_LIBARCHIVE "Link libarchive statically when libarchive.a is installed" ON)
-find_library(IMGSPEC_LIBARCHIVE_A NAMES libarchive.a)
-mark_as_advanced(IMGSPEC_LIBARCHIVE_A)
-if(IMGSPEC_STATIC_LIBARCHIVE AND IMGSPEC_LIBARCHIVE_A)
-  add_library(imgspec_libarchive STATIC IMPORTED)
-  set_target_properties(imgspec_libarchive PROPERTIES
-    IMPORTED_LOCATION "${IMGSPEC_LIBARCHIVE_A}"
-    INTERFACE_INCLUDE_DIRECTORIES "${LibArchive_INCLUDE_DIRS}"
-    INTERFACE_LINK_OPTIONS "LINKER:--gc-sections")
-else()
-  add_library(imgspec_libarchive INTERFACE)
-  target_link_libraries(imgspec_libarchive INTERFACE LibArchive::LibArchive)
-endif()
 imgspec_require(OpenSSL libssl-dev)
 imgspec_require(nlohmann_json nlohmann-json3-dev CONFIG)
 imgspec_require(Threads libc6-dev)
+# libarchive and libcrypto are linked statically when their .a files are there (libarchive-dev and
+# libssl-dev have them), keeping only what imgspec calls (--gc-sections): the pax writer, and
+# SHA-256 with libcrypto's CPU detection. The shared libarchive loads 11 more libraries (libxml2 and
+# ICU, nettle, lzma, zstd, ...) for formats imgspec never writes, and the shared libcrypto has
+# thousands of symbols to bind: together they were two thirds of the start-up of every run
+# (bench/RESULTS.md, item 5). Neither parses untrusted input here (the writer archives imgspec's
+# own manifest; SHA-256 has no parser), so a security update of either concerns imgspec little.
+# IMGSPEC_STATIC_DEPS=OFF links the shared libraries.
+option(IMGSPEC_STATIC_DEPS "Link libarchive and libcrypto statically when their .a files are installed" ON)
+# imgspec_prefer_static(TARGET LIBFILE SHARED_TARGET): TARGET links LIBFILE (a .a) when it is found
+# and IMGSPEC_STATIC_DEPS is on, else SHARED_TARGET.
+function(imgspec_prefer_static target libfile shared)
+  string(TOUPPER "IMGSPEC_${target}_A" var)
+  find_library(${var} NAMES ${libfile})
+  mark_as_advanced(${var})
+  get_target_property(includes ${shared} INTERFACE_INCLUDE_DIRECTORIES)
+  if(IMGSPEC_STATIC_DEPS AND ${var})
+    add_library(${target} STATIC IMPORTED GLOBAL)
+    set_target_properties(${target} PROPERTIES
+      IMPORTED_LOCATION "${${var}}"
+      INTERFACE_INCLUDE_DIRECTORIES "${includes}"
+      INTERFACE_LINK_OPTIONS "LINKER:--gc-sections")
+  else()
+    add_library(${target} INTERFACE)
+    target_link_libraries(${target} INTERFACE ${shared})
+  endif()
+endfunction()
+imgspec_prefer_static(imgspec_libarchive libarchive.a LibArchive::LibArchive)
+imgspec_prefer_static(imgspec_libcrypto libcrypto.a OpenSSL::Crypto)
