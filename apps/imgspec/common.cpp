@@ -17,7 +17,8 @@ Config load_global_config(const GlobalOptions& global) {
     return load_config(file, global.refs);
 }
 
-render::Image resolve(const std::string& spec_file, const Config& config, plan::PlanOptions options) {
+render::Image resolve(const std::string& spec_file, const Config& config,
+                      plan::PlanOptions options) {
     render::Image img = render::resolve_image(spec_file, config, std::move(options));
     for (const auto& w : img.plan.warnings) {
         // Already "file:line: warning: ...", compiler style; shown unless -q.

@@ -109,7 +109,8 @@ std::string compute_tag(const Manifest& context, const std::vector<std::string>&
             h.field(e.path);
             h.field(static_cast<std::uint64_t>(e.mode));
             h.field(e.size);
-            h.field(std::string_view(reinterpret_cast<const char*>(e.digest.data()), e.digest.size()));
+            h.field(
+                std::string_view(reinterpret_cast<const char*>(e.digest.data()), e.digest.size()));
             break;
         case EntryType::directory:
             h.field("dir");

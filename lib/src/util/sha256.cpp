@@ -19,7 +19,9 @@ namespace {
 static_assert(sizeof(SHA256_CTX) <= Sha256::state_size, "Sha256::state_size too small");
 static_assert(alignof(SHA256_CTX) <= alignof(std::max_align_t));
 
-SHA256_CTX* ctx_of(unsigned char* state) { return std::launder(reinterpret_cast<SHA256_CTX*>(state)); }
+SHA256_CTX* ctx_of(unsigned char* state) {
+    return std::launder(reinterpret_cast<SHA256_CTX*>(state));
+}
 
 } // namespace
 
@@ -31,7 +33,9 @@ Sha256::Sha256() {
 
 Sha256::~Sha256() = default;
 
-void Sha256::reset() { SHA256_Init(ctx_of(m_state)); }
+void Sha256::reset() {
+    SHA256_Init(ctx_of(m_state));
+}
 
 void Sha256::update(const void* data, std::size_t size) {
     SHA256_Update(ctx_of(m_state), data, size);

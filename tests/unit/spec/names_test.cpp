@@ -1,6 +1,6 @@
-// The hand-written matchers of spec/names.cpp (image references, env names) against the regular expressions they
-// replaced (distribution/reference's grammar), on fixed cases and on random strings over the
-// characters that matter.
+// The hand-written matchers of spec/names.cpp (image references, env names) against the regular
+// expressions they replaced (distribution/reference's grammar), on fixed cases and on random
+// strings over the characters that matter.
 
 #include <imgspec/spec/names.hpp>
 
@@ -13,19 +13,26 @@
 namespace imgspec::spec {
 namespace {
 
-const std::regex name_re(R"([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*)");
+const std::regex
+    name_re(R"([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*)");
 const std::regex registry_re(
     R"(([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*)");
 const std::regex tag_re(R"([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})");
 
-bool name_ok(const std::string& s) { return !s.empty() && s.size() <= 255 && std::regex_match(s, name_re); }
+bool name_ok(const std::string& s) {
+    return !s.empty() && s.size() <= 255 && std::regex_match(s, name_re);
+}
 bool registry_ok(const std::string& s) {
     return !s.empty() && s.size() <= 255 && s.find("://") == std::string::npos &&
            std::regex_match(s, registry_re);
 }
-bool tag_ok(const std::string& s) { return s.size() <= 128 && std::regex_match(s, tag_re); }
+bool tag_ok(const std::string& s) {
+    return s.size() <= 128 && std::regex_match(s, tag_re);
+}
 const std::regex env_re(R"([A-Za-z_][A-Za-z0-9_]*)");
-bool env_ok(const std::string& s) { return std::regex_match(s, env_re); }
+bool env_ok(const std::string& s) {
+    return std::regex_match(s, env_re);
+}
 
 std::string random_string(std::mt19937& rng, const std::string& alphabet, std::size_t max_len) {
     std::uniform_int_distribution<std::size_t> len(0, max_len);
