@@ -125,6 +125,13 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, util::
         }
         hash.update(buffer.data(), static_cast<std::size_t>(n));
         total += static_cast<std::uint64_t>(n);
+        // A read of a regular file that returns less than asked for stopped at the end of the
+        // file: when that is the expected size, the read that would return 0 is not needed (one
+        // syscall fewer per small file; 100,000 of them on a tree of small files).
+        if (static_cast<std::size_t>(n) < buffer.size() && total == e.size &&
+            total == static_cast<std::uint64_t>(st.st_size)) {
+            break;
+        }
     }
     if (total != e.size) {
         throw_changed(e.source, fmt::format("it has {} bytes, {} were expected", total, e.size));
