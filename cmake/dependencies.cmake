@@ -14,3 +14,32 @@ imgspec_require(LibArchive libarchive-dev)
 imgspec_require(OpenSSL libssl-dev)
 imgspec_require(nlohmann_json nlohmann-json3-dev CONFIG)
 imgspec_require(Threads libc6-dev)
+# libarchive and libcrypto are linked statically when their .a files are there (libarchive-dev and
+# libssl-dev have them), keeping only what imgspec calls (--gc-sections): the pax writer, and
+# SHA-256 with libcrypto's CPU detection. The shared libarchive loads 11 more libraries (libxml2 and
+# ICU, nettle, lzma, zstd, ...) for formats imgspec never writes, and the shared libcrypto has
+# thousands of symbols to bind: together they were two thirds of the start-up of every run
+# (bench/RESULTS.md, item 5). Neither parses untrusted input here (the writer archives imgspec's
+# own manifest; SHA-256 has no parser), so a security update of either concerns imgspec little.
+# IMGSPEC_STATIC_DEPS=OFF links the shared libraries.
+option(IMGSPEC_STATIC_DEPS "Link libarchive and libcrypto statically when their .a files are installed" ON)
+# imgspec_prefer_static(TARGET LIBFILE SHARED_TARGET): TARGET links LIBFILE (a .a) when it is found
+# and IMGSPEC_STATIC_DEPS is on, else SHARED_TARGET.
+function(imgspec_prefer_static target libfile shared)
+  string(TOUPPER "IMGSPEC_${target}_A" var)
+  find_library(${var} NAMES ${libfile})
+  mark_as_advanced(${var})
+  get_target_property(includes ${shared} INTERFACE_INCLUDE_DIRECTORIES)
+  if(IMGSPEC_STATIC_DEPS AND ${var})
+    add_library(${target} STATIC IMPORTED GLOBAL)
+    set_target_properties(${target} PROPERTIES
+      IMPORTED_LOCATION "${${var}}"
+      INTERFACE_INCLUDE_DIRECTORIES "${includes}"
+      INTERFACE_LINK_OPTIONS "LINKER:--gc-sections")
+  else()
+    add_library(${target} INTERFACE)
+    target_link_libraries(${target} INTERFACE ${shared})
+  endif()
+endfunction()
+imgspec_prefer_static(imgspec_libarchive libarchive.a LibArchive::LibArchive)
+imgspec_prefer_static(imgspec_libcrypto libcrypto.a OpenSSL::Crypto)

@@ -20,6 +20,7 @@ struct RenderArgs {
     std::string context;
     bool buildx = false;
     bool json = false;
+    bool no_cache = false;
 };
 
 // The context tar into `file`, atomically, with a progress line on a terminal.
@@ -49,6 +50,7 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto* js = cmd->add_flag("--json", args->json,
                              "Print the resolved plan as JSON: base, layers, files with digests, "
                              "tag inputs, Dockerfile");
+    add_no_cache_flag(cmd, args->no_cache);
     df->excludes(ctx)->excludes(bx)->excludes(js);
     ctx->excludes(bx)->excludes(js);
     bx->excludes(js);
@@ -62,7 +64,10 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
             Config cfg = load_global_config(global);
             // "hashing", then "writing context" for --context; none with --json.
             auto progress = args->json ? nullptr : stderr_progress(global);
-            render::Image img = resolve(args->spec, cfg, progress.get());
+            plan::PlanOptions plan_options;
+            plan_options.use_cache = !args->no_cache;
+            plan_options.progress = progress.get();
+            render::Image img = resolve(args->spec, cfg, std::move(plan_options));
             if (img.passthrough) {
                 // Nothing to build: there is no Dockerfile or context, only the base's own URI.
                 throw Error(ErrorKind::usage,

@@ -11,6 +11,7 @@ namespace {
 struct UriArgs {
     std::string spec;
     bool json = false;
+    bool no_cache = false;
 };
 
 } // namespace
@@ -22,6 +23,7 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->add_flag("--json", args->json,
                   "Print a JSON object: spec, uri, registry, name, tag, tag_source, platforms, "
                   "warnings");
+    add_no_cache_flag(cmd, args->no_cache);
     cmd->footer("Examples:\n"
                 "  IMG=$(imgspec uri spec.yaml)\n"
                 "  imgspec uri spec.yaml --json | jq -r .tag");
@@ -30,7 +32,10 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
             Config cfg = load_global_config(global);
             // The hashing line on a terminal; none with --json (a script reads stdout).
             auto progress = args->json ? nullptr : stderr_progress(global);
-            render::Image img = resolve(args->spec, cfg, progress.get());
+            plan::PlanOptions options;
+            options.use_cache = !args->no_cache;
+            options.progress = progress.get();
+            render::Image img = resolve(args->spec, cfg, std::move(options));
             if (args->json) {
                 print_json(uri_json(args->spec, img));
             } else {

@@ -77,7 +77,7 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected) {
             std::vector<Diagnostic> all;
             for (const auto& s : args->specs) {
                 try {
-                    (void)resolve(s, cfg, progress.get());
+                    (void)resolve(s, cfg, plan_options(progress.get()));
                 } catch (const SpecError& e) {
                     all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
                 }

@@ -26,10 +26,14 @@ std::vector<Diagnostic> plan_warnings(const plan::Plan& plan) {
     return out;
 }
 
-render::Image resolve(const std::string& spec_file, const Config& config,
-                      util::Progress* progress) {
+plan::PlanOptions plan_options(util::Progress* progress) {
     plan::PlanOptions options;
     options.progress = progress;
+    return options;
+}
+
+render::Image resolve(const std::string& spec_file, const Config& config,
+                      plan::PlanOptions options) {
     render::Image img = render::resolve_image(spec_file, config, std::move(options));
     if (spdlog::should_log(spdlog::level::warn)) { // not with -q
         for (const auto& w : plan_warnings(img.plan)) {
@@ -37,6 +41,12 @@ render::Image resolve(const std::string& spec_file, const Config& config,
         }
     }
     return img;
+}
+
+void add_no_cache_flag(CLI::App* cmd, bool& no_cache) {
+    cmd->add_flag("--no-cache", no_cache,
+                  "Read and hash every file: neither read nor update the stat cache "
+                  "($XDG_CACHE_HOME/imgspec)");
 }
 
 std::unique_ptr<util::Progress> stderr_progress(const GlobalOptions& global) {

@@ -476,7 +476,7 @@ render::Image with_platforms(render::Image image, const std::vector<std::string>
         return image;
     }
     image.plan.platforms = platforms;
-    return render::resolve_plan(std::move(image.plan), config);
+    return render::resolve_plan(render::release_plan(std::move(image)), config);
 }
 
 } // namespace imgspec::build

@@ -1431,6 +1431,9 @@ bool matches_or_parent_matches(const std::vector<Rule>& rules, std::string_view 
 } // namespace
 
 bool Dockerignore::excluded(std::string_view rel_path) const {
+    if (m_impl->rules.empty()) {
+        return false; // most contexts: no rules, and the walk asks for every file
+    }
     const std::string file = clean_rel(rel_path);
     if (file.empty()) {
         return false; // Docker does not let the rules exclude the whole context
@@ -1439,6 +1442,9 @@ bool Dockerignore::excluded(std::string_view rel_path) const {
 }
 
 bool Dockerignore::may_include_below(std::string_view rel_dir) const {
+    if (m_impl->rules.empty()) {
+        return true;
+    }
     const std::string dir = clean_rel(rel_dir);
     if (dir.empty() || !matches_or_parent_matches(m_impl->rules, dir)) {
         return true;

@@ -3,13 +3,25 @@
 #include <imgspec/util/sha256.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
+#include <string_view>
 
 namespace imgspec::plan {
 
 Manifest context_manifest(const Manifest& files, std::string dockerfile) {
-    Manifest m;
-    m.entries.reserve(files.entries.size() + 1);
+    return context_manifest(Manifest(files), std::move(dockerfile));
+}
+
+Manifest context_manifest(Manifest&& files, std::string dockerfile) {
+    Manifest m{std::move(files.entries)};
+    files.entries.clear();
+    auto by_path = [](const Entry& a, const Entry& b) { return a.path < b.path; };
+    // The plan's files come sorted; the Dockerfile goes in at its place (a sort of the whole
+    // context was 5 % of a run that found every digest in the stat cache).
+    if (!std::is_sorted(m.entries.begin(), m.entries.end(), by_path)) {
+        std::sort(m.entries.begin(), m.entries.end(), by_path);
+    }
     Entry df;
     df.path = "Dockerfile";
     df.type = EntryType::file;
@@ -17,49 +29,98 @@ Manifest context_manifest(const Manifest& files, std::string dockerfile) {
     df.size = dockerfile.size();
     df.digest = util::sha256(dockerfile);
     df.content = std::move(dockerfile);
-    m.entries.push_back(std::move(df));
-    m.entries.insert(m.entries.end(), files.entries.begin(), files.entries.end());
-    std::sort(m.entries.begin(), m.entries.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+    auto at = std::lower_bound(m.entries.begin(), m.entries.end(), df, by_path);
+    m.entries.insert(at, std::move(df));
+    return m;
+}
+
+Manifest files_of_context(Manifest&& context) {
+    Manifest m{std::move(context.entries)};
+    context.entries.clear();
+    auto df = std::lower_bound(m.entries.begin(), m.entries.end(), std::string_view("Dockerfile"),
+                               [](const Entry& e, std::string_view p) { return e.path < p; });
+    if (df != m.entries.end() && df->path == "Dockerfile" && df->source.empty()) {
+        m.entries.erase(df);
+    }
     return m;
 }
 
 namespace {
 
-// Length-prefixed fields: ("ab","c") and ("a","bc") frame differently.
-void field(util::Sha256& h, std::string_view s) {
-    std::uint64_t n = s.size();
-    unsigned char len[8];
-    for (int i = 0; i < 8; ++i) {
-        len[i] = static_cast<unsigned char>(n >> (8 * i));
+// Length-prefixed fields: ("ab","c") and ("a","bc") frame differently. Gathered in a buffer and
+// hashed 64 KiB at a time: a tag over 100,000 files is 800,000 fields, and one SHA256_Update call
+// per field was a third of compute_tag (callgrind, warm `uri` of 100,000 files). The digest is
+// that of the same byte stream.
+class Fields {
+  public:
+    Fields() { m_buf.reserve(flush_at + 512); }
+
+    void field(std::string_view s) {
+        std::uint64_t n = s.size();
+        char len[8];
+        for (int i = 0; i < 8; ++i) {
+            len[i] = static_cast<char>(static_cast<unsigned char>(n >> (8 * i)));
+        }
+        m_buf.append(len, sizeof len);
+        if (s.size() >= flush_at) {
+            flush();
+            m_hash.update(s);
+            return;
+        }
+        m_buf.append(s);
+        if (m_buf.size() >= flush_at) {
+            flush();
+        }
     }
-    h.update(len, sizeof len);
-    h.update(s);
-}
+    void field(std::uint64_t number) {
+        char digits[24];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+        (void)ec; // 24 characters hold any 64-bit number
+        field(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    }
+
+    Digest finish() {
+        flush();
+        return m_hash.finish();
+    }
+
+  private:
+    static constexpr std::size_t flush_at = 1 << 16;
+
+    void flush() {
+        m_hash.update(m_buf);
+        m_buf.clear();
+    }
+
+    util::Sha256 m_hash;
+    std::string m_buf;
+};
 
 } // namespace
 
 std::string compute_tag(const Manifest& context, const std::vector<std::string>& platforms) {
-    util::Sha256 h;
-    field(h, "imgspec-tag-v1");
-    field(h, std::to_string(context.entries.size()));
+    Fields h;
+    h.field("imgspec-tag-v1");
+    h.field(static_cast<std::uint64_t>(context.entries.size()));
     for (const auto& e : context.entries) {
         switch (e.type) {
         case EntryType::file:
-            field(h, "file");
-            field(h, e.path);
-            field(h, std::to_string(e.mode));
-            field(h, std::to_string(e.size));
-            field(h, std::string_view(reinterpret_cast<const char*>(e.digest.data()), e.digest.size()));
+            h.field("file");
+            h.field(e.path);
+            h.field(static_cast<std::uint64_t>(e.mode));
+            h.field(e.size);
+            h.field(
+                std::string_view(reinterpret_cast<const char*>(e.digest.data()), e.digest.size()));
             break;
         case EntryType::directory:
-            field(h, "dir");
-            field(h, e.path);
-            field(h, std::to_string(e.mode));
+            h.field("dir");
+            h.field(e.path);
+            h.field(static_cast<std::uint64_t>(e.mode));
             break;
         case EntryType::symlink:
-            field(h, "symlink");
-            field(h, e.path);
-            field(h, e.link_target);
+            h.field("symlink");
+            h.field(e.path);
+            h.field(e.link_target);
             break;
         }
     }
@@ -67,10 +128,10 @@ std::string compute_tag(const Manifest& context, const std::vector<std::string>&
     std::vector<std::string> sorted = platforms;
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    field(h, "platforms");
-    field(h, std::to_string(sorted.size()));
+    h.field("platforms");
+    h.field(static_cast<std::uint64_t>(sorted.size()));
     for (const auto& p : sorted) {
-        field(h, p);
+        h.field(p);
     }
     return util::to_hex(h.finish()).substr(0, tag_length);
 }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -82,8 +83,9 @@ class Fd {
     int m_fd;
 };
 
-void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCache* cache,
-               const util::ProgressPhase* phase) {
+// `hash` is the calling thread's own, reused from file to file.
+void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, util::Sha256& hash,
+               StatCache* cache, const util::ProgressPhase* phase) {
     // O_NONBLOCK: if a FIFO took the file's place, open must not wait for a writer. Reads from a
     // regular file ignore it.
     Fd fd(opener.open(e.source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
@@ -108,7 +110,7 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCa
         ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     }
 
-    util::Sha256 hash;
+    hash.reset();
     std::uint64_t total = 0;
     for (;;) {
         ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
@@ -126,6 +128,13 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCa
         if (phase != nullptr) {
             phase->advance(0, static_cast<std::uint64_t>(n));
         }
+        // A read of a regular file that returns less than asked for stopped at the end of the
+        // file: when that is the expected size, the read that would return 0 is not needed (one
+        // syscall fewer per small file; 100,000 of them on a tree of small files).
+        if (static_cast<std::size_t>(n) < buffer.size() && total == e.size &&
+            total == static_cast<std::uint64_t>(st.st_size)) {
+            break;
+        }
     }
     if (total != e.size) {
         throw_changed(e.source, fmt::format("it has {} bytes, {} were expected", total, e.size));
@@ -138,7 +147,14 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCa
     }
 }
 
-void hash_one(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCache* cache = nullptr,
+// The buffers and handles one thread reuses from file to file.
+struct Worker {
+    std::vector<char> buffer = std::vector<char>(read_buffer_size);
+    FolderOpener opener;
+    util::Sha256 hash;
+};
+
+void hash_one(Entry& e, Worker& w, StatCache* cache = nullptr,
               const util::ProgressPhase* phase = nullptr) {
     if (e.type != EntryType::file) {
         return;
@@ -151,7 +167,7 @@ void hash_one(Entry& e, std::vector<char>& buffer, FolderOpener& opener, StatCac
         }
         return;
     }
-    hash_file(e, buffer, opener, cache, phase);
+    hash_file(e, w.buffer, w.opener, w.hash, cache, phase);
     if (phase != nullptr) {
         phase->advance(1, 0);
     }
@@ -211,11 +227,10 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
     const util::ProgressPhase phase(progress, "hashing", files, bytes);
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, files));
     if (threads <= 1) {
-        std::vector<char> buffer(read_buffer_size);
-        FolderOpener opener;
+        Worker w;
         for (Entry& e : entries) {
             if (which(e)) {
-                hash_one(e, buffer, opener, cache, &phase);
+                hash_one(e, w, cache, &phase);
             }
         }
         return;
@@ -230,8 +245,17 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
     std::exception_ptr error;
 
     auto work = [&] {
-        std::vector<char> buffer(read_buffer_size);
-        FolderOpener opener;
+        std::optional<Worker> w;
+        try {
+            w.emplace();
+        } catch (...) {
+            std::lock_guard lock(error_mutex);
+            if (!error) {
+                error = std::current_exception();
+            }
+            failed.store(true, std::memory_order_relaxed);
+            return;
+        }
         while (!failed.load(std::memory_order_relaxed)) {
             std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
             if (i >= entries.size()) {
@@ -241,7 +265,7 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
                 continue;
             }
             try {
-                hash_one(entries[i], buffer, opener, cache, &phase);
+                hash_one(entries[i], *w, cache, &phase);
             } catch (...) {
                 std::lock_guard lock(error_mutex);
                 if (i < error_index) {
@@ -297,9 +321,13 @@ void hash_entry(Entry& e) {
     if (e.type != EntryType::file) {
         return;
     }
-    std::vector<char> buffer(e.source.empty() ? 0 : read_buffer_size);
-    FolderOpener opener;
-    hash_one(e, buffer, opener);
+    if (e.source.empty()) {
+        e.size = e.content.size();
+        e.digest = util::sha256(e.content);
+        return;
+    }
+    Worker w;
+    hash_one(e, w);
 }
 
 FolderOpener::~FolderOpener() {

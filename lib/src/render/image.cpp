@@ -18,11 +18,18 @@ Image resolve_plan(plan::Plan p, const Config& config) {
         return img;
     }
     img.dockerfile = render_dockerfile(p, config);
-    img.context = plan::context_manifest(p.files, img.dockerfile);
+    img.context = plan::context_manifest(std::move(p.files), img.dockerfile);
     img.tag = s.tag.empty() ? plan::compute_tag(img.context, p.platforms) : s.tag;
     img.uri = (p.registry.empty() ? "" : p.registry + "/") + p.name + ":" + img.tag;
     img.plan = std::move(p);
     return img;
+}
+
+plan::Plan release_plan(Image&& img) {
+    if (!img.passthrough) {
+        img.plan.files = plan::files_of_context(std::move(img.context));
+    }
+    return std::move(img.plan);
 }
 
 Image resolve_image(const std::filesystem::path& spec_file, const Config& config, plan::PlanOptions options) {

@@ -10,6 +10,8 @@
 namespace imgspec::render {
 
 struct Image {
+    // The plan, but for its files: resolve_plan moves them into `context` (two copies of a large
+    // tree's entries doubled the peak memory); release_plan gives them back.
     plan::Plan plan;
     std::string dockerfile;
     plan::Manifest context; // Dockerfile + every copied file, sorted
@@ -26,5 +28,9 @@ Image resolve_image(const std::filesystem::path& spec_file, const Config& config
 
 // The same for an already planned spec.
 Image resolve_plan(plan::Plan plan, const Config& config);
+
+// The image's plan with its files back, ready for resolve_plan again (with other platforms, say).
+// `img` is left without plan and context.
+plan::Plan release_plan(Image&& img);
 
 } // namespace imgspec::render
