@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <imgspec/core/error.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -22,7 +24,7 @@ render::Image resolve(const std::string& spec_file, const Config& config) {
     for (const auto& w : img.plan.warnings) {
         // Already "file:line: warning: ...", compiler style; shown unless -q.
         if (spdlog::should_log(spdlog::level::warn)) {
-            std::cerr << w << "\n";
+            std::cerr << printable(w) << "\n";
         }
     }
     return img;
