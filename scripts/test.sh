@@ -13,4 +13,8 @@ if [ "${IMGSPEC_NO_ENGINE:-}" != 1 ]; then
   bash "$root/scripts/engine.sh" up
 fi
 cd "$build"
-ctest --output-on-failure -j2 "$@"
+rc=0
+ctest --output-on-failure -j2 "$@" || rc=$?
+# ASan/UBSan build + hostile-input tests + a short fuzz run; not with a ctest filter, nor with IMGSPEC_NO_SANITIZE=1.
+if [ $# -eq 0 ] && [ "${IMGSPEC_NO_SANITIZE:-}" != 1 ]; then bash "$root/scripts/sanitize.sh" || rc=1; fi
+exit "$rc"

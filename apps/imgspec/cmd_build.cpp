@@ -117,8 +117,7 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
     // was pushed before the failure.
     auto flush_json = [&] {
         if (options.json) {
-            std::cout << all.dump(2) << "\n";
-            std::cout.flush();
+            print_json(all);
         }
     };
     for (const auto& spec_file : args.specs) {

@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <imgspec/core/error.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>

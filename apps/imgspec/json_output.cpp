@@ -217,7 +217,9 @@ Json render_json(const std::string& spec_file, const render::Image& img, const C
 }
 
 void print_json(const Json& j) {
-    std::cout << j.dump(2) << "\n";
+    // A file name need not be UTF-8 (a diagnostic about '\xff' in a copied folder): such a byte
+    // becomes U+FFFD rather than an exception and no JSON at all.
+    std::cout << j.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
     std::cout.flush();
 }
 

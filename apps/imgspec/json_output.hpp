@@ -28,7 +28,8 @@ Json uri_json(const std::string& spec_file, const render::Image& img);
 // render --json: the resolved plan (see the README section for every field).
 Json render_json(const std::string& spec_file, const render::Image& img, const Config& config);
 
-// Prints `j` on stdout, 2-space indented, with a final newline.
+// Prints `j` on stdout, 2-space indented, with a final newline; a byte that is not UTF-8 (in a
+// file name) is printed as U+FFFD.
 void print_json(const Json& j);
 
 } // namespace imgspec::app

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        std::cerr << "imgspec: error: " << e.what() << "\n";
+        std::cerr << "imgspec: error: " << imgspec::printable(e.what()) << "\n";
         // An unknown command word: suggest the closest command.
         if (argc > 1 && app.get_subcommands().empty()) {
             std::vector<std::string> names;
@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
                 std::string word = argv[i];
                 if (!word.empty() && word[0] != '-') {
                     if (auto near = imgspec::util::closest_match(word, names); !near.empty()) {
-                        std::cerr << "  hint: '" << word << "' is not a command; did you mean '" << near
-                                  << "'?\n";
+                        std::cerr << "  hint: '" << imgspec::printable(word)
+                                  << "' is not a command; did you mean '" << near << "'?\n";
                     }
                     break;
                 }
@@ -92,18 +92,19 @@ int main(int argc, char** argv) {
     try {
         return selected ? selected() : imgspec::exit_code(imgspec::ErrorKind::usage);
     } catch (const imgspec::SpecError& e) {
+        // One line a diagnostic (and one a hint): Diagnostic::format() escapes what it shows.
         std::cerr << e.what() << "\n";
         std::cerr << "imgspec: " << e.diagnostics().size() << " error"
                   << (e.diagnostics().size() == 1 ? "" : "s") << "\n";
         return imgspec::exit_code(e.kind());
     } catch (const imgspec::Error& e) {
-        std::cerr << "imgspec: error: " << e.what() << "\n";
+        std::cerr << "imgspec: error: " << imgspec::printable(e.what()) << "\n";
         if (!e.hint().empty()) {
-            std::cerr << "  hint: " << e.hint() << "\n";
+            std::cerr << "  hint: " << imgspec::printable(e.hint()) << "\n";
         }
         return imgspec::exit_code(e.kind());
     } catch (const std::exception& e) {
-        std::cerr << "imgspec: error: " << e.what() << "\n";
+        std::cerr << "imgspec: error: " << imgspec::printable(e.what()) << "\n";
         return 1;
     }
 }

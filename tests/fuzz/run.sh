@@ -91,7 +91,7 @@ for t in "${targets[@]}"; do
   rc=$?
   took=$(($(date +%s) - start))
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[A-Za-z]*' "$log" | tail -1)
   if [ "$rc" = 0 ]; then
     ok "$t: ${took} s, ${execs:-?} inputs, ${cov:-no coverage line}, no finding"
   else

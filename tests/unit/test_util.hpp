@@ -59,6 +59,17 @@ inline std::string read_file(const std::filesystem::path& p) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A time limit for a test written for an optimized build: the ASan/UBSan Debug build
+// (scripts/sanitize.sh) runs such work about ten times slower, so it gets ten times the limit.
+// Quadratic work still takes far longer than that in either build.
+inline double time_limit(double seconds) {
+#if defined(__SANITIZE_ADDRESS__) || !defined(__OPTIMIZE__)
+    return seconds * 10;
+#else
+    return seconds;
+#endif
+}
+
 // A config with fixed defaults, unaffected by the user's own config file.
 inline Config test_config() {
     Config c;

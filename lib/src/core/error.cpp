@@ -6,12 +6,85 @@ namespace imgspec {
 
 int exit_code(ErrorKind kind) { return static_cast<int>(kind); }
 
+namespace {
+
+// The length of the valid UTF-8 sequence at text[i], or 0 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF).
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+    auto byte = [&](std::size_t j) { return static_cast<unsigned char>(text[j]); };
+    const unsigned char c = byte(i);
+    std::size_t n = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF; // the second byte's range
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        low = c == 0xE0 ? 0xA0 : 0x80;
+        high = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        low = c == 0xF0 ? 0x90 : 0x80;
+        high = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (i + n > text.size() || byte(i + 1) < low || byte(i + 1) > high) {
+        return 0;
+    }
+    for (std::size_t j = i + 2; j < i + n; ++j) {
+        if ((byte(j) & 0xC0) != 0x80) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+void append_hex(std::string& out, unsigned char c) {
+    out += fmt::format("\\x{:02x}", c);
+}
+
+} // namespace
+
+std::string printable(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7F) {
+            append_hex(out, c);
+        } else if (c < 0x80) {
+            out += static_cast<char>(c);
+        } else if (std::size_t n = utf8_length(text, i); n == 0) {
+            append_hex(out, c);
+        } else if (c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+            // U+0080..U+009F, the C1 controls: a terminal may act on them (0x9B starts a CSI).
+            append_hex(out, c);
+            append_hex(out, static_cast<unsigned char>(text[i + 1]));
+            i += 2;
+            continue;
+        } else {
+            out.append(text.substr(i, n));
+            i += n;
+            continue;
+        }
+        ++i;
+    }
+    return out;
+}
+
 const char* severity_name(Severity s) {
     return s == Severity::warning ? "warning" : "error";
 }
 
 std::string Diagnostic::format() const {
-    std::string out = file;
+    std::string out = printable(file);
     if (mark.line > 0) {
         out += fmt::format(":{}", mark.line);
         if (mark.column > 0) {
@@ -20,11 +93,11 @@ std::string Diagnostic::format() const {
     }
     out += fmt::format(": {}: ", severity_name(severity));
     if (!path.empty()) {
-        out += path + ": ";
+        out += printable(path) + ": ";
     }
-    out += message;
+    out += printable(message);
     if (!hint.empty()) {
-        out += fmt::format("\n  hint: {}", hint);
+        out += "\n  hint: " + printable(hint);
     }
     return out;
 }

@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_set>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -43,6 +44,23 @@ std::string slash_join(std::string_view a, std::string_view b) {
     s.reserve(a.size() + 1 + b.size());
     s.append(a).append(1, '/').append(b);
     return s;
+}
+
+// Why a named path cannot be used, from the error of stat(2) on it: "does not exist" only when
+// nothing is there, so a symlink loop or a folder without search permission says what it is.
+std::string cannot_stat(const fs::path& p, std::error_code ec) {
+    const std::string shown = "'" + p.string() + "'";
+    if (!ec || ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
+        return shown + " does not exist";
+    }
+    if (ec == std::errc::too_many_symbolic_link_levels) {
+        return shown + " is a symlink loop (too many levels of symbolic links)";
+    }
+    if (ec == std::errc::permission_denied) {
+        return shown + " cannot be read: " + ec.message() +
+               " (a folder on its path has no search permission)";
+    }
+    return shown + " cannot be read: " + ec.message();
 }
 
 bool is_python_layer(const spec::LayerBody& b) {
@@ -102,7 +120,7 @@ class Planner {
         }
         fs::file_status st = fs::status(canon, ec);
         if (ec || !fs::exists(st)) {
-            error(mark, path, fmt::format("'{}' does not exist", p.string()));
+            error(mark, path, cannot_stat(p, ec));
             return std::nullopt;
         }
         if (want == fs::file_type::regular && !fs::is_regular_file(st)) {
@@ -332,13 +350,11 @@ class Planner {
         add_secret(m.key, id);
     }
 
+    // Each id once, in the order first seen; a set, as one RUN may mount 100k secrets.
     void add_secret(const std::string& key, const std::string& id) {
-        for (const auto& s : m_plan.secrets) {
-            if (s.id == id) {
-                return;
-            }
+        if (m_secret_ids.insert(id).second) {
+            m_plan.secrets.push_back(secret_source(key, id));
         }
-        m_plan.secrets.push_back(secret_source(key, id));
     }
 
     // Where a secret's value comes from: its definition, else the environment variable of its name.
@@ -404,6 +420,7 @@ class Planner {
     std::vector<Entry> m_entries;
     std::set<std::string> m_paths;
     std::set<fs::path> m_secret_files;
+    std::unordered_set<std::string> m_secret_ids;
     std::int64_t m_run_start;       // before the first stat: the stat cache's racy limit
     bool m_cache_tried = false;
     std::optional<StatCache> m_cache;
@@ -506,8 +523,12 @@ void Planner::resolve_base() {
     } else if (const auto* ps = std::get_if<spec::SpecBase>(&s.base)) {
         fs::path parent_file = (s.dir / ps->file).lexically_normal();
         std::error_code ec;
-        if (!fs::is_regular_file(parent_file, ec)) {
-            error(s.base_mark, "from.spec", fmt::format("'{}' does not exist", ps->file.string()));
+        fs::file_status st = fs::status(parent_file, ec);
+        if (ec || !fs::exists(st)) {
+            error(s.base_mark, "from.spec", cannot_stat(ps->file, ec));
+        } else if (!fs::is_regular_file(st)) {
+            error(s.base_mark, "from.spec",
+                  fmt::format("'{}' is not a regular file", ps->file.string()));
         } else {
             fs::path canon = fs::canonical(parent_file, ec);
             std::vector<fs::path> chain = m_opts.chain;

@@ -1,6 +1,7 @@
 // TOML -> Node through toml++.
 
 #include <imgspec/spec/node.hpp>
+#include <imgspec/util/text_index.hpp>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -20,27 +21,15 @@ std::string too_deep(int max_depth) {
 }
 
 // Maps between byte offsets and toml++'s positions (1-based, the column counted in characters, a
-// byte order mark not counted).
+// byte order mark not counted), in time independent of the line's length (util::TextIndex): one
+// line may hold 100k floats, each looked up for its text.
 class SourceText {
   public:
-    explicit SourceText(std::string_view text) : m_text(text) {
-        m_bom = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-        m_starts.push_back(m_bom);
-        for (std::size_t i = 0; i < text.size(); ++i) {
-            if (text[i] == '\n') {
-                m_starts.push_back(i + 1);
-            }
-        }
-    }
+    explicit SourceText(std::string_view text) : m_text(text), m_index(text) {}
 
     Mark at_offset(std::size_t offset) const {
-        auto next = std::upper_bound(m_starts.begin(), m_starts.end(), offset);
-        auto line = static_cast<std::size_t>(std::max<std::ptrdiff_t>(next - m_starts.begin(), 1));
-        int column = 1;
-        for (std::size_t i = m_starts[line - 1]; i < offset && i < m_text.size(); ++i) {
-            column += is_lead_byte(m_text[i]) ? 1 : 0;
-        }
-        return {static_cast<int>(line), column};
+        util::TextIndex::Position p = m_index.position(offset);
+        return {static_cast<int>(p.line), static_cast<int>(p.column)};
     }
 
     // The text of a region that lies on one line, as written.
@@ -54,27 +43,12 @@ class SourceText {
     }
 
   private:
-    static bool is_lead_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }
-
     std::optional<std::size_t> offset_of(const toml::source_position& position) const {
-        if (position.line == 0 || position.line > m_starts.size() || position.column == 0) {
-            return std::nullopt;
-        }
-        std::size_t i = m_starts[position.line - 1];
-        for (toml::source_index column = 1; column < position.column; ++column) {
-            if (i >= m_text.size() || m_text[i] == '\n') {
-                return std::nullopt;
-            }
-            do {
-                ++i;
-            } while (i < m_text.size() && !is_lead_byte(m_text[i]));
-        }
-        return i;
+        return m_index.offset_of(position.line, position.column);
     }
 
     std::string_view m_text;
-    std::size_t m_bom = 0;
-    std::vector<std::size_t> m_starts;
+    util::TextIndex m_index;
 };
 
 // toml++ builds the tables of a dotted key or [a.b.c] header recursively and overflows the stack

@@ -2,6 +2,7 @@
 // tag, and keep aliases as references, so an alias bomb is measured before anything is expanded.
 
 #include <imgspec/spec/node.hpp>
+#include <imgspec/util/text_index.hpp>
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
@@ -23,55 +24,33 @@ namespace {
 constexpr std::string_view core_tag_prefix = "tag:yaml.org,2002:";
 
 // Turns byte offsets and yaml-cpp marks (0-based, columns in bytes) into 1-based marks whose
-// column counts characters, as the TOML loader's do and as editors show them.
+// column counts characters, as the TOML loader's do and as editors show them. Each takes time
+// independent of the line's length (util::TextIndex): one line may hold 100k values.
 class LineIndex {
   public:
-    explicit LineIndex(std::string_view text) : m_text(text) {
-        // yaml-cpp does not count a byte order mark as part of line 1.
-        m_bom = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-        m_starts.push_back(0);
-        for (std::size_t i = 0; i < text.size(); ++i) {
-            if (text[i] == '\n') {
-                m_starts.push_back(i + 1);
-            }
-        }
-    }
+    explicit LineIndex(std::string_view text) : m_index(text) {}
 
     Mark at_offset(std::size_t offset) const {
-        auto next = std::upper_bound(m_starts.begin(), m_starts.end(), offset);
-        auto line = static_cast<std::size_t>(next - m_starts.begin()) - 1;
-        return {static_cast<int>(line) + 1, column(line, offset)};
+        util::TextIndex::Position p = m_index.position(offset);
+        return {static_cast<int>(p.line), static_cast<int>(p.column)};
     }
 
     Mark at(const YAML::Mark& mark) const {
         if (mark.line < 0 || mark.column < 0) {
             return {};
         }
-        auto line = static_cast<std::size_t>(mark.line);
-        if (line >= m_starts.size()) {
+        auto line = static_cast<std::size_t>(mark.line) + 1;
+        if (line > m_index.lines()) {
             return {mark.line + 1, mark.column + 1};
         }
-        return {mark.line + 1, column(line, start(line) + static_cast<std::size_t>(mark.column))};
+        // yaml-cpp does not count a byte order mark as part of line 1; neither does line_start.
+        std::size_t begin = m_index.line_start(line);
+        std::size_t offset = begin + static_cast<std::size_t>(mark.column);
+        return {mark.line + 1, static_cast<int>(m_index.characters(begin, offset)) + 1};
     }
 
   private:
-    std::size_t start(std::size_t line) const { return line == 0 ? m_bom : m_starts[line]; }
-
-    int column(std::size_t line, std::size_t offset) const {
-        offset = std::min(offset, m_text.size());
-        int result = 1;
-        for (std::size_t i = start(line); i < offset; ++i) {
-            // Count lead bytes only, so a multi-byte character is one column.
-            if ((static_cast<unsigned char>(m_text[i]) & 0xC0) != 0x80) {
-                ++result;
-            }
-        }
-        return result;
-    }
-
-    std::string_view m_text;
-    std::size_t m_bom = 0;
-    std::vector<std::size_t> m_starts;
+    util::TextIndex m_index;
 };
 
 std::string too_deep(int max_depth) {

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imgspec {
@@ -31,6 +32,12 @@ class Error : public std::runtime_error {
     std::string m_hint;
 };
 
+// Text from a spec or the file system (a file name, key or value) as a message may print it, so
+// one message stays one line and cannot forge another: \n, \r and \t as those escapes, other C0
+// and C1 control characters, DEL and bytes that are not valid UTF-8 as \xNN (each byte); all else
+// as is. Already escaped text is unchanged: a backslash is not escaped.
+std::string printable(std::string_view text);
+
 // Where in a spec file something is. line and column are 1-based; 0 means unknown.
 struct Mark {
     int line = 0;
@@ -46,7 +53,7 @@ enum class Severity {
 const char* severity_name(Severity s);
 
 // One problem in a spec, printed like a compiler: "file:line:col: error: key.path: message",
-// "warning:" for a warning.
+// "warning:" for a warning. The fields hold text as it is; format() makes it printable().
 struct Diagnostic {
     std::string file;
     Mark mark;

@@ -14,6 +14,10 @@ namespace imgspec::spec {
 struct Node {
     enum class Kind { null, boolean, integer, floating, string, list, map };
 
+    // Declared so that clang 14 with libstdc++ 12 (the fuzz build) does not check the default
+    // constructor of entries' std::pair while Node is still incomplete, which fails to compile.
+    Node() = default;
+
     Kind kind = Kind::null;
     // The scalar as written (YAML) or as printed canonically (TOML): "true", "42", "3.10", "abc".
     // TOML integers are printed in decimal (0x1F -> "31"); TOML floats keep their source text.
