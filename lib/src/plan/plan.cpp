@@ -194,6 +194,9 @@ class Planner {
         if (StatCache* c = cache()) {
             if (auto d = c->lookup(e.source, st)) {
                 e.digest = *d;
+                if (c->trusts(st)) {
+                    e.trusted_stat = st;
+                }
             }
         }
     }

@@ -300,13 +300,14 @@ void StatCache::reserve(std::size_t files) {
     m_fresh.reserve(files);
 }
 
-void StatCache::record(std::string_view source, const FileStat& st, const Digest& digest) {
+bool StatCache::record(std::string_view source, const FileStat& st, const Digest& digest) {
     if (racily_clean(st, m_run_start_ns)) {
-        return;
+        return false;
     }
     Record r{path_key(source), st, digest};
     std::lock_guard lock(m_mutex);
     m_fresh.push_back(r);
+    return true;
 }
 
 void StatCache::save() noexcept {

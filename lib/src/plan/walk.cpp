@@ -143,7 +143,12 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, util::
     if (cache != nullptr) {
         // The stat from before the read: a write during the read moved mtime/ctime past it, so
         // the record will not match next time (or is racily clean and not kept).
-        cache->record(e.source, FileStat::from(st), e.digest);
+        FileStat fs = FileStat::from(st);
+        if (cache->record(e.source, fs, e.digest)) {
+            // The same trust as a record: the tar writer may check this stat instead of hashing
+            // the file again (a write during the read left the record unmatchable, see above).
+            e.trusted_stat = fs;
+        }
     }
 }
 

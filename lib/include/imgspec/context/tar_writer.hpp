@@ -44,10 +44,12 @@ struct TarStats {
 //
 // Files are streamed from `Entry::source` through a 1 MiB buffer (memory does not grow with the
 // context), or taken from `Entry::content` (whose size and digest must be set too, as
-// plan::hash_entry does). Each file is hashed again while it is written; if its
-// bytes or size differ from `Entry::digest`/`Entry::size`, or a symlink's target differs from
-// `Entry::link_target`, the file changed after the image tag was computed and this throws
-// imgspec::Error(ErrorKind::other, "<path> changed while the build context was written ...").
+// plan::hash_entry does). A file whose `Entry::trusted_stat` equals the open file's fstat before
+// and after the copy is not hashed again (the stat cache's proof: see Entry::trusted_stat); every
+// other file is hashed again while it is written. If its bytes or size differ from
+// `Entry::digest`/`Entry::size`, its stat changed during a trusted copy, or a symlink's target
+// differs from `Entry::link_target`, the file changed after the image tag was computed and this
+// throws imgspec::Error(ErrorKind::other, "<path> changed while the build context was written ...").
 //
 // On any failure that is not the sink's own, the end-of-archive marker is never written and a
 // block of non-tar text is sent instead, so the consumer sees a damaged archive: a tar cut at an

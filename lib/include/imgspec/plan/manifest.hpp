@@ -4,12 +4,27 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+struct stat;
 
 namespace imgspec::plan {
 
 using Digest = std::array<unsigned char, 32>; // SHA-256
+
+// What a file's stat says about whether its content may have changed. Times in ns since the epoch.
+struct FileStat {
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+    std::uint64_t ino = 0;
+    std::uint64_t dev = 0;
+
+    static FileStat from(const struct stat& st);
+    bool operator==(const FileStat&) const = default;
+};
 
 enum class EntryType { file, directory, symlink };
 
@@ -25,6 +40,12 @@ struct Entry {
     std::string source;
     std::string content;            // generated files (the Dockerfile)
     Digest digest{};                // SHA-256 of the file's content (files only)
+    // Files only, set by the planner when the stat cache is in use: the stat data that `digest`
+    // belongs to (from the cache record it matched, or taken before the read that computed it),
+    // only when it is not racily clean (StatCache::racily_clean). While the context is written, a
+    // file whose fstat equals this before and after the read is not hashed again (see
+    // context::write_tar); without it, the file is re-hashed.
+    std::optional<FileStat> trusted_stat;
 };
 
 // Entries sorted by path in byte order, each path once. Parent directories precede their children

@@ -12,21 +12,7 @@
 #include <utility>
 #include <vector>
 
-struct stat;
-
 namespace imgspec::plan {
-
-// What a file's stat says about whether its content may have changed. Times in ns since the epoch.
-struct FileStat {
-    std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0;
-    std::int64_t ctime_ns = 0;
-    std::uint64_t ino = 0;
-    std::uint64_t dev = 0;
-
-    static FileStat from(const struct stat& st);
-    bool operator==(const FileStat&) const = default;
-};
 
 // A cache file of (source path, FileStat, digest) records for one spec.
 //
@@ -74,7 +60,8 @@ class StatCache {
 
     // Records a digest just computed from `source`, whose stat before the read was `st`. Racily
     // clean ones are dropped (see the class comment). Thread-safe against itself.
-    void record(std::string_view source, const FileStat& st, const Digest& digest);
+    // Returns whether it was kept: false for a racily clean one.
+    bool record(std::string_view source, const FileStat& st, const Digest& digest);
 
     // Room for `files` records (the files about to be hashed), so the list does not grow by
     // doubling and copying: memory use is a target on large trees.
@@ -90,6 +77,8 @@ class StatCache {
 
     // The racy rule alone: may a digest read now from a file with stat `st` be trusted later?
     static bool racily_clean(const FileStat& st, std::int64_t run_start_ns);
+    // The same rule for this run: may `st` vouch for a digest later in the run (or in a later one)?
+    bool trusts(const FileStat& st) const { return !racily_clean(st, m_run_start_ns); }
 
     struct Record {
         std::uint64_t key = 0; // hash of the source path
