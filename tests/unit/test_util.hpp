@@ -70,6 +70,17 @@ inline double time_limit(double seconds) {
 #endif
 }
 
+// Content that is not the same byte repeated, so a buffer mix-up changes the hash.
+inline std::string pattern(std::size_t size, unsigned seed) {
+    std::string s(size, '\0');
+    unsigned x = seed * 2654435761u + 1;
+    for (auto& c : s) {
+        x = x * 1103515245u + 12345u;
+        c = static_cast<char>(x >> 16);
+    }
+    return s;
+}
+
 // A config with fixed defaults, unaffected by the user's own config file.
 inline Config test_config() {
     Config c;

@@ -26,18 +26,9 @@ using imgspec::context::write_tar;
 using imgspec::context::write_tar_to_fd;
 using imgspec::plan::Manifest;
 namespace test = imgspec::test;
+using imgspec::test::pattern;
 
 namespace {
-
-std::string pattern(std::size_t size, unsigned seed) {
-    std::string s(size, '\0');
-    unsigned x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x = x * 1103515245u + 12345u;
-        c = static_cast<char>(x >> 16);
-    }
-    return s;
-}
 
 // name -> content of every regular file in a ustar/pax archive; false when it does not end with
 // the two zero blocks.

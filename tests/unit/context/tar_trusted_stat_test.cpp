@@ -28,18 +28,9 @@ using imgspec::plan::FileStat;
 using imgspec::plan::Manifest;
 using imgspec::plan::StatCache;
 namespace test = imgspec::test;
+using imgspec::test::pattern;
 
 namespace {
-
-std::string pattern(std::size_t size, unsigned seed) {
-    std::string s(size, '\0');
-    unsigned x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x = x * 1103515245u + 12345u;
-        c = static_cast<char>(x >> 16);
-    }
-    return s;
-}
 
 FileStat stat_of(const fs::path& p) {
     struct stat st {};
