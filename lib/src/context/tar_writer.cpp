@@ -1,7 +1,6 @@
 #include <imgspec/context/tar_writer.hpp>
 
 #include <imgspec/core/error.hpp>
-#include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/util/sha256.hpp>
 
@@ -417,56 +416,10 @@ void check_symlink(const plan::Entry& e) {
     }
 }
 
-// Copies a file whose stat vouches for its digest (Entry::trusted_stat, equal to the open file's
-// fstat) without hashing it again: the re-hash was most of the CPU of `render --context` beyond
-// GNU tar's (0.55 s per GiB). This is the stat cache's own proof, with the same trust: a record
-// exists only for a file that was not racily clean, i.e. whose mtime and ctime were older than
-// the run's start minus StatCache::racy_margin_ns when its digest was read, so any later write,
-// truncate, chmod or rename moves mtime or ctime (ctime cannot be set by users) or the inode to a
-// value the record does not hold. The fstat after the last read catches a write during the copy
-// (the kernel updates the times before it changes the data); the size it reports proves the file
-// did not grow, so no read past the end is needed. A change found after bytes went out throws,
-// and write_tar then cuts the stream into an invalid archive, as for a digest mismatch.
-void copy_unchanged_file(TarArchive& tar, const plan::Entry& e, int fd, std::vector<char>& buffer,
-                         const util::ProgressPhase& phase) {
-    if (e.size > chunk_size) {
-        ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    }
-    std::uint64_t remaining = e.size;
-    while (remaining > 0) {
-        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_size, remaining));
-        ssize_t n = ::read(fd, buffer.data(), want);
-        if (n < 0) {
-            int err = errno;
-            if (err == EINTR) {
-                continue;
-            }
-            throw Error(ErrorKind::other,
-                        fmt::format("{}: cannot read: {}", display_name(e), errno_text(err)));
-        }
-        if (n == 0) {
-            throw_changed(display_name(e), fmt::format("it has {} bytes, {} were expected",
-                                                       e.size - remaining, e.size));
-        }
-        auto got = static_cast<std::size_t>(n);
-        tar.write_data(buffer.data(), got, e.path);
-        phase.advance(0, got);
-        remaining -= got;
-    }
-    struct stat after {};
-    if (::fstat(fd, &after) != 0) {
-        int err = errno;
-        throw Error(ErrorKind::other,
-                    fmt::format("{}: cannot read: {}", display_name(e), errno_text(err)));
-    }
-    if (plan::FileStat::from(after) != *e.trusted_stat) {
-        throw_changed(display_name(e), "it was modified while it was read");
-    }
-}
-
 // Streams one file's bytes into the archive, hashing them on the way (on the Rehasher's thread
-// for a file larger than one chunk). The header (with the size from the manifest) is already
-// written, so any difference must throw before the archive ends.
+// for a file larger than one chunk), unless its stat vouches for its digest (below). The header
+// (with the size from the manifest) is already written, so any difference must throw before the
+// archive ends.
 void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffer,
                  plan::FolderOpener& opener, Rehasher& rehasher, const util::ProgressPhase& phase) {
     if (e.source.empty()) {
@@ -504,22 +457,31 @@ void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffe
     if (!S_ISREG(st.st_mode)) {
         throw_changed(display_name(e), "it is no longer a regular file");
     }
-    if (e.trusted_stat && plan::FileStat::from(st) == *e.trusted_stat) {
-        copy_unchanged_file(tar, e, fd.get(), buffer, phase);
-        return;
-    }
-    bool offload = e.size > chunk_size && rehasher.start();
-    if (offload) {
+    // A file whose stat vouches for its digest (Entry::trusted_stat, equal to the open file's
+    // fstat) is copied without hashing it again: the re-hash was most of the CPU of `render
+    // --context` beyond GNU tar's (0.55 s per GiB). This is the stat cache's own proof, with the
+    // same trust: a record exists only for a file that was not racily clean, i.e. whose mtime and
+    // ctime were older than the run's start minus StatCache::racy_margin_ns when its digest was
+    // read, so any later write, truncate, chmod or rename moves mtime or ctime (ctime cannot be set
+    // by users) or the inode to a value the record does not hold. The fstat after the last read
+    // catches a write during the copy (the kernel updates the times before it changes the data);
+    // the size it reports proves the file did not grow, so no read past the end is needed. A change
+    // found after bytes went out throws, and write_tar then cuts the stream into an invalid
+    // archive, as for a digest mismatch.
+    const bool trusted = e.trusted_stat && plan::FileStat::from(st) == *e.trusted_stat;
+    bool offload = !trusted && e.size > chunk_size && rehasher.start();
+    if (e.size > chunk_size && (trusted || offload)) {
         ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     }
 
     std::optional<util::Sha256> hash;
-    if (!offload) {
+    if (!trusted && !offload) {
         hash.emplace();
     }
     std::uint64_t remaining = e.size;
-    // One read past the expected size tells a file that grew from one that did not.
-    while (true) {
+    // One read past the expected size tells a file that grew from one that did not; for a trusted
+    // file the fstat after the copy tells it.
+    while (!(trusted && remaining == 0)) {
         char* chunk = offload && remaining > 0 ? rehasher.free_chunk() : buffer.data();
         std::size_t want = static_cast<std::size_t>(
             std::min<std::uint64_t>(chunk_size, remaining == 0 ? 1 : remaining));
@@ -546,14 +508,24 @@ void stream_file(TarArchive& tar, const plan::Entry& e, std::vector<char>& buffe
         auto got = static_cast<std::size_t>(n);
         if (offload) {
             rehasher.hash(chunk, got); // hashed on the other core while this one writes it
-        } else {
+        } else if (hash) {
             hash->update(chunk, got);
         }
         tar.write_data(chunk, got, e.path);
         phase.advance(0, got);
         remaining -= got;
     }
-    if (offload) {
+    if (trusted) {
+        struct stat after {};
+        if (::fstat(fd.get(), &after) != 0) {
+            int err = errno;
+            throw Error(ErrorKind::other,
+                        fmt::format("{}: cannot read: {}", display_name(e), errno_text(err)));
+        }
+        if (plan::FileStat::from(after) != *e.trusted_stat) {
+            throw_changed(display_name(e), "it was modified while it was read");
+        }
+    } else if (offload) {
         rehasher.finish(e);
         rehasher.check();
     } else if (hash->finish() != e.digest) {

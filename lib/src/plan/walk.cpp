@@ -159,14 +159,19 @@ struct Worker {
     util::Sha256 hash;
 };
 
+// A generated file (no source): its content is in the entry.
+void hash_content(Entry& e) {
+    e.size = e.content.size();
+    e.digest = util::sha256(e.content);
+}
+
 void hash_one(Entry& e, Worker& w, StatCache* cache = nullptr,
               const util::ProgressPhase* phase = nullptr) {
     if (e.type != EntryType::file) {
         return;
     }
     if (e.source.empty()) {
-        e.size = e.content.size();
-        e.digest = util::sha256(e.content);
+        hash_content(e);
         if (phase != nullptr) {
             phase->advance(1, e.size);
         }
@@ -327,8 +332,7 @@ void hash_entry(Entry& e) {
         return;
     }
     if (e.source.empty()) {
-        e.size = e.content.size();
-        e.digest = util::sha256(e.content);
+        hash_content(e); // no Worker: its read buffer is not needed
         return;
     }
     Worker w;
