@@ -15,6 +15,17 @@ namespace fs = std::filesystem;
 using imgspec::Diagnostic;
 using imgspec::Severity;
 
+namespace {
+
+// The plan of a spec, files listed but not hashed (warnings come from the walk, not the digests).
+imgspec::plan::Plan plan_of(const fs::path& spec) {
+    imgspec::plan::PlanOptions options;
+    options.hash = false;
+    return imgspec::plan::plan_file(spec, imgspec::test::test_config(), options);
+}
+
+} // namespace
+
 TEST(PlanWarnings, AnInstallAfterTheSourceCopy) {
     imgspec::test::TempDir dir;
     dir.write("src/app.py", "print(1)\n");
@@ -24,10 +35,7 @@ TEST(PlanWarnings, AnInstallAfterTheSourceCopy) {
                                            "layers:\n"
                                            "  - source_folder: {src: src, dst: /app}\n"
                                            "  - requirements: requirements.txt\n");
-    imgspec::plan::PlanOptions options;
-    options.hash = false;
-    imgspec::plan::Plan plan =
-        imgspec::plan::plan_file(spec, imgspec::test::test_config(), options);
+    imgspec::plan::Plan plan = plan_of(spec);
     ASSERT_EQ(plan.warnings.size(), 1u);
     const Diagnostic& w = plan.warnings[0];
     EXPECT_EQ(w.severity, Severity::warning);
@@ -54,10 +62,7 @@ TEST(PlanWarnings, ASecretsFileInACopiedFolder) {
                                            "  - source_folder: {src: src, dst: /app}\n"
                                            "secrets:\n"
                                            "  TOK: {file: src/token.txt, mount: /run/tok}\n");
-    imgspec::plan::PlanOptions options;
-    options.hash = false;
-    imgspec::plan::Plan plan =
-        imgspec::plan::plan_file(spec, imgspec::test::test_config(), options);
+    imgspec::plan::Plan plan = plan_of(spec);
     ASSERT_EQ(plan.warnings.size(), 1u);
     const Diagnostic& w = plan.warnings[0];
     EXPECT_EQ(w.severity, Severity::warning);
