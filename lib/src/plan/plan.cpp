@@ -21,7 +21,6 @@
 #include <thread>
 #include <unordered_set>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -36,14 +35,6 @@ std::string read_text(const fs::path& file) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
-}
-
-// a + "/" + b with one allocation.
-std::string slash_join(std::string_view a, std::string_view b) {
-    std::string s;
-    s.reserve(a.size() + 1 + b.size());
-    s.append(a).append(1, '/').append(b);
-    return s;
 }
 
 // Why a named path cannot be used, from the error of stat(2) on it: "does not exist" only when
@@ -178,7 +169,7 @@ class Planner {
         if (!m_cache_tried) {
             m_cache_tried = true;
             fs::path dir = m_opts.cache_dir.empty() ? StatCache::default_dir() : m_opts.cache_dir;
-            if (m_opts.hash && m_opts.use_cache && !dir.empty() && !m_spec.file.empty()) {
+            if (caching() && !dir.empty() && !m_spec.file.empty()) {
                 m_cache.emplace(StatCache::file_for(dir, m_spec.file), m_run_start);
                 m_cache->load();
             }
@@ -186,13 +177,17 @@ class Planner {
         return m_cache ? &*m_cache : nullptr;
     }
 
+    // Whether this run reads and writes the stat cache (cache() may still find none).
+    bool caching() const { return m_opts.hash && m_opts.use_cache; }
+
     // A file whose stat matches its cache record gets its digest now; hash_pending skips it.
-    void use_cache(Entry& e, const FileStat& st) {
+    // `key`: StatCache::key_of(e.source) when the caller computed it.
+    void use_cache(Entry& e, const FileStat& st, std::optional<std::uint64_t> key = {}) {
         if (e.type != EntryType::file) {
             return;
         }
         if (StatCache* c = cache()) {
-            if (auto d = c->lookup(e.source, st)) {
+            if (auto d = c->lookup(key ? *key : StatCache::key_of(e.source), st)) {
                 e.digest = *d;
                 if (c->trusts(st)) {
                     e.trusted_stat = st;
@@ -225,106 +220,66 @@ class Planner {
         }
     }
 
-    // One entry of a folder being walked (add_tree). Its siblings share its parent, so the chain
-    // of parent folders is added once per folder (`chain_done`). A file's path is unique by
-    // construction (one name per folder; a tree is the only source of paths under its prefix:
-    // layers/N, layers/N/project or ctx), so it is not looked up in m_paths, which cost a set node
-    // and ~17 string compares per file; folders still are, as add_entry does.
-    void add_walked(int dirfd, const char* name, std::string source, std::string ctx, bool& chain_done,
-                    Mark mark, const std::string& path) {
-        try {
-            FileStat st;
-            Entry e = stat_entry_at(dirfd, name, std::move(source), std::move(ctx), &st);
-            use_cache(e, st);
-            if (!chain_done) {
-                add_dir_chain(e.path);
-                chain_done = true;
-            }
-            if (e.type == EntryType::directory && !m_paths.insert(e.path).second) {
-                return;
-            }
-            m_entries.push_back(std::move(e));
-        } catch (const Error& e) {
-            error(mark, path, e.what());
-        }
+    // Threads for the walk and the hashing: PlanOptions::hash_threads, else one per CPU.
+    unsigned walk_threads() const {
+        return m_opts.hash_threads != 0 ? m_opts.hash_threads
+                                        : std::max(1u, std::thread::hardware_concurrency());
     }
 
     // Walk a folder; ctx_prefix receives its contents. Ignore rules use spec-relative paths.
-    // Paths are built as strings from the folder's own (canonical, inside the root) path, and
-    // entries are stat'ed relative to their open folder: std::filesystem::path arithmetic and a
-    // full path lookup per file cost more than the rest of the walk.
+    // The folders are listed on several threads (FolderWalk) and visited here in byte order of
+    // their paths.
     void add_tree(const fs::path& dir, const std::string& ctx_prefix, Mark mark, const std::string& path) {
-        add_synthetic_dir(ctx_prefix);
         add_dir_chain(ctx_prefix);
-        struct Folder {
-            std::string abs; // on disk
-            std::string rel; // spec-relative, "" for the spec's folder
-            std::string ctx; // in the context
-        };
-        std::vector<Folder> stack{{dir.string(), rel_of(dir), ctx_prefix}};
-        while (!stack.empty()) {
-            Folder cur = std::move(stack.back());
-            stack.pop_back();
-            int fd = ::open(cur.abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
-            if (d == nullptr) {
-                int err = errno;
-                if (fd >= 0) {
-                    ::close(fd);
-                }
-                error(mark, path, fmt::format("cannot read folder '{}': {}", cur.rel,
-                                              std::generic_category().message(err)));
-                continue;
-            }
-            bool chain_done = false;
-            for (;;) {
-                errno = 0;
-                const dirent* de = ::readdir(d);
-                if (de == nullptr) {
-                    if (errno != 0) {
-                        error(mark, path, fmt::format("cannot read folder '{}': {}", cur.rel,
-                                                      std::generic_category().message(errno)));
-                    }
-                    break;
-                }
-                std::string_view name = de->d_name;
-                if (name == "." || name == "..") {
-                    continue;
-                }
-                std::string rel = cur.rel.empty() ? std::string(name) : slash_join(cur.rel, name);
-                bool is_dir = de->d_type == DT_DIR;
-                if (de->d_type == DT_UNKNOWN) {
-                    struct stat st {};
-                    is_dir = ::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
-                }
-                bool excluded = m_ignore.excluded(rel);
-                if (excluded && !(is_dir && m_ignore.may_include_below(rel))) {
-                    continue;
-                }
-                std::string abs = slash_join(cur.abs, name);
-                if (is_secret_file(abs)) {
-                    m_plan.warnings.push_back(Diagnostic{
-                        .file = m_file,
-                        .mark = mark,
-                        .path = path,
-                        .message = fmt::format(
-                            "'{}' is a secret's file: left out of the build context", rel),
-                        .hint = "exclude it (.dockerignore) to silence this",
-                        .severity = Severity::warning});
-                    continue;
-                }
-                std::string ctx = slash_join(cur.ctx, name);
-                if (is_dir) {
-                    if (!excluded) {
-                        add_walked(fd, de->d_name, abs, ctx, chain_done, mark, path);
-                    }
-                    stack.push_back({std::move(abs), std::move(rel), std::move(ctx)});
-                } else if (!excluded) {
-                    add_walked(fd, de->d_name, std::move(abs), std::move(ctx), chain_done, mark, path);
-                }
-            }
-            ::closedir(d);
+        add_synthetic_dir(ctx_prefix);
+        FolderWalk walk(dir.string(), rel_of(dir), ctx_prefix);
+        WalkOptions options;
+        options.ignore = &m_ignore;
+        if (!m_secret_files.empty()) {
+            options.is_secret = [this](const std::string& abs) { return is_secret_file(abs); };
         }
+        options.cache_keys = caching();
+        options.threads = walk_threads();
+        options.meanwhile = [this] { cache(); }; // the stat cache loads while the others walk
+        walk.run(options);
+        // One more for the Dockerfile that plan::context_manifest adds: no copy of them all then.
+        m_entries.reserve(m_entries.size() + walk.size() + 1);
+        // A file's path is unique by construction (one name per folder; a tree is the only
+        // source of paths under its prefix: layers/N, layers/N/project or ctx), so it is not
+        // looked up in m_paths, which cost a set node and ~17 string compares per file; folders
+        // still are, as add_entry does. The chain of parent folders is added at a folder's first
+        // entry: a folder the rules exclude but some of whose files they include again has no
+        // entry of its own.
+        const WalkedFolder* chained = nullptr;
+        walk.visit([&](Finding& x, const WalkedFolder& folder) {
+            switch (x.kind) {
+            case Finding::error:
+                error(mark, path, std::move(x.text));
+                break;
+            case Finding::secret:
+                m_plan.warnings.push_back(Diagnostic{
+                    .file = m_file,
+                    .mark = mark,
+                    .path = path,
+                    .message = fmt::format("'{}' is a secret's file: left out of the build context",
+                                           x.text),
+                    .hint = "exclude it (.dockerignore) to silence this",
+                    .severity = Severity::warning});
+                break;
+            case Finding::entry:
+                use_cache(x.e, x.st, options.cache_keys ? std::optional(x.key) : std::nullopt);
+                if (&folder != chained) {
+                    add_dir_chain(x.e.path);
+                    chained = &folder;
+                }
+                if (x.e.type != EntryType::directory || m_paths.insert(x.e.path).second) {
+                    m_entries.push_back(std::move(x.e));
+                }
+                break;
+            case Finding::subfolder:
+                break;
+            }
+        });
     }
 
     void set_ignore_rules(const fs::path& file, const std::string& ctx_path, Mark mark, const std::string& path) {
@@ -382,8 +337,13 @@ class Planner {
         return src;
     }
 
-    // Sorts by path in byte order through an index: an Entry is large to swap.
+    // Sorts by path in byte order through an index: an Entry is large to swap. The walk gives
+    // each folder's entries in order already, so often there is nothing to do.
     void sort_entries() {
+        if (std::is_sorted(m_entries.begin(), m_entries.end(),
+                           [](const Entry& a, const Entry& b) { return a.path < b.path; })) {
+            return;
+        }
         std::vector<std::uint32_t> order(m_entries.size());
         std::iota(order.begin(), order.end(), 0u);
         std::sort(order.begin(), order.end(),
@@ -801,8 +761,7 @@ Plan Planner::run() {
     m_diags.throw_if_any();
     sort_entries();
     if (m_opts.hash) {
-        unsigned threads = m_opts.hash_threads != 0 ? m_opts.hash_threads
-                                                    : std::max(1u, std::thread::hardware_concurrency());
+        unsigned threads = walk_threads();
         // Files with a digest from the stat cache are not read again.
         if (m_cache) {
             m_cache->reserve(static_cast<std::size_t>(std::count_if(

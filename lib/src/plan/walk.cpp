@@ -8,13 +8,16 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <system_error>
 #include <thread>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -308,7 +311,208 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
     }
 }
 
+// a + "/" + b with one allocation.
+std::string slash_join(std::string_view a, std::string_view b) {
+    std::string s;
+    s.reserve(a.size() + 1 + b.size());
+    s.append(a).append(1, '/').append(b);
+    return s;
+}
+
+// Lists the folder `f` into f.found, in readdir order, and stats its entries relative to the open
+// folder (fstatat: no path lookup from the root per file). Subfolders to walk are appended to
+// `kids`. Paths are built as strings from the folder's own path: std::filesystem::path
+// arithmetic per file cost more than the rest of the walk.
+void list_folder(WalkedFolder& f, const WalkOptions& o,
+                 std::vector<std::unique_ptr<WalkedFolder>>& kids) {
+    auto fail = [&](int err) {
+        // Where readdir failed is not known: the message goes after what was listed.
+        f.found.push_back(Finding::note(Finding::error, f.found.empty() ? "" : "\xff",
+                                        fmt::format("cannot read folder '{}': {}", f.rel,
+                                                    std::generic_category().message(err))));
+    };
+    int fd = ::open(f.abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+    if (d == nullptr) {
+        int err = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        return fail(err);
+    }
+    for (;;) {
+        errno = 0;
+        const dirent* de = ::readdir(d);
+        if (de == nullptr) {
+            if (errno != 0) {
+                fail(errno);
+            }
+            break;
+        }
+        std::string_view name = de->d_name;
+        if (name == "." || name == "..") {
+            continue;
+        }
+        std::string rel = f.rel.empty() ? std::string(name) : slash_join(f.rel, name);
+        bool is_dir = de->d_type == DT_DIR;
+        if (de->d_type == DT_UNKNOWN) {
+            struct stat st {};
+            is_dir = ::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        }
+        bool excluded = o.ignore != nullptr && o.ignore->excluded(rel);
+        if (excluded && !(is_dir && o.ignore->may_include_below(rel))) {
+            continue;
+        }
+        std::string abs = slash_join(f.abs, name);
+        if (o.is_secret && o.is_secret(abs)) {
+            f.found.push_back(Finding::note(Finding::secret, name, std::move(rel)));
+            continue;
+        }
+        std::string ctx = slash_join(f.ctx, name);
+        if (!excluded) {
+            Finding x;
+            try {
+                x.e = stat_entry_at(fd, de->d_name, abs, ctx, &x.st);
+                if (x.e.type == EntryType::file && o.cache_keys) {
+                    x.key = StatCache::key_of(x.e.source);
+                }
+            } catch (const Error& e) {
+                x = Finding::note(Finding::error, name, e.what());
+            }
+            x.name = name;
+            f.found.push_back(std::move(x));
+        }
+        if (is_dir) {
+            kids.push_back(std::make_unique<WalkedFolder>(
+                WalkedFolder{std::move(abs), std::move(rel), std::move(ctx), {}, {}}));
+            Finding sub;
+            sub.kind = Finding::subfolder;
+            sub.name.reserve(name.size() + 1);
+            sub.name.append(name).append(1, '/');
+            sub.folder = kids.back().get();
+            f.found.push_back(std::move(sub));
+        }
+    }
+    ::closedir(d);
+}
+
+// list_folder, then the findings' order by name (on the walking thread: the sort of the whole
+// manifest that this spares was 8 % of a run that found every digest in the stat cache).
+void scan_folder(WalkedFolder& f, const WalkOptions& o,
+                 std::vector<std::unique_ptr<WalkedFolder>>& kids) {
+    list_folder(f, o, kids);
+    f.order.resize(f.found.size());
+    std::iota(f.order.begin(), f.order.end(), 0u);
+    std::sort(f.order.begin(), f.order.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return f.found[a].name < f.found[b].name;
+    });
+}
+
 } // namespace
+
+Finding Finding::note(Kind kind, std::string_view name, std::string text) {
+    Finding x;
+    x.kind = kind;
+    x.name = name;
+    x.text = std::move(text);
+    return x;
+}
+
+FolderWalk::FolderWalk(std::string abs, std::string rel, std::string ctx)
+    : m_root{std::move(abs), std::move(rel), std::move(ctx), {}, {}} {}
+
+void FolderWalk::run(const WalkOptions& options) {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<WalkedFolder*> todo{&m_root};
+    std::size_t busy = 0;
+    std::exception_ptr failure;
+    auto work = [&] {
+        std::vector<std::unique_ptr<WalkedFolder>> kids;
+        std::unique_lock lock(mutex);
+        for (;;) {
+            changed.wait(lock, [&] { return !todo.empty() || busy == 0 || failure; });
+            if (failure || todo.empty()) {
+                return; // failed, or nothing left to hand out and nobody who could add more
+            }
+            WalkedFolder* f = todo.back();
+            todo.pop_back();
+            ++busy;
+            lock.unlock();
+            std::exception_ptr thrown;
+            try {
+                scan_folder(*f, options, kids);
+            } catch (...) {
+                thrown = std::current_exception();
+            }
+            lock.lock();
+            --busy;
+            if (thrown && !failure) {
+                failure = thrown;
+            }
+            for (auto& k : kids) {
+                todo.push_back(k.get());
+                m_folders.push_back(std::move(k));
+            }
+            kids.clear();
+            changed.notify_all();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < options.threads; ++t) {
+        try {
+            pool.emplace_back(work);
+        } catch (const std::system_error&) {
+            break; // out of threads: the ones running share the work
+        }
+    }
+    if (options.meanwhile) {
+        try {
+            options.meanwhile();
+        } catch (...) {
+            std::lock_guard lock(mutex);
+            failure = std::current_exception();
+            changed.notify_all();
+        }
+    }
+    work();
+    for (auto& t : pool) {
+        t.join();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
+void FolderWalk::visit(const std::function<void(Finding&, const WalkedFolder&)>& visitor) {
+    struct Visit {
+        WalkedFolder* folder;
+        std::size_t next = 0;
+    };
+    std::vector<Visit> stack{{&m_root}};
+    while (!stack.empty()) {
+        WalkedFolder* cur = stack.back().folder;
+        if (stack.back().next == cur->order.size()) {
+            std::vector<Finding>().swap(cur->found); // visited: give the memory back now
+            stack.pop_back();
+            continue;
+        }
+        Finding& x = cur->found[cur->order[stack.back().next++]];
+        if (x.kind == Finding::subfolder) {
+            stack.push_back(Visit{x.folder});
+        } else {
+            visitor(x, *cur);
+        }
+    }
+}
+
+std::size_t FolderWalk::size() const {
+    std::size_t n = m_root.found.size();
+    for (const auto& f : m_folders) {
+        n += f->found.size();
+    }
+    return n;
+}
 
 Entry stat_entry(const std::filesystem::path& source, std::string context_path) {
     return stat_entry(source, std::move(context_path), nullptr);

@@ -419,3 +419,46 @@ TEST(StatCache, LivesInTheXdgCacheFolder) {
     EXPECT_NE(a, StatCache::file_for("/c", "/p/b/spec.yaml"));
     EXPECT_EQ(a, StatCache::file_for("/c", "/p/a/./spec.yaml"));
 }
+
+TEST(StatCache, RecordsOutOfTheWalksOrderAreWrittenAgainInIt) {
+    test::TempDir dir;
+    std::int64_t now = StatCache::now_ns();
+    fs::path file = dir / "cache";
+    const int n = 64;
+    {
+        StatCache c(file, now);
+        for (int i = 0; i < n; ++i) {
+            c.record("/f" + std::to_string(i), old_stat(now, static_cast<std::uint64_t>(i)),
+                     digest_of(std::to_string(i)));
+        }
+        c.save();
+    }
+    auto inode = [&] {
+        struct stat st {};
+        EXPECT_EQ(::stat(file.c_str(), &st), 0);
+        return st.st_ino;
+    };
+    auto run = [&](bool reversed) {
+        StatCache c(file, now);
+        c.load();
+        for (int k = 0; k < n; ++k) {
+            int i = reversed ? n - 1 - k : k;
+            EXPECT_EQ(c.lookup("/f" + std::to_string(i), old_stat(now, static_cast<std::uint64_t>(i))),
+                      digest_of(std::to_string(i)));
+        }
+        c.save();
+    };
+    // Records made without lookups are in no walk's order; the first run puts them in its own.
+    run(false);
+    // Found one after another in the file's order: nothing to write.
+    auto first = inode();
+    run(false);
+    EXPECT_EQ(inode(), first);
+    // All found, but in the reverse order: written again in that order...
+    run(true);
+    auto second = inode();
+    EXPECT_NE(second, first) << "the file was not written again";
+    // ...so that the same order next time is the file's own, and it is left alone.
+    run(true);
+    EXPECT_EQ(inode(), second);
+}

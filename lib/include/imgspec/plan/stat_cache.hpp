@@ -57,6 +57,11 @@ class StatCache {
     // use (it is saved again), and remembers the order of the calls (the walk's), which save()
     // keeps. One thread, before the record() calls of the run (walk first, then hash).
     std::optional<Digest> lookup(std::string_view source, const FileStat& st);
+    // lookup() with the key of `source` computed beforehand (key_of), e.g. on a walking thread.
+    std::optional<Digest> lookup(std::uint64_t key, const FileStat& st);
+
+    // The key a path's record is found by: a 64-bit hash of it. Thread-safe.
+    static std::uint64_t key_of(std::string_view source);
 
     // Records a digest just computed from `source`, whose stat before the read was `st`. Racily
     // clean ones are dropped (see the class comment). Thread-safe against itself.
@@ -88,18 +93,20 @@ class StatCache {
 
   private:
     std::size_t bucket_of(std::uint64_t key) const;
+    void index_by_key();
 
     std::filesystem::path m_file;
     std::int64_t m_run_start_ns;
     std::vector<Record> m_loaded;        // in the file's order
     std::vector<std::uint32_t> m_seq_of; // per loaded record: lookup that used it, 0 unused
-    std::vector<std::uint32_t> m_by_key; // indices of m_loaded sorted by key
+    std::vector<std::uint32_t> m_by_key; // indices of m_loaded grouped by bucket (index_by_key)
     unsigned m_bucket_bits = 1;
     std::vector<std::uint32_t> m_buckets; // first index in m_by_key of each bucket, and the end
     std::size_t m_cursor = 0;             // the record after the last hit
     std::uint32_t m_seq = 0;              // lookups so far
     std::vector<std::pair<std::uint64_t, std::uint32_t>> m_misses; // (key, lookup) that missed
     std::size_t m_hits = 0;
+    std::size_t m_out_of_order = 0; // lookups not found at the cursor
     std::mutex m_mutex;          // guards m_fresh
     std::vector<Record> m_fresh; // recorded this run
 };

@@ -2,11 +2,15 @@
 // Turning files on disk into manifest entries: what the manifest builder calls for each path it
 // walks.
 
+#include <imgspec/plan/dockerignore.hpp>
 #include <imgspec/plan/manifest.hpp>
 #include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/util/progress.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -63,6 +67,70 @@ void hash_entries(std::vector<Entry>& entries, unsigned threads,
 // Throws what hash_entries throws.
 void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
                   util::Progress* progress = nullptr);
+
+struct WalkedFolder;
+
+// One thing a FolderWalk found in a folder.
+struct Finding {
+    enum Kind { entry, error, secret, subfolder } kind = entry;
+    // Its place among the folder's findings: its name ("" or "\xff" for an error about the folder
+    // itself: before or after its listing); a subfolder's findings at name + "/", which is where
+    // their paths go in byte order ("a" < "a-b" < "a.txt" < "a/x").
+    std::string name;
+    Entry e;                       // entry: from stat_entry_at, no digest yet
+    FileStat st;                   // entry, files: the stat data, for the stat cache
+    std::uint64_t key = 0;         // entry, files: StatCache::key_of(e.source), with cache_keys
+    std::string text;              // error: the message; secret: the file's spec-relative path
+    WalkedFolder* folder = nullptr; // subfolder: its own findings
+
+    static Finding note(Kind kind, std::string_view name, std::string text);
+};
+
+struct WalkedFolder {
+    std::string abs; // on disk
+    std::string rel; // spec-relative ("" for the spec's folder): what ignore rules match
+    std::string ctx; // in the context
+    std::vector<Finding> found;         // in readdir order
+    std::vector<std::uint32_t> order;   // indices of `found` by Finding::name
+};
+
+struct WalkOptions {
+    const Dockerignore* ignore = nullptr; // null: nothing is excluded
+    // A secret's file (by its path on disk) is left out, as a Finding::secret. Null: none is.
+    std::function<bool(const std::string& abs)> is_secret;
+    bool cache_keys = false; // fill Finding::key (on the walking threads)
+    unsigned threads = 1;
+    // Runs on the calling thread while the other threads start walking (e.g. loading the stat
+    // cache). What it throws is rethrown by run().
+    std::function<void()> meanwhile;
+};
+
+// A folder and everything below it, listed and stat'ed on several threads, then visited in one
+// order. The stat calls are independent, and a profile of an unchanged tree showed two thirds of
+// the time in the kernel's fstatat and getdents, so folders are handed out to the threads one at a
+// time. Each folder's findings are then ordered by name on its thread, so that a visit depth
+// first gives the paths in byte order (the manifest needs no sort after it), and errors and
+// warnings come in one order on any number of threads, whatever order readdir lists names in.
+class FolderWalk {
+  public:
+    FolderWalk(std::string abs, std::string rel, std::string ctx);
+
+    // Walks. A file that cannot be stat'ed, a FIFO, socket or device, or a folder that cannot be
+    // listed is a Finding::error, not an exception. Rethrows anything else a walking thread
+    // threw (std::bad_alloc), after all threads stopped.
+    void run(const WalkOptions& options);
+
+    // Every finding but subfolders, depth first, each folder's by name, with the folder it was
+    // found in. The visitor may move from them. Frees each folder's findings after its visit.
+    void visit(const std::function<void(Finding&, const WalkedFolder&)>& visitor);
+
+    // The number of findings, subfolders included: room to reserve for a visit's entries.
+    std::size_t size() const;
+
+  private:
+    WalkedFolder m_root;
+    std::vector<std::unique_ptr<WalkedFolder>> m_folders; // below the root
+};
 
 // Opens files one after another, in manifest order, through a descriptor of their folder that
 // is kept while the next file is in the same folder: openat() resolves one name where open() of
