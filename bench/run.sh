@@ -17,7 +17,7 @@ IMGSPEC=$(realpath "$IMGSPEC")
 RUNS=${RUNS:-5}
 BIG=${BIG:-1}
 
-for tool in hyperfine tar python3 /usr/bin/time sha256sum; do
+for tool in hyperfine tar python3 /usr/bin/time sha256sum cc; do
     command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh)" >&2; exit 1; }
 done
 [[ -x $IMGSPEC ]] || { echo "bench: no imgspec at $IMGSPEC (build it, or set IMGSPEC)" >&2; exit 1; }
@@ -41,6 +41,9 @@ fi
 log() { printf '\n== %s\n' "$*" >&2; }
 
 gnutar_repro=(tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
+
+# The kernel's share of a warm run alone (list and stat every entry), for item 3.
+cc -O2 -pthread -o "$work/stat_floor" "$here/stat_floor.c"
 
 log "generating trees in $work"
 python3 "$here/gen_tree.py" mixed "$work/a"
@@ -91,7 +94,8 @@ for t in a b; do
 
     log "[$t] 3. uri again, nothing changed (stat cache)"
     "$IMGSPEC" uri spec.yaml >/dev/null
-    bench "uri-warm-$t" -w 2 -r $((RUNS * 2)) -n "imgspec uri (warm)" "$IMGSPEC uri spec.yaml"
+    bench "uri-warm-$t" -w 2 -r $((RUNS * 2)) -n "imgspec uri (warm)" "$IMGSPEC uri spec.yaml" \
+        -n "stat floor (2 threads)" "$work/stat_floor tree 2"
 
     log "[$t] 4. peak memory"
     rss "rss-render-$t" "$IMGSPEC" render spec.yaml --context "$work/out.tar"

@@ -76,6 +76,9 @@ for tree in ["a", "b"]:
         "ratio <= 0.05" if tree == "a" else "(a only)",
         (warm is not None and cold is not None and warm <= 0.05 * cold) if tree == "a" else None,
         cpu(f"uri-warm-{tree}", 0))
+    floor = median(f"uri-warm-{tree}", 1)
+    row("3", tree, "stat floor: readdir + fstatat only, 2 threads (vs cold)", floor, cold, None, "", None,
+        cpu(f"uri-warm-{tree}", 1))
 
 limit = 64.0
 a_render, a_uri = rss_mib("rss-render-a"), rss_mib("rss-uri-cold-a")

@@ -331,6 +331,7 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                                         fmt::format("cannot read folder '{}': {}", f.rel,
                                                     std::generic_category().message(err))));
     };
+    const bool rules = o.ignore != nullptr && !o.ignore->patterns().empty();
     int fd = ::open(f.abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
     if (d == nullptr) {
@@ -353,19 +354,26 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
         if (name == "." || name == "..") {
             continue;
         }
-        std::string rel = f.rel.empty() ? std::string(name) : slash_join(f.rel, name);
         bool is_dir = de->d_type == DT_DIR;
         if (de->d_type == DT_UNKNOWN) {
             struct stat st {};
             is_dir = ::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
         }
-        bool excluded = o.ignore != nullptr && o.ignore->excluded(rel);
-        if (excluded && !(is_dir && o.ignore->may_include_below(rel))) {
+        // The spec-relative path, only where it is used: no string per file without rules.
+        std::string rel;
+        auto rel_path = [&]() -> std::string& {
+            if (rel.empty()) {
+                rel = f.rel.empty() ? std::string(name) : slash_join(f.rel, name);
+            }
+            return rel;
+        };
+        bool excluded = rules && o.ignore->excluded(rel_path());
+        if (excluded && !(is_dir && o.ignore->may_include_below(rel_path()))) {
             continue;
         }
         std::string abs = slash_join(f.abs, name);
         if (o.is_secret && o.is_secret(abs)) {
-            f.found.push_back(Finding::note(Finding::secret, name, std::move(rel)));
+            f.found.push_back(Finding::note(Finding::secret, name, std::move(rel_path())));
             continue;
         }
         std::string ctx = slash_join(f.ctx, name);
@@ -384,7 +392,7 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
         }
         if (is_dir) {
             kids.push_back(std::make_unique<WalkedFolder>(
-                WalkedFolder{std::move(abs), std::move(rel), std::move(ctx), {}, {}}));
+                WalkedFolder{std::move(abs), std::move(rel_path()), std::move(ctx), {}, {}}));
             Finding sub;
             sub.kind = Finding::subfolder;
             sub.name.reserve(name.size() + 1);
