@@ -239,6 +239,8 @@ class Planner {
             options.is_secret = [this](const std::string& abs) { return is_secret_file(abs); };
         }
         options.cache_keys = caching();
+        // Without the stat cache every file is hashed next, which stats it (hash_pending).
+        options.defer_file_stat = m_opts.hash && !m_opts.use_cache;
         options.threads = walk_threads();
         options.meanwhile = [this] { cache(); }; // the stat cache loads while the others walk
         walk.run(options);

@@ -109,6 +109,10 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, util::
     if (!S_ISREG(st.st_mode)) {
         throw_changed(e.source, "it is no longer a regular file");
     }
+    if (e.mode == 0) { // listed, not stat'ed (WalkOptions::defer_file_stat): this is its stat
+        e.mode = (st.st_mode & S_IXUSR) != 0 ? 0755 : 0644;
+        e.size = static_cast<std::uint64_t>(st.st_size);
+    }
     if (static_cast<std::size_t>(st.st_size) > buffer.size()) {
         ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     }
@@ -373,10 +377,20 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
         }
         std::string abs = slash_join(f.abs, name);
         if (o.is_secret && o.is_secret(abs)) {
-            f.found.push_back(Finding::note(Finding::secret, name, std::move(rel_path())));
+            f.found.push_back(Finding::note(Finding::secret, std::string(name), std::move(rel_path())));
             continue;
         }
         std::string ctx = slash_join(f.ctx, name);
+        if (!excluded && o.defer_file_stat && de->d_type == DT_REG) {
+            Finding x;
+            x.name = name;
+            x.e.path = std::move(ctx);
+            x.e.type = EntryType::file;
+            x.e.mode = 0;
+            x.e.source = std::move(abs);
+            f.found.push_back(std::move(x));
+            continue;
+        }
         if (!excluded) {
             Finding x;
             try {
@@ -385,7 +399,7 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                     x.key = StatCache::key_of(x.e.source);
                 }
             } catch (const Error& e) {
-                x = Finding::note(Finding::error, name, e.what());
+                x = Finding::note(Finding::error, std::string(name), e.what());
             }
             x.name = name;
             f.found.push_back(std::move(x));
@@ -418,10 +432,10 @@ void scan_folder(WalkedFolder& f, const WalkOptions& o,
 
 } // namespace
 
-Finding Finding::note(Kind kind, std::string_view name, std::string text) {
+Finding Finding::note(Kind kind, std::string name, std::string text) {
     Finding x;
     x.kind = kind;
-    x.name = name;
+    x.name = std::move(name);
     x.text = std::move(text);
     return x;
 }

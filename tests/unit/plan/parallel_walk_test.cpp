@@ -159,3 +159,33 @@ TEST(ParallelWalk, TwoFoldersInTwoLayersAreSortedTogether) {
     EXPECT_TRUE(std::is_sorted(paths.begin(), paths.end()));
     EXPECT_EQ(paths.size(), 1u + 12u * 2u);
 }
+
+TEST(ParallelWalk, WithoutTheStatCacheAFileIsStatedWhenItIsHashed) {
+    test::TempDir dir;
+    fs::path spec = make_tree(dir);
+    fs::path tool = dir.write("src/bin/tool", "#!/bin/sh\necho hi\n");
+    fs::permissions(tool, fs::perms::owner_exec, fs::perm_options::add);
+    dir.write("src/empty", "");
+    fs::create_symlink("a.txt", dir / "src/link");
+    // With the stat cache every entry is stat'ed during the walk; without it files are stat'ed
+    // by hash_pending (their mode is 0 until then). The plans must not differ.
+    plan::PlanOptions cached = options_with(2);
+    cached.use_cache = true;
+    cached.cache_dir = dir / "cache";
+    plan::Plan with = plan::plan_file(spec, test::test_config(), cached);
+    plan::Plan without = plan::plan_file(spec, test::test_config(), options_with(2));
+    ASSERT_EQ(paths_of(without), paths_of(with));
+    bool saw_exec = false;
+    for (std::size_t i = 0; i < with.files.entries.size(); ++i) {
+        const plan::Entry& a = with.files.entries[i];
+        const plan::Entry& b = without.files.entries[i];
+        EXPECT_EQ(b.type, a.type) << a.path;
+        EXPECT_EQ(b.mode, a.mode) << a.path;
+        EXPECT_NE(b.mode, 0u) << a.path;
+        EXPECT_EQ(b.size, a.size) << a.path;
+        EXPECT_EQ(b.digest, a.digest) << a.path;
+        EXPECT_EQ(b.link_target, a.link_target) << a.path;
+        saw_exec = saw_exec || (a.path == "layers/0/bin/tool" && b.mode == 0755);
+    }
+    EXPECT_TRUE(saw_exec);
+}

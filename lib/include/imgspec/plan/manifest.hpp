@@ -32,6 +32,8 @@ struct Entry {
     std::string path;               // inside the context, '/'-separated, relative, no "./", no "/" at end
     EntryType type = EntryType::file;
     unsigned mode = 0644;           // normalized: files 0644 or 0755, directories 0755, symlinks 0777
+                                    // (0, with size 0: a file listed but not stat'ed yet, see
+                                    // WalkOptions::defer_file_stat; hashing sets both)
     std::uint64_t size = 0;         // files only
     std::string link_target;        // symlinks only, as read by readlink
     // File on disk; empty when `content` holds the bytes. A plain string, not a
