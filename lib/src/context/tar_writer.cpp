@@ -646,20 +646,30 @@ void write_source(TarArchive& tar, const plan::Entry& e, Prefetcher& files,
     }
 }
 
+// The header fields every entry type has, and no symlink target (one archive_entry serves all).
+void set_common_fields(archive_entry* ae, const plan::Entry& e, const TarOptions& options) {
+    archive_entry_copy_pathname(ae, e.path.c_str());
+    archive_entry_set_perm(ae, static_cast<__LA_MODE_T>(e.mode & 07777));
+    archive_entry_set_mtime(ae, static_cast<time_t>(options.mtime), 0);
+    archive_entry_set_uid(ae, 0);
+    archive_entry_set_gid(ae, 0);
+    archive_entry_copy_symlink(ae, nullptr);
+}
+
 void write_entries(TarArchive& tar, const plan::Manifest& manifest, const TarOptions& options,
                    TarStats& stats, const util::ProgressPhase& phase, locale_t locale) {
     Prefetcher files(manifest.entries, locale);
+    // One archive_entry for all, every field set again for each entry (set_common_fields):
+    // archive_write_header clones and frees the entry it is given anyway (pax writer), and a new
+    // and freed entry per file on top of that was 9 % of this thread's instructions (callgrind,
+    // 100,000 small files), mostly malloc and free.
+    std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
+    if (!entry) {
+        throw Error(ErrorKind::other, "libarchive: out of memory");
+    }
+    archive_entry* ae = entry.get();
     for (const plan::Entry& e : manifest.entries) {
-        std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
-        if (!entry) {
-            throw Error(ErrorKind::other, "libarchive: out of memory");
-        }
-        archive_entry* ae = entry.get();
-        archive_entry_copy_pathname(ae, e.path.c_str());
-        archive_entry_set_perm(ae, static_cast<__LA_MODE_T>(e.mode & 07777));
-        archive_entry_set_mtime(ae, static_cast<time_t>(options.mtime), 0);
-        archive_entry_set_uid(ae, 0);
-        archive_entry_set_gid(ae, 0);
+        set_common_fields(ae, e, options);
         switch (e.type) {
         case plan::EntryType::directory:
             archive_entry_set_filetype(ae, AE_IFDIR);
