@@ -4,11 +4,12 @@
 #include <imgspec/context/tar_writer.hpp>
 #include <imgspec/util/sha256.hpp>
 
+#include "unit/context/tar_capture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-using imgspec::context::write_tar;
 using imgspec::plan::Entry;
 using imgspec::plan::EntryType;
 using imgspec::plan::Manifest;
@@ -32,13 +33,6 @@ Entry make(const std::string& path, EntryType type, const std::string& content_o
     return e;
 }
 
-std::string tar_of(const Manifest& m) {
-    std::string bytes;
-    write_tar(m, {},
-              [&](const void* d, std::size_t n) { bytes.append(static_cast<const char*>(d), n); });
-    return bytes;
-}
-
 } // namespace
 
 TEST(TarEntryReuse, EachHeaderIsTheSameAsWrittenAlone) {
@@ -50,8 +44,8 @@ TEST(TarEntryReuse, EachHeaderIsTheSameAsWrittenAlone) {
     std::string expected;
     for (const Entry& e : entries) {
         all.entries.push_back(e);
-        std::string alone = tar_of(Manifest{{e}});
+        std::string alone = imgspec::test::capture_tar(Manifest{{e}}).bytes;
         expected += alone.substr(0, alone.size() - 1024); // without the end marker
     }
-    EXPECT_EQ(tar_of(all), expected + std::string(1024, '\0'));
+    EXPECT_EQ(imgspec::test::capture_tar(all).bytes, expected + std::string(1024, '\0'));
 }

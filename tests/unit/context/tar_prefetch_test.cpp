@@ -1,20 +1,19 @@
 // The tar writer reads files on a second thread, ahead of the writing, in batches of 256 KiB (at
 // most 1024 files each, 8 batches in flight): the bytes are the same as for the files given as
-// content, a file changed after the reader passed its predecessors is still caught, a failure of
+// content, a file changed while the writer is far behind the reader is still caught, a failure of
 // the reader surfaces with its own message at its own file, and no thread outlives write_tar.
 
 #include <imgspec/context/tar_writer.hpp>
-#include <imgspec/core/error.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/util/sha256.hpp>
 
+#include "unit/context/tar_capture.hpp"
 #include "unit/test_util.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,8 +21,6 @@
 #include <sys/stat.h>
 
 namespace fs = std::filesystem;
-using imgspec::Error;
-using imgspec::ErrorKind;
 using imgspec::context::write_tar;
 using imgspec::plan::Manifest;
 namespace test = imgspec::test;
@@ -57,28 +54,6 @@ Manifest as_content(Manifest m) {
     return m;
 }
 
-struct Result {
-    std::string bytes;
-    std::string error; // empty when write_tar succeeded
-};
-
-// write_tar into a string; `on_write` runs before each chunk the sink receives.
-Result tar_of(const Manifest& m, const std::function<void()>& on_write = {}) {
-    Result r;
-    try {
-        write_tar(m, {}, [&](const void* d, std::size_t n) {
-            if (on_write) {
-                on_write();
-            }
-            r.bytes.append(static_cast<const char*>(d), n);
-        });
-    } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::other);
-        r.error = e.what();
-    }
-    return r;
-}
-
 std::size_t thread_count() {
     std::size_t n = 0;
     for ([[maybe_unused]] const auto& t : fs::directory_iterator("/proc/self/task")) {
@@ -97,7 +72,7 @@ bool threads_back_to(std::size_t n) {
 }
 
 // A failed stream is the start of the complete one, then one 512-byte block that is not tar.
-void expect_cut_prefix(const Result& failed, const std::string& complete) {
+void expect_cut_prefix(const test::TarResult& failed, const std::string& complete) {
     ASSERT_GE(failed.bytes.size(), 512u);
     std::size_t sent = failed.bytes.size() - 512;
     EXPECT_EQ(sent % 512, 0u);
@@ -129,10 +104,10 @@ TEST(TarPrefetch, ManyFilesAcrossBatchesGiveTheBytesOfTheContent) {
         sizes.push_back(s);
     }
     Manifest m = make_files(dir, sizes);
-    Result expected = tar_of(as_content(m));
+    test::TarResult expected = test::capture_tar(as_content(m));
     ASSERT_EQ(expected.error, "");
 
-    Result hashed = tar_of(m);
+    test::TarResult hashed = test::capture_tar(m);
     EXPECT_EQ(hashed.error, "");
     EXPECT_TRUE(hashed.bytes == expected.bytes);
 
@@ -141,7 +116,7 @@ TEST(TarPrefetch, ManyFilesAcrossBatchesGiveTheBytesOfTheContent) {
         ASSERT_EQ(::stat(e.source.c_str(), &st), 0);
         e.trusted_stat = imgspec::plan::FileStat::from(st);
     }
-    Result trusted = tar_of(m);
+    test::TarResult trusted = test::capture_tar(m);
     EXPECT_EQ(trusted.error, "");
     EXPECT_TRUE(trusted.bytes == expected.bytes);
 }
@@ -149,14 +124,14 @@ TEST(TarPrefetch, ManyFilesAcrossBatchesGiveTheBytesOfTheContent) {
 TEST(TarPrefetch, FileChangedWhileTheWriterIsBehindIsCaught) {
     test::TempDir dir;
     Manifest m = make_files(dir, ahead_sizes());
-    std::string complete = tar_of(m).bytes;
+    std::string complete = test::capture_tar(m).bytes;
     const std::string& changed = m.entries[40].source;
 
     // The first output block goes out while the writer is in the first file: the reader is at
     // most 2 MiB ahead, far from file 40, so it reads the new bytes and must refuse them. The
     // pause lets it run ahead as far as it may: a reader with no bound would have read file 40.
     bool done = false;
-    Result r = tar_of(m, [&] {
+    test::TarResult r = test::capture_tar(m, [&] {
         if (!done) {
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
             dir.write(m.entries[40].path, pattern(1000, 99));
@@ -174,10 +149,10 @@ TEST(TarPrefetch, ReaderFailureSurfacesAtItsFileAndStopsTheThread) {
     const std::size_t threads = thread_count();
     test::TempDir dir;
     Manifest m = make_files(dir, ahead_sizes());
-    std::string complete = tar_of(m).bytes;
+    std::string complete = test::capture_tar(m).bytes;
 
     bool done = false;
-    Result r = tar_of(m, [&] {
+    test::TarResult r = test::capture_tar(m, [&] {
         if (!done) {
             fs::remove(m.entries[40].source);
             done = true;
@@ -201,7 +176,7 @@ TEST(TarPrefetch, SinkFailureWhileTheReaderWaitsDoesNotHang) {
 
 TEST(TarPrefetch, EmptyAndContentOnlyManifestsNeedNoFiles) {
     Manifest m;
-    EXPECT_EQ(tar_of(m).bytes, std::string(1024, '\0'));
+    EXPECT_EQ(test::capture_tar(m).bytes, std::string(1024, '\0'));
 
     imgspec::plan::Entry e;
     e.path = "gen";
@@ -209,7 +184,7 @@ TEST(TarPrefetch, EmptyAndContentOnlyManifestsNeedNoFiles) {
     e.size = e.content.size();
     e.digest = imgspec::util::sha256(e.content);
     m.entries.push_back(e);
-    Result r = tar_of(m);
+    test::TarResult r = test::capture_tar(m);
     EXPECT_EQ(r.error, "");
     EXPECT_EQ(r.bytes.size(), 512u + 512u + 1024u);
 }
