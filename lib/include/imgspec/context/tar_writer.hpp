@@ -42,11 +42,12 @@ struct TarStats {
 // blocks that end the archive (as Go's archive/tar writes it); GNU tar, bsdtar and BuildKit read
 // it.
 //
-// Files are streamed from `Entry::source` through a 1 MiB buffer (memory does not grow with the
-// context), or taken from `Entry::content` (whose size and digest must be set too, as
-// plan::hash_entry does). A file whose `Entry::trusted_stat` equals the open file's fstat before
-// and after the copy is not hashed again (the stat cache's proof: see Entry::trusted_stat); every
-// other file is hashed again while it is written. If its bytes or size differ from
+// Files are read from `Entry::source` by a second thread, ahead of the writing, through 2 MiB of
+// buffers (memory does not grow with the context), or taken from `Entry::content` (whose size and
+// digest must be set too, as plan::hash_entry does). A file whose `Entry::trusted_stat` equals the
+// open file's fstat before and after the read is not hashed again (the stat cache's proof: see
+// Entry::trusted_stat); every other file is hashed again while it is read. Every check of a file
+// is done before its last bytes are written. If its bytes or size differ from
 // `Entry::digest`/`Entry::size`, its stat changed during a trusted copy, or a symlink's target
 // differs from `Entry::link_target`, the file changed after the image tag was computed and this
 // throws imgspec::Error(ErrorKind::other, "<path> changed while the build context was written ...").
