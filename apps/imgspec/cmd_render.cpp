@@ -23,7 +23,9 @@ struct RenderArgs {
     bool no_cache = false;
 };
 
-// The context tar into `file`, atomically, with a progress line on a terminal.
+// The context tar into `file`, atomically, with a progress line on a terminal. Not fsynced: the
+// tar is made again by the same command, and waiting for a GiB to reach the disk took as long as
+// writing it (0.45 s of 1 s on bench tree (a)); GNU tar does not either.
 void write_context(const render::Image& img, const std::string& file, util::Progress* progress) {
     util::AtomicFile out(file);
     context::TarOptions options;
@@ -31,7 +33,7 @@ void write_context(const render::Image& img, const std::string& file, util::Prog
     options.progress_what = "writing context";
     context::write_tar(img.context, options,
                        [&](const void* data, std::size_t size) { out.write(data, size); });
-    out.commit();
+    out.commit(util::AtomicFile::Durability::unsynced);
 }
 
 } // namespace

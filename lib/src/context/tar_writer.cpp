@@ -43,9 +43,6 @@ constexpr std::size_t batch_count = 8;
 // Files per batch at most: bounds the memory of a batch of empty files.
 constexpr std::size_t batch_pieces = 1024;
 
-// write_tar_to_fd into a regular file: bytes written between two write-back starts.
-constexpr std::uint64_t writeback_window = 16 << 20;
-
 // libarchive's output buffer: how many bytes the sink gets per call for most of the stream. It does
 // not change the output (bytes_in_last_block is 1), only the number of writes to the pipe.
 constexpr int output_block_size = 64 * 1024;
@@ -771,24 +768,8 @@ TarStats write_tar(const plan::Manifest& manifest, const TarOptions& options, co
 }
 
 TarStats write_tar_to_fd(const plan::Manifest& manifest, const TarOptions& options, int fd) {
-    // Into a regular file, start the write-back of each written window to the disk at once, in the
-    // background: `render --context` fsyncs the file when it is complete (AtomicFile::commit),
-    // and that fsync otherwise waits for the whole archive to reach the disk after the last byte.
-    struct stat st {};
-    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    off_t start = regular ? ::lseek(fd, 0, SEEK_CUR) : 0;
-    regular = regular && start >= 0;
-    std::uint64_t written = 0;
-    std::uint64_t flushed = 0;
-    return write_tar(manifest, options, [&](const void* data, std::size_t size) {
-        write_all(fd, data, size);
-        written += size;
-        if (regular && written - flushed >= writeback_window) {
-            ::sync_file_range(fd, start + static_cast<off_t>(flushed),
-                              static_cast<off_t>(written - flushed), SYNC_FILE_RANGE_WRITE);
-            flushed = written;
-        }
-    });
+    return write_tar(manifest, options,
+                     [&](const void* data, std::size_t size) { write_all(fd, data, size); });
 }
 
 } // namespace imgspec::context

@@ -164,17 +164,36 @@ class Planner {
         m_entries.push_back(std::move(e));
     }
 
+    // The stat cache's file for this spec; empty when this run has none (not caching(), no
+    // cache folder, or a spec that is not a file).
+    const fs::path& cache_file() {
+        if (!m_cache_file) {
+            m_cache_file.emplace();
+            fs::path dir = m_opts.cache_dir.empty() ? StatCache::default_dir() : m_opts.cache_dir;
+            if (caching() && !dir.empty() && !m_spec.file.empty()) {
+                m_cache_file = StatCache::file_for(dir, m_spec.file);
+            }
+        }
+        return *m_cache_file;
+    }
+
     // The stat cache, opened at the first file (a spec that copies nothing reads no cache).
     StatCache* cache() {
         if (!m_cache_tried) {
             m_cache_tried = true;
-            fs::path dir = m_opts.cache_dir.empty() ? StatCache::default_dir() : m_opts.cache_dir;
-            if (caching() && !dir.empty() && !m_spec.file.empty()) {
-                m_cache.emplace(StatCache::file_for(dir, m_spec.file), m_run_start);
+            if (!cache_file().empty()) {
+                m_cache.emplace(cache_file(), m_run_start);
                 m_cache->load();
             }
         }
         return m_cache ? &*m_cache : nullptr;
+    }
+
+    // Whether the walk may leave regular files un-stat'ed for the hashing to stat
+    // (WalkOptions::defer_file_stat): every file is hashed next, as there is no record to look
+    // up: --no-cache, no cache folder, or no cache file yet (a first run, or a CI machine).
+    bool defer_file_stat() {
+        return m_opts.hash && (cache_file().empty() || !StatCache::may_have_records(cache_file()));
     }
 
     // Whether this run reads and writes the stat cache (cache() may still find none).
@@ -239,8 +258,7 @@ class Planner {
             options.is_secret = [this](const std::string& abs) { return is_secret_file(abs); };
         }
         options.cache_keys = caching();
-        // Without the stat cache every file is hashed next, which stats it (hash_pending).
-        options.defer_file_stat = m_opts.hash && !m_opts.use_cache;
+        options.defer_file_stat = defer_file_stat();
         options.threads = walk_threads();
         options.meanwhile = [this] { cache(); }; // the stat cache loads while the others walk
         walk.run(options);
@@ -388,6 +406,7 @@ class Planner {
     std::unordered_set<std::string> m_secret_ids;
     std::int64_t m_run_start;       // before the first stat: the stat cache's racy limit
     bool m_cache_tried = false;
+    std::optional<fs::path> m_cache_file; // cache_file(), once computed
     std::optional<StatCache> m_cache;
     std::vector<spec::Layer> m_layers; // the spec's layers, after uv_script adds its own
 };

@@ -261,6 +261,12 @@ fs::path StatCache::file_for(const fs::path& dir, const fs::path& spec_file) {
     return dir / "stat" / util::to_hex(util::sha256(abs.string())).substr(0, 32);
 }
 
+bool StatCache::may_have_records(const fs::path& file) {
+    struct stat st {};
+    return ::stat(file.c_str(), &st) == 0 &&
+           static_cast<std::size_t>(st.st_size) >= header_size + record_size + trailer_size;
+}
+
 std::int64_t StatCache::now_ns() {
     struct timespec ts {};
     ::clock_gettime(CLOCK_REALTIME, &ts);

@@ -117,7 +117,7 @@ void AtomicFile::write(const void* data, std::size_t size) {
     }
 }
 
-void AtomicFile::commit() {
+void AtomicFile::commit(Durability durability) {
     if (m_fd < 0) {
         throw Error(
             ErrorKind::other,
@@ -139,7 +139,7 @@ void AtomicFile::commit() {
     if (::fchmod(m_fd, mode) != 0) {
         fail("set the permissions of", errno);
     }
-    if (::fsync(m_fd) != 0) {
+    if (durability == Durability::synced && ::fsync(m_fd) != 0) {
         fail("write", errno);
     }
     int fd = m_fd;
@@ -154,6 +154,9 @@ void AtomicFile::commit() {
     m_finished = true;
     release_slot();
 
+    if (durability == Durability::unsynced) {
+        return;
+    }
     // Makes the rename itself durable. Best effort: some file systems refuse fsync on a folder.
     std::filesystem::path dir = std::filesystem::absolute(m_target).parent_path();
     int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -126,6 +126,12 @@ std::string TerminalProgress::line() const {
             out += ", ETA " + format_duration(std::chrono::seconds(left));
         }
     }
+    // No byte total (files not stat'ed before they are read): the ETA from the files' rate.
+    if (seconds > 0.05 && m_total_bytes == 0 && files > 0 && m_total_files > files) {
+        const double left = static_cast<double>(m_total_files - files) * seconds /
+                            static_cast<double>(files);
+        out += ", ETA " + format_duration(std::chrono::seconds(std::llround(left)));
+    }
     return out;
 }
 
@@ -164,7 +170,10 @@ void TerminalProgress::end() noexcept {
     try {
         std::lock_guard lock(m_draw_mutex);
         if (m_drawn > 0) {
-            write_all(m_options.fd, "\r" + std::string(m_drawn, ' ') + "\r");
+            std::string blank(m_drawn + 2, ' '); // "\r", spaces over the line, "\r"
+            blank.front() = '\r';
+            blank.back() = '\r';
+            write_all(m_options.fd, blank);
         }
         m_drawn = 0;
         m_what.clear();

@@ -133,7 +133,7 @@ TEST(TarRehash, WritesToARegularFileAndToAPipeAlike) {
     Manifest m = manifest_of(dir.path(), {"a", "b"});
     std::string expected = tar_of(m);
 
-    // A regular file: write-back is started as it grows (sync_file_range); same bytes.
+    // A regular file, from its current offset on: the same bytes.
     fs::path out = dir / "out.tar";
     int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     ASSERT_GE(fd, 0);

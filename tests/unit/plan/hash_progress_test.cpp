@@ -4,6 +4,7 @@
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/plan.hpp>
+#include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/render/image.hpp>
 
@@ -106,8 +107,20 @@ TEST(HashProgress, PlanReportsTheContextsFiles) {
     dir.write("src/pkg/c.txt", "");
 
     imgspec::plan::PlanOptions options;
-    options.use_cache = false; // every file is read
+    options.cache_dir = dir / "cache";
     options.hash_threads = 2;
+    // A cache file with a record of another file: the walk stats every file for its lookups, so
+    // the byte total is known before any is read.
+    {
+        using imgspec::plan::StatCache;
+        std::int64_t now = StatCache::now_ns();
+        imgspec::plan::FileStat old;
+        old.size = 1;
+        old.mtime_ns = old.ctime_ns = now - 3'600'000'000'000;
+        StatCache other(StatCache::file_for(options.cache_dir, spec), now);
+        ASSERT_TRUE(other.record("/elsewhere", old, imgspec::plan::Digest{1}));
+        other.save();
+    }
     FakeProgress progress;
     options.progress = &progress;
     imgspec::plan::Plan plan =
@@ -130,6 +143,29 @@ TEST(HashProgress, PlanReportsTheContextsFiles) {
     EXPECT_EQ(phases[0].files, files);
     EXPECT_EQ(phases[0].bytes, bytes);
     EXPECT_EQ(phases[0].ends, 1);
+
+    // With --no-cache, or no cache file yet, files are stat'ed only when they are read: no byte
+    // total up front, the same files and bytes as they go.
+    for (bool use_cache : {false, true}) {
+        options.use_cache = use_cache;
+        options.cache_dir = dir / ("empty-cache-" + std::to_string(use_cache));
+        FakeProgress unstated;
+        options.progress = &unstated;
+        imgspec::plan::Plan again =
+            imgspec::plan::plan_file(spec, imgspec::test::test_config(), options);
+        phases = unstated.phases();
+        ASSERT_EQ(phases.size(), 1u);
+        EXPECT_EQ(phases[0].total_files, files);
+        EXPECT_EQ(phases[0].total_bytes, 0u);
+        EXPECT_EQ(phases[0].files, files);
+        EXPECT_EQ(phases[0].bytes, bytes);
+        ASSERT_EQ(again.files.entries.size(), plan.files.entries.size());
+        for (std::size_t i = 0; i < plan.files.entries.size(); ++i) {
+            EXPECT_EQ(again.files.entries[i].mode, plan.files.entries[i].mode);
+            EXPECT_EQ(again.files.entries[i].size, plan.files.entries[i].size);
+            EXPECT_EQ(again.files.entries[i].digest, plan.files.entries[i].digest);
+        }
+    }
 }
 
 TEST(HashProgress, DigestsFromTheStatCacheAreNotCounted) {

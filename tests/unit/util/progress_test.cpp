@@ -65,6 +65,19 @@ TEST(Progress, Formats) {
     EXPECT_EQ(format_duration(3720s), "1h02m");
 }
 
+TEST(Progress, WithoutAByteTotalTheEtaComesFromTheFiles) {
+    Pipe pipe;
+    FakeClock clock;
+    TerminalProgress p({pipe.write_fd(), 0ms, 100ms, 120, clock.fn()});
+    p.begin("hashing", 100, 0);
+    clock.t += 2s;
+    p.advance(20, 3 << 20);
+    std::string drawn = pipe.drain();
+    EXPECT_NE(drawn.find("imgspec: hashing 20/100 files, 3.0 MiB, 1.5 MiB/s, ETA 8s"),
+              std::string::npos)
+        << drawn;
+}
+
 TEST(Progress, DrawsAfterTheDelayAndClearsAtTheEnd) {
     Pipe pipe;
     FakeClock clock;

@@ -50,6 +50,10 @@ class StatCache {
     static std::filesystem::path file_for(const std::filesystem::path& dir,
                                           const std::filesystem::path& spec_file);
 
+    // Whether `file` may hold records (it exists and is longer than an empty cache's): false
+    // means a run will find every file's digest by reading it. One stat, nothing read.
+    static bool may_have_records(const std::filesystem::path& file);
+
     // The wall clock now, in ns since the epoch: a run's start for the racy check.
     static std::int64_t now_ns();
 

@@ -35,11 +35,17 @@ class AtomicFile {
     void write(const void* data, std::size_t size);
     void write(std::string_view text) { write(text.data(), text.size()); }
 
-    // Sets the permissions, fsyncs the file, renames it over the target and fsyncs the folder (best
-    // effort), so the new content survives a crash once this returns.
+    // How commit() leaves the file: `synced` survives a crash of the machine once commit()
+    // returns; `unsynced` skips both fsyncs (as GNU tar does), for output that the same command
+    // can write again. Either way no reader ever sees a partial file of a run that failed or was
+    // interrupted.
+    enum class Durability { synced, unsynced };
+
+    // Sets the permissions, fsyncs the file (when synced), renames it over the target and fsyncs
+    // the folder (when synced; best effort).
     // Throws imgspec::Error(ErrorKind::other) when any step but the folder fsync fails (the temp
     // file is then removed) or after commit()/abort().
-    void commit();
+    void commit(Durability durability = Durability::synced);
 
     // Removes the temp file now; the target is untouched. Does nothing after commit() or abort().
     void abort() noexcept;
