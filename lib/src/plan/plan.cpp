@@ -286,16 +286,18 @@ class Planner {
                     .hint = "exclude it (.dockerignore) to silence this",
                     .severity = Severity::warning});
                 break;
-            case Finding::entry:
-                use_cache(x.e, x.st, options.cache_keys ? std::optional(x.key) : std::nullopt);
+            case Finding::entry: {
+                Entry e = x.take_entry();
+                use_cache(e, x.st, options.cache_keys ? std::optional(x.key) : std::nullopt);
                 if (&folder != chained) {
-                    add_dir_chain(x.e.path);
+                    add_dir_chain(e.path);
                     chained = &folder;
                 }
-                if (x.e.type != EntryType::directory || m_paths.insert(x.e.path).second) {
-                    m_entries.push_back(std::move(x.e));
+                if (e.type != EntryType::directory || m_paths.insert(e.path).second) {
+                    m_entries.push_back(std::move(e));
                 }
                 break;
+            }
             case Finding::subfolder:
                 break;
             }

@@ -82,38 +82,32 @@ std::int64_t ns_of(const struct timespec& ts) {
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-std::string read_whole(const fs::path& file) {
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT) {
-            spdlog::debug("stat cache {}: cannot open: {}", file.string(), std::strerror(errno));
-        }
-        return {};
-    }
-    std::string data;
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-        data.reserve(static_cast<std::size_t>(st.st_size));
-    }
-    char buf[1 << 16];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
+// Reads exactly `size` bytes; false on an error or at the end of the file before that.
+bool read_exact(int fd, void* into, std::size_t size) {
+    auto* p = static_cast<char*>(into);
+    while (size > 0) {
+        ssize_t n = ::read(fd, p, size);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
-            if (n < 0) {
-                spdlog::debug("stat cache {}: cannot read: {}", file.string(),
-                              std::strerror(errno));
-                data.clear();
-            }
-            break;
+            return false;
         }
-        data.append(buf, static_cast<std::size_t>(n));
+        p += n;
+        size -= static_cast<std::size_t>(n);
     }
-    ::close(fd);
-    return data;
+    return true;
 }
+
+// A file descriptor closed on every way out.
+struct ReadFd {
+    int fd;
+    ~ReadFd() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+};
 
 bool write_all(int fd, const std::string& data) {
     const char* p = data.data();
@@ -159,54 +153,82 @@ FileStat FileStat::from(const struct stat& st) {
 StatCache::StatCache(fs::path file, std::int64_t run_start_ns)
     : m_file(std::move(file)), m_run_start_ns(run_start_ns) {}
 
+// Read in chunks and checksummed on the way, records parsed as they come: no copy of the whole
+// file beside the records (it ran at the same time as the walk, and added to its peak memory).
 void StatCache::load() {
-    std::string data = read_whole(m_file);
     m_loaded.clear();
     m_seq_of.clear();
     m_by_key.clear();
-    if (data.empty()) {
-        return;
-    }
     auto reject = [&](const char* why) {
         spdlog::debug("stat cache {}: ignored ({})", m_file.string(), why);
+        m_loaded.clear();
     };
-    if (data.size() < header_size + trailer_size) {
+    ReadFd in{::open(m_file.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (in.fd < 0) {
+        if (errno != ENOENT) {
+            spdlog::debug("stat cache {}: cannot open: {}", m_file.string(), std::strerror(errno));
+        }
+        return;
+    }
+    struct stat st {};
+    if (::fstat(in.fd, &st) != 0 || st.st_size == 0) {
+        return;
+    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size < header_size + trailer_size) {
         return reject("too short");
     }
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    if (std::memcmp(p, magic, sizeof magic) != 0) {
+    unsigned char header[header_size];
+    if (!read_exact(in.fd, header, sizeof header)) {
+        return reject("truncated or padded");
+    }
+    if (std::memcmp(header, magic, sizeof magic) != 0) {
         return reject("not a stat cache of this version");
     }
-    const unsigned char* q = p + sizeof magic;
+    const unsigned char* q = header + sizeof magic;
     auto order = get<std::uint32_t>(q);
     auto rsize = get<std::uint32_t>(q);
     auto count = get<std::uint64_t>(q);
     if (order != order_mark || rsize != record_size) {
         return reject("written on another kind of machine");
     }
-    if (count > (data.size() - header_size - trailer_size) / record_size ||
-        data.size() != header_size + count * record_size + trailer_size) {
+    if (count > (size - header_size - trailer_size) / record_size ||
+        size != header_size + count * record_size + trailer_size) {
         return reject("truncated or padded");
     }
-    std::size_t body = data.size() - trailer_size;
-    Digest sum = util::sha256(std::string_view(data.data(), body));
-    if (std::memcmp(sum.data(), p + body, sum.size()) != 0) {
+    util::Sha256 sum;
+    sum.update(header, sizeof header);
+    m_loaded.resize(count);
+    constexpr std::size_t chunk_records = 1024;
+    std::vector<unsigned char> chunk(chunk_records * record_size);
+    for (std::size_t at = 0; at < count; at += chunk_records) {
+        const std::size_t n = std::min<std::size_t>(chunk_records, count - at);
+        if (!read_exact(in.fd, chunk.data(), n * record_size)) {
+            return reject("truncated or padded");
+        }
+        sum.update(chunk.data(), n * record_size);
+        q = chunk.data();
+        for (std::size_t i = at; i < at + n; ++i) {
+            Record& r = m_loaded[i];
+            r.key = get<std::uint64_t>(q);
+            r.stat.size = get<std::uint64_t>(q);
+            r.stat.mtime_ns = get<std::int64_t>(q);
+            r.stat.ctime_ns = get<std::int64_t>(q);
+            r.stat.ino = get<std::uint64_t>(q);
+            r.stat.dev = get<std::uint64_t>(q);
+            std::memcpy(r.digest.data(), q, r.digest.size());
+            q += r.digest.size();
+        }
+    }
+    unsigned char trailer[trailer_size];
+    if (!read_exact(in.fd, trailer, sizeof trailer)) {
+        return reject("truncated or padded");
+    }
+    Digest expected = sum.finish();
+    if (std::memcmp(expected.data(), trailer, sizeof trailer) != 0) {
         return reject("checksum mismatch");
     }
-    m_loaded.resize(count);
-    q = p + header_size;
-    for (Record& r : m_loaded) {
-        r.key = get<std::uint64_t>(q);
-        r.stat.size = get<std::uint64_t>(q);
-        r.stat.mtime_ns = get<std::int64_t>(q);
-        r.stat.ctime_ns = get<std::int64_t>(q);
-        r.stat.ino = get<std::uint64_t>(q);
-        r.stat.dev = get<std::uint64_t>(q);
-        std::memcpy(r.digest.data(), q, r.digest.size());
-        q += r.digest.size();
-    }
     m_seq_of.assign(m_loaded.size(), 0);
-    m_by_key.clear();
 }
 
 // Records are in the order the last run looked files up, which is the walk's order: the same this

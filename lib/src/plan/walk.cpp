@@ -381,27 +381,31 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
             continue;
         }
         std::string ctx = slash_join(f.ctx, name);
-        if (!excluded && o.defer_file_stat && de->d_type == DT_REG) {
-            Finding x;
-            x.name = name;
-            x.e.path = std::move(ctx);
-            x.e.type = EntryType::file;
-            x.e.mode = 0;
-            x.e.source = std::move(abs);
-            f.found.push_back(std::move(x));
-            continue;
-        }
         if (!excluded) {
             Finding x;
-            try {
-                x.e = stat_entry_at(fd, de->d_name, abs, ctx, &x.st);
-                if (x.e.type == EntryType::file && o.cache_keys) {
-                    x.key = StatCache::key_of(x.e.source);
+            if (o.defer_file_stat && de->d_type == DT_REG) {
+                x.path = std::move(ctx);
+                x.text = std::move(abs);
+                if (o.cache_keys) { // a first run: the key orders the records it makes
+                    x.key = StatCache::key_of(x.text);
                 }
+                f.found.push_back(std::move(x)); // mode 0: not stat'ed
+                continue;
+            }
+            try {
+                Entry e = stat_entry_at(fd, de->d_name, abs, ctx, &x.st);
+                if (e.type == EntryType::file && o.cache_keys) {
+                    x.key = StatCache::key_of(e.source);
+                }
+                x.path = std::move(e.path);
+                x.text = std::move(e.source);
+                x.link_target = std::move(e.link_target);
+                x.st.size = e.size;
+                x.mode = e.mode;
+                x.type = e.type;
             } catch (const Error& e) {
                 x = Finding::note(Finding::error, std::string(name), e.what());
             }
-            x.name = name;
             f.found.push_back(std::move(x));
         }
         if (is_dir) {
@@ -409,13 +413,27 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                 WalkedFolder{std::move(abs), std::move(rel_path()), std::move(ctx), {}, {}}));
             Finding sub;
             sub.kind = Finding::subfolder;
-            sub.name.reserve(name.size() + 1);
-            sub.name.append(name).append(1, '/');
             sub.folder = kids.back().get();
             f.found.push_back(std::move(sub));
         }
     }
     ::closedir(d);
+}
+
+// Whether (a, a_slash) sorts before (b, b_slash), a name with `slash` standing for name + "/",
+// in byte order.
+bool sorts_before(std::string_view a, bool a_slash, std::string_view b, bool b_slash) {
+    const std::size_t n = std::min(a.size(), b.size());
+    if (int c = std::string_view(a.data(), n).compare(std::string_view(b.data(), n)); c != 0) {
+        return c < 0;
+    }
+    if (a.size() == b.size()) {
+        return !a_slash && b_slash; // "x" < "x/"
+    }
+    if (a.size() < b.size()) {
+        return !a_slash || static_cast<unsigned char>('/') < static_cast<unsigned char>(b[n]);
+    }
+    return b_slash && static_cast<unsigned char>(a[n]) < static_cast<unsigned char>('/');
 }
 
 // list_folder, then the findings' order by name (on the walking thread: the sort of the whole
@@ -426,16 +444,38 @@ void scan_folder(WalkedFolder& f, const WalkOptions& o,
     f.order.resize(f.found.size());
     std::iota(f.order.begin(), f.order.end(), 0u);
     std::sort(f.order.begin(), f.order.end(), [&](std::uint32_t a, std::uint32_t b) {
-        return f.found[a].name < f.found[b].name;
+        const Finding& x = f.found[a];
+        const Finding& y = f.found[b];
+        return sorts_before(x.name(), x.slash(), y.name(), y.slash());
     });
 }
 
 } // namespace
 
+std::string_view Finding::name() const {
+    if (kind == error || kind == secret) {
+        return path;
+    }
+    std::string_view p = kind == subfolder ? std::string_view(folder->ctx) : std::string_view(path);
+    std::size_t slash = p.rfind('/');
+    return slash == std::string_view::npos ? p : p.substr(slash + 1);
+}
+
+Entry Finding::take_entry() {
+    Entry e;
+    e.path = std::move(path);
+    e.type = type;
+    e.mode = mode;
+    e.size = type == EntryType::file ? st.size : 0;
+    e.link_target = std::move(link_target);
+    e.source = std::move(text);
+    return e;
+}
+
 Finding Finding::note(Kind kind, std::string name, std::string text) {
     Finding x;
     x.kind = kind;
-    x.name = std::move(name);
+    x.path = std::move(name);
     x.text = std::move(text);
     return x;
 }

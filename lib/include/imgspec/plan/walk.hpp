@@ -71,18 +71,31 @@ void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cach
 
 struct WalkedFolder;
 
-// One thing a FolderWalk found in a folder.
+// One thing a FolderWalk found in a folder. Compact (168 bytes, an Entry 224): every file of a tree has one
+// until the visit, next to its manifest entry.
 struct Finding {
-    enum Kind { entry, error, secret, subfolder } kind = entry;
-    // Its place among the folder's findings: its name ("" or "\xff" for an error about the folder
-    // itself: before or after its listing); a subfolder's findings at name + "/", which is where
-    // their paths go in byte order ("a" < "a-b" < "a.txt" < "a/x").
-    std::string name;
-    Entry e;                       // entry: from stat_entry_at, no digest yet
-    FileStat st;                   // entry, files: the stat data, for the stat cache
-    std::uint64_t key = 0;         // entry, files: StatCache::key_of(e.source), with cache_keys
-    std::string text;              // error: the message; secret: the file's spec-relative path
+    enum Kind : std::uint8_t { entry, error, secret, subfolder };
+    // entry: the Entry's path (in the context). error, secret: the name it was found under ("" or
+    // "\xff" for an error about the folder itself: before or after what was listed). Unused for a
+    // subfolder.
+    std::string path;
+    // entry: the Entry's source (on disk); error: the message; secret: the spec-relative path.
+    std::string text;
+    std::string link_target;        // entry, symlinks
+    FileStat st;                    // entry, files: the stat data (size: the file's, always)
+    std::uint64_t key = 0;          // entry, files: StatCache::key_of(source), with cache_keys
     WalkedFolder* folder = nullptr; // subfolder: its own findings
+    unsigned mode = 0;              // entry: Entry::mode (0: a file not stat'ed yet)
+    EntryType type = EntryType::file; // entry
+    Kind kind = entry;
+
+    // Its name, and whether what sorts there is a subfolder's contents (name + "/"): its place
+    // among the folder's findings, in byte order of their paths ("a" < "a-b" < "a.txt" < "a/x").
+    std::string_view name() const;
+    bool slash() const { return kind == subfolder; }
+
+    // The manifest entry of an `entry` finding (moved out of it).
+    Entry take_entry();
 
     static Finding note(Kind kind, std::string name, std::string text);
 };
