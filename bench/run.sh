@@ -79,7 +79,8 @@ for t in a b; do
 
     log "[$t] 1. render --context against GNU tar (reproducible mode)"
     "$IMGSPEC" uri spec.yaml >/dev/null # fills the stat cache, as any earlier run would
-    bench "render-$t" -w 1 -r "$RUNS" --prepare "rm -f $work/out.tar" \
+    # sync first: neither tool waits for the write-back of the other's output.
+    bench "render-$t" -w 1 -r "$RUNS" --prepare "bash -c 'rm -f $work/out.tar; sync'" \
         -n "imgspec render --context" "$IMGSPEC render spec.yaml --context $work/out.tar" \
         -n "GNU tar --sort=name" "${gnutar_repro[*]} -cf $work/out.tar tree"
     bench "render-cold-$t" -w 1 -r "$RUNS" --prepare "bash -c 'rm -f $work/out.tar; $cold_prepare'" \
@@ -90,7 +91,8 @@ for t in a b; do
     log "[$t] 2. uri (cold: no stat cache) against tar | sha256sum"
     bench "uri-cold-$t" -w 1 -r "$RUNS" --prepare "$cold_prepare" \
         -n "imgspec uri (cold)" "$IMGSPEC uri ${cold_flag[*]} spec.yaml" \
-        -n "tar | sha256sum" "bash -c 'tar -cf - tree | sha256sum'"
+        -n "tar | sha256sum" "bash -c 'tar -cf - tree | sha256sum'" \
+        -n "read floor (2 threads)" "$work/stat_floor tree 2 read"
 
     log "[$t] 3. uri again, nothing changed (stat cache)"
     "$IMGSPEC" uri spec.yaml >/dev/null

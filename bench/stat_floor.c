@@ -1,8 +1,9 @@
 // The floor under a warm `imgspec uri`: what the kernel alone takes to list a tree and stat every
-// entry in it (readdir + fstatat, as the stat cache needs), with nothing else done. bench/run.sh
-// times it beside imgspec for item 3.
+// entry in it (readdir + fstatat, as the stat cache needs), with nothing else done. With "read",
+// the floor under a cold one: every regular file also opened, fstat'ed, read whole and closed
+// (no hashing). bench/run.sh times both beside imgspec for items 2 and 3.
 //
-//   stat_floor DIR [THREADS]   (default 2 threads; the top-level folders are shared out in turn)
+//   stat_floor DIR [THREADS [read]]   (default 2 threads; the top-level folders are shared out)
 //
 // Prints the number of entries stat'ed. Build: cc -O2 -pthread -o stat_floor stat_floor.c
 
@@ -24,6 +25,28 @@ struct job {
     long stated;
 };
 
+static int read_files; // "read": open, fstat, read and close every regular file too
+
+static void read_file(int dirfd, const char* name) {
+    static __thread char buf[1 << 20];
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        off_t left = st.st_size;
+        while (left > 0) {
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n <= 0) {
+                break;
+            }
+            left -= n;
+        }
+    }
+    close(fd);
+}
+
 static long walk(int dirfd) {
     long n = 0;
     DIR* d = fdopendir(dirfd);
@@ -36,6 +59,11 @@ static long walk(int dirfd) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
             continue;
         }
+        if (read_files && de->d_type == DT_REG) { // its fstat after the open is its stat
+            read_file(dirfd, de->d_name);
+            ++n;
+            continue;
+        }
         struct stat st;
         if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
             ++n;
@@ -44,6 +72,8 @@ static long walk(int dirfd) {
                 if (fd >= 0) {
                     n += walk(fd);
                 }
+            } else if (read_files && S_ISREG(st.st_mode)) {
+                read_file(dirfd, de->d_name);
             }
         }
     }
@@ -64,6 +94,8 @@ static void* run(void* arg) {
             if (fd >= 0) {
                 j->stated += walk(fd);
             }
+        } else if (read_files && S_ISREG(st.st_mode)) {
+            read_file(j->root, j->names[i]);
         }
     }
     return NULL;
@@ -75,6 +107,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     int threads = argc > 2 ? atoi(argv[2]) : 2;
+    read_files = argc > 3 && strcmp(argv[3], "read") == 0;
     if (threads < 1 || threads > 64) {
         threads = 1;
     }

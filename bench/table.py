@@ -71,6 +71,10 @@ for tree in ["a", "b"]:
         "ratio <= 0.25", cold is not None and pipe is not None and cold <= 0.25 * pipe,
         cpu(f"uri-cold-{tree}", 0))
 
+    rfloor = median(f"uri-cold-{tree}", 2)
+    row("2", tree, "read floor: open + fstat + read + close only, 2 threads", rfloor, pipe, None, "",
+        None, cpu(f"uri-cold-{tree}", 2))
+
     warm = median(f"uri-warm-{tree}", 0)
     row("3", tree, "imgspec uri, warm (vs cold)", warm, cold, None,
         "ratio <= 0.05" if tree == "a" else "(a only)",
