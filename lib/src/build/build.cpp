@@ -219,7 +219,7 @@ std::string read_digest(const fs::path& metadata) {
     }
     json doc = json::parse(in, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
-        spdlog::warn("buildx's metadata file {} is not JSON", metadata.string());
+        spdlog::warn("buildx's metadata file {} is not JSON", printable(metadata.string()));
         return {};
     }
     auto it = doc.find("containerimage.digest");

@@ -504,7 +504,7 @@ DockerConfigDir::~DockerConfigDir() {
     // remove_all removes the links, not what they point to.
     fs::remove_all(m_path, ec);
     if (ec) {
-        spdlog::warn("cannot remove {}: {}", m_path.string(), ec.message());
+        spdlog::warn("cannot remove {}: {}", printable(m_path.string()), ec.message());
     }
     for (auto& c : m_cleanup) {
         c->release();
