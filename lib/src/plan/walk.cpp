@@ -383,6 +383,7 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
         std::string ctx = slash_join(f.ctx, name);
         if (!excluded) {
             Finding x;
+            x.name_size = static_cast<std::uint8_t>(name.size()); // NAME_MAX is 255
             if (o.defer_file_stat && de->d_type == DT_REG) {
                 x.path = std::move(ctx);
                 x.text = std::move(abs);
@@ -393,7 +394,10 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                 continue;
             }
             try {
-                Entry e = stat_entry_at(fd, de->d_name, abs, ctx, &x.st);
+                // A folder's paths are needed again below; a file's are moved.
+                Entry e = is_dir ? stat_entry_at(fd, de->d_name, abs, ctx, &x.st)
+                                 : stat_entry_at(fd, de->d_name, std::move(abs), std::move(ctx),
+                                                 &x.st);
                 if (e.type == EntryType::file && o.cache_keys) {
                     x.key = StatCache::key_of(e.source);
                 }
@@ -413,6 +417,7 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                 WalkedFolder{std::move(abs), std::move(rel_path()), std::move(ctx), {}, {}}));
             Finding sub;
             sub.kind = Finding::subfolder;
+            sub.name_size = static_cast<std::uint8_t>(name.size());
             sub.folder = kids.back().get();
             f.found.push_back(std::move(sub));
         }
@@ -453,12 +458,8 @@ void scan_folder(WalkedFolder& f, const WalkOptions& o,
 } // namespace
 
 std::string_view Finding::name() const {
-    if (kind == error || kind == secret) {
-        return path;
-    }
     std::string_view p = kind == subfolder ? std::string_view(folder->ctx) : std::string_view(path);
-    std::size_t slash = p.rfind('/');
-    return slash == std::string_view::npos ? p : p.substr(slash + 1);
+    return p.substr(p.size() - name_size);
 }
 
 Entry Finding::take_entry() {
@@ -475,6 +476,7 @@ Entry Finding::take_entry() {
 Finding Finding::note(Kind kind, std::string name, std::string text) {
     Finding x;
     x.kind = kind;
+    x.name_size = static_cast<std::uint8_t>(name.size());
     x.path = std::move(name);
     x.text = std::move(text);
     return x;

@@ -88,6 +88,8 @@ struct Finding {
     unsigned mode = 0;              // entry: Entry::mode (0: a file not stat'ed yet)
     EntryType type = EntryType::file; // entry
     Kind kind = entry;
+    // The name's length (at most NAME_MAX, 255): the end of `path`, or of a subfolder's ctx.
+    std::uint8_t name_size = 0;
 
     // Its name, and whether what sorts there is a subfolder's contents (name + "/"): its place
     // among the folder's findings, in byte order of their paths ("a" < "a-b" < "a.txt" < "a/x").
