@@ -2,6 +2,7 @@
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/walk.hpp>
+#include <imgspec/util/fd.hpp>
 #include <imgspec/util/sha256.hpp>
 
 #include <archive.h>
@@ -71,28 +72,6 @@ std::string errno_text(int err) {
 std::string display_name(const plan::Entry& e) {
     return e.source.empty() ? e.path : e.source;
 }
-
-class Fd {
-  public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-    void reset(int fd) {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-        m_fd = fd;
-    }
-
-  private:
-    int m_fd;
-};
 
 // Carries the sink and what happened in it through libarchive's C callback, which must not throw.
 struct SinkState {
@@ -447,7 +426,7 @@ class FileReader {
     const std::vector<plan::Entry>& m_entries;
     std::size_t m_next = 0;              // the next entry to look at
     const plan::Entry* m_file = nullptr; // the file being read, open in m_fd
-    Fd m_fd{-1};
+    util::Fd m_fd;
     std::uint64_t m_remaining = 0;
     bool m_trusted = false;
     std::optional<util::Sha256> m_hash; // of an untrusted file

@@ -1,5 +1,6 @@
 #include <imgspec/plan/stat_cache.hpp>
 
+#include <imgspec/util/fd.hpp>
 #include <imgspec/util/sha256.hpp>
 
 #include <fmt/format.h>
@@ -99,16 +100,6 @@ bool read_exact(int fd, void* into, std::size_t size) {
     return true;
 }
 
-// A file descriptor closed on every way out.
-struct ReadFd {
-    int fd;
-    ~ReadFd() {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-    }
-};
-
 bool write_all(int fd, const std::string& data) {
     const char* p = data.data();
     std::size_t left = data.size();
@@ -163,15 +154,15 @@ void StatCache::load() {
         spdlog::debug("stat cache {}: ignored ({})", m_file.string(), why);
         m_loaded.clear();
     };
-    ReadFd in{::open(m_file.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (in.fd < 0) {
+    util::Fd in(::open(m_file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) {
         if (errno != ENOENT) {
             spdlog::debug("stat cache {}: cannot open: {}", m_file.string(), std::strerror(errno));
         }
         return;
     }
     struct stat st {};
-    if (::fstat(in.fd, &st) != 0 || st.st_size == 0) {
+    if (::fstat(in.get(), &st) != 0 || st.st_size == 0) {
         return;
     }
     const auto size = static_cast<std::size_t>(st.st_size);
@@ -179,7 +170,7 @@ void StatCache::load() {
         return reject("too short");
     }
     unsigned char header[header_size];
-    if (!read_exact(in.fd, header, sizeof header)) {
+    if (!read_exact(in.get(), header, sizeof header)) {
         return reject("truncated or padded");
     }
     if (std::memcmp(header, magic, sizeof magic) != 0) {
@@ -203,7 +194,7 @@ void StatCache::load() {
     std::vector<unsigned char> chunk(chunk_records * record_size);
     for (std::size_t at = 0; at < count; at += chunk_records) {
         const std::size_t n = std::min<std::size_t>(chunk_records, count - at);
-        if (!read_exact(in.fd, chunk.data(), n * record_size)) {
+        if (!read_exact(in.get(), chunk.data(), n * record_size)) {
             return reject("truncated or padded");
         }
         sum.update(chunk.data(), n * record_size);
@@ -221,7 +212,7 @@ void StatCache::load() {
         }
     }
     unsigned char trailer[trailer_size];
-    if (!read_exact(in.fd, trailer, sizeof trailer)) {
+    if (!read_exact(in.get(), trailer, sizeof trailer)) {
         return reject("truncated or padded");
     }
     Digest expected = sum.finish();

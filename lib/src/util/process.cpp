@@ -2,6 +2,7 @@
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/atomic_file.hpp>
+#include <imgspec/util/fd.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -102,34 +103,6 @@ void on_signal(int sig) {
 std::string errno_text(int err) {
     return std::strerror(err);
 }
-
-class Fd {
-  public:
-    Fd() = default;
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() { reset(); }
-    Fd(Fd&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-    Fd& operator=(Fd&& other) noexcept {
-        if (this != &other) {
-            reset();
-            m_fd = std::exchange(other.m_fd, -1);
-        }
-        return *this;
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-    explicit operator bool() const { return m_fd >= 0; }
-    void reset() noexcept {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-            m_fd = -1;
-        }
-    }
-
-  private:
-    int m_fd = -1;
-};
 
 struct Pipe {
     Fd read;
