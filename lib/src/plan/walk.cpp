@@ -1,6 +1,7 @@
 #include <imgspec/plan/walk.hpp>
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/util/fd.hpp>
 #include <imgspec/util/sha256.hpp>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -70,28 +72,38 @@ const char* special_kind(mode_t mode) {
     return "not a regular file, folder or symlink";
 }
 
-class Fd {
-  public:
-    explicit Fd(int fd) : m_fd(fd) {}
-    ~Fd() {
-        if (m_fd >= 0) {
-            ::close(m_fd);
+// A regular file's normalized mode: 0755 when its owner may execute it, else 0644.
+unsigned file_mode(const struct stat& st) {
+    return (st.st_mode & S_IXUSR) != 0 ? 0755 : 0644;
+}
+
+// Runs `work` on `threads` threads, this one among them (fewer when the system gives no more),
+// and returns when all are done. `first`, when set, runs on this thread before its share.
+void on_threads(unsigned threads, const std::function<void()>& work,
+                const std::function<void()>& first = {}) {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+        try {
+            pool.emplace_back(work);
+        } catch (const std::system_error&) {
+            break; // out of threads: the ones running share the work
         }
     }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return m_fd; }
-
-  private:
-    int m_fd;
-};
+    if (first) {
+        first();
+    }
+    work();
+    for (auto& t : pool) {
+        t.join();
+    }
+}
 
 // `hash` is the calling thread's own, reused from file to file.
 void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, util::Sha256& hash,
                StatCache* cache, const util::ProgressPhase* phase) {
     // O_NONBLOCK: if a FIFO took the file's place, open must not wait for a writer. Reads from a
     // regular file ignore it.
-    Fd fd(opener.open(e.source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    util::Fd fd(opener.open(e.source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
         int err = errno;
         if (err == ENOENT) {
@@ -110,7 +122,7 @@ void hash_file(Entry& e, std::vector<char>& buffer, FolderOpener& opener, util::
         throw_changed(e.source, "it is no longer a regular file");
     }
     if (e.mode == 0) { // listed, not stat'ed (WalkOptions::defer_file_stat): this is its stat
-        e.mode = (st.st_mode & S_IXUSR) != 0 ? 0755 : 0644;
+        e.mode = file_mode(st);
         e.size = static_cast<std::uint64_t>(st.st_size);
     }
     if (static_cast<std::size_t>(st.st_size) > buffer.size()) {
@@ -200,7 +212,7 @@ Entry entry_from(const struct stat& st, int dirfd, const char* name, std::string
     e.path = std::move(context_path);
     if (S_ISREG(st.st_mode)) {
         e.type = EntryType::file;
-        e.mode = (st.st_mode & S_IXUSR) != 0 ? 0755 : 0644;
+        e.mode = file_mode(st);
         e.size = static_cast<std::uint64_t>(st.st_size);
         if (stat != nullptr) {
             *stat = FileStat::from(st);
@@ -294,22 +306,7 @@ void hash_some(std::vector<Entry>& entries, unsigned threads, StatCache* cache,
         }
     };
 
-    std::vector<std::thread> pool;
-    pool.reserve(threads);
-    for (unsigned t = 0; t < threads; ++t) {
-        try {
-            pool.emplace_back(work);
-        } catch (const std::system_error&) {
-            // Out of threads: the ones running share the work; with none, this thread does it.
-            break;
-        }
-    }
-    if (pool.empty()) {
-        work();
-    }
-    for (auto& t : pool) {
-        t.join();
-    }
+    on_threads(threads, work);
     if (error) {
         std::rethrow_exception(error);
     }
@@ -361,7 +358,8 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
         bool is_dir = de->d_type == DT_DIR;
         if (de->d_type == DT_UNKNOWN) {
             struct stat st {};
-            is_dir = ::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+            is_dir =
+                ::fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
         }
         // The spec-relative path, only where it is used: no string per file without rules.
         std::string rel;
@@ -377,7 +375,8 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
         }
         std::string abs = slash_join(f.abs, name);
         if (o.is_secret && o.is_secret(abs)) {
-            f.found.push_back(Finding::note(Finding::secret, std::string(name), std::move(rel_path())));
+            f.found.push_back(
+                Finding::note(Finding::secret, std::string(name), std::move(rel_path())));
             continue;
         }
         std::string ctx = slash_join(f.ctx, name);
@@ -395,9 +394,9 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
             }
             try {
                 // A folder's paths are needed again below; a file's are moved.
-                Entry e = is_dir ? stat_entry_at(fd, de->d_name, abs, ctx, &x.st)
-                                 : stat_entry_at(fd, de->d_name, std::move(abs), std::move(ctx),
-                                                 &x.st);
+                Entry e =
+                    is_dir ? stat_entry_at(fd, de->d_name, abs, ctx, &x.st)
+                           : stat_entry_at(fd, de->d_name, std::move(abs), std::move(ctx), &x.st);
                 if (e.type == EntryType::file && o.cache_keys) {
                     x.key = StatCache::key_of(e.source);
                 }
@@ -522,15 +521,7 @@ void FolderWalk::run(const WalkOptions& options) {
             changed.notify_all();
         }
     };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < options.threads; ++t) {
-        try {
-            pool.emplace_back(work);
-        } catch (const std::system_error&) {
-            break; // out of threads: the ones running share the work
-        }
-    }
-    if (options.meanwhile) {
+    auto meanwhile = [&] {
         try {
             options.meanwhile();
         } catch (...) {
@@ -538,11 +529,9 @@ void FolderWalk::run(const WalkOptions& options) {
             failure = std::current_exception();
             changed.notify_all();
         }
-    }
-    work();
-    for (auto& t : pool) {
-        t.join();
-    }
+    };
+    on_threads(options.threads, work,
+               options.meanwhile ? std::function<void()>(meanwhile) : nullptr);
     if (failure) {
         std::rethrow_exception(failure);
     }

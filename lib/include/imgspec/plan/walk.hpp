@@ -71,8 +71,8 @@ void hash_pending(std::vector<Entry>& entries, unsigned threads, StatCache* cach
 
 struct WalkedFolder;
 
-// One thing a FolderWalk found in a folder. Compact (168 bytes, an Entry 224): every file of a tree has one
-// until the visit, next to its manifest entry.
+// One thing a FolderWalk found in a folder. Compact (168 bytes, an Entry 224): every file of a tree
+// has one until the visit, next to its manifest entry.
 struct Finding {
     enum Kind : std::uint8_t { entry, error, secret, subfolder };
     // entry: the Entry's path (in the context). error, secret: the name it was found under ("" or
@@ -81,11 +81,11 @@ struct Finding {
     std::string path;
     // entry: the Entry's source (on disk); error: the message; secret: the spec-relative path.
     std::string text;
-    std::string link_target;        // entry, symlinks
-    FileStat st;                    // entry, files: the stat data (size: the file's, always)
-    std::uint64_t key = 0;          // entry, files: StatCache::key_of(source), with cache_keys
-    WalkedFolder* folder = nullptr; // subfolder: its own findings
-    unsigned mode = 0;              // entry: Entry::mode (0: a file not stat'ed yet)
+    std::string link_target;          // entry, symlinks
+    FileStat st;                      // entry, files: the stat data (size: the file's, always)
+    std::uint64_t key = 0;            // entry, files: StatCache::key_of(source), with cache_keys
+    WalkedFolder* folder = nullptr;   // subfolder: its own findings
+    unsigned mode = 0;                // entry: Entry::mode (0: a file not stat'ed yet)
     EntryType type = EntryType::file; // entry
     Kind kind = entry;
     // The name's length (at most NAME_MAX, 255): the end of `path`, or of a subfolder's ctx.
@@ -103,11 +103,11 @@ struct Finding {
 };
 
 struct WalkedFolder {
-    std::string abs; // on disk
-    std::string rel; // spec-relative ("" for the spec's folder): what ignore rules match
-    std::string ctx; // in the context
-    std::vector<Finding> found;         // in readdir order
-    std::vector<std::uint32_t> order;   // indices of `found` by Finding::name
+    std::string abs;            // on disk
+    std::string rel;            // spec-relative ("" for the spec's folder): what ignore rules match
+    std::string ctx;            // in the context
+    std::vector<Finding> found; // in readdir order
+    std::vector<std::uint32_t> order; // indices of `found` by Finding::name
 };
 
 struct WalkOptions {
