@@ -128,8 +128,8 @@ std::string TerminalProgress::line() const {
     }
     // No byte total (files not stat'ed before they are read): the ETA from the files' rate.
     if (seconds > 0.05 && m_total_bytes == 0 && files > 0 && m_total_files > files) {
-        const double left = static_cast<double>(m_total_files - files) * seconds /
-                            static_cast<double>(files);
+        const double left =
+            static_cast<double>(m_total_files - files) * seconds / static_cast<double>(files);
         out += ", ETA " + format_duration(std::chrono::seconds(std::llround(left)));
     }
     return out;

@@ -111,8 +111,8 @@ class StatCache {
     std::vector<std::pair<std::uint64_t, std::uint32_t>> m_misses; // (key, lookup) that missed
     std::size_t m_hits = 0;
     std::size_t m_out_of_order = 0; // lookups not found at the cursor
-    std::mutex m_mutex;          // guards m_fresh
-    std::vector<Record> m_fresh; // recorded this run
+    std::mutex m_mutex;             // guards m_fresh
+    std::vector<Record> m_fresh;    // recorded this run
 };
 
 } // namespace imgspec::plan
