@@ -35,7 +35,8 @@ else
 fi
 # A fresh cache has no records, so files are stat'ed as they are read: no byte total, an ETA from
 # the files (the byte total of a walk that stats is checked in tests/unit/plan/hash_progress_test).
-if grep -qE '^imgspec: hashing [0-9,]+/300 files, [0-9.]+ [KMG]?i?B(,|$)' "$WORK/tty.lines"; then
+hashing_line='^imgspec: hashing [0-9,]+/300 files, [0-9.]+ [KMG]?i?B(,|$)'
+if grep -qE "$hashing_line" "$WORK/tty.lines"; then
   ok "terminal: render hashes with a progress line first"
 else
   fail "terminal: render showed no hashing line"; sed 's/^/  | /' "$WORK/tty.lines" | head -5
@@ -61,7 +62,7 @@ tar -tf "$WORK/tty.tar" | grep -c '^layers/0/f' | grep -qx 300 && ok "the tar ha
 want_uri=$(XDG_CACHE_HOME="$WORK/cache-uri0" "$IMGSPEC" uri spec.yaml)
 on_tty "$(fresh_cache) IMGSPEC_PROGRESS_DELAY_MS=0 '$IMGSPEC' uri spec.yaml" >"$WORK/uri.out"
 tr '\r' '\n' <"$WORK/uri.out" >"$WORK/uri.lines"
-if grep -qE '^imgspec: hashing [0-9,]+/300 files, [0-9.]+ [KMG]?i?B(,|$)' "$WORK/uri.lines"; then
+if grep -qE "$hashing_line" "$WORK/uri.lines"; then
   ok "uri on a terminal: a hashing line with files and bytes"
 else
   fail "uri on a terminal: no hashing line"; sed 's/^/  | /' "$WORK/uri.lines" | head -5

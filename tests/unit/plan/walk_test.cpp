@@ -2,6 +2,8 @@
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/util/sha256.hpp>
 
+#include "unit/test_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -26,6 +28,7 @@ using imgspec::plan::EntryType;
 using imgspec::plan::hash_entries;
 using imgspec::plan::hash_entry;
 using imgspec::plan::stat_entry;
+using imgspec::test::pattern;
 
 namespace {
 
@@ -56,17 +59,6 @@ void write_file(const fs::path& p, const std::string& content) {
     if (!out) {
         throw std::runtime_error("cannot write " + p.string());
     }
-}
-
-// Content that is not the same byte repeated, so a buffer mix-up changes the hash.
-std::string pattern(std::size_t size, unsigned seed) {
-    std::string s(size, '\0');
-    unsigned x = seed * 2654435761u + 1;
-    for (auto& c : s) {
-        x = x * 1103515245u + 12345u;
-        c = static_cast<char>(x >> 16);
-    }
-    return s;
 }
 
 void expect_refused(const fs::path& p, const std::string& kind) {
