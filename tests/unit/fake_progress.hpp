@@ -3,6 +3,8 @@
 
 #include <imgspec/util/progress.hpp>
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -64,5 +66,20 @@ class FakeProgress final : public util::Progress {
     std::vector<Phase> m_phases;
     int m_stray = 0;
 };
+
+// Checks that `progress` was told of one phase, `what`, announced with `files` files and `bytes`
+// bytes, advanced by exactly that, and ended once. Wrap it in ASSERT_NO_FATAL_FAILURE to stop the
+// test when there was not exactly one phase.
+inline void expect_one_whole_phase(const FakeProgress& progress, const std::string& what,
+                                   std::uint64_t files, std::uint64_t bytes) {
+    auto phases = progress.phases();
+    ASSERT_EQ(phases.size(), 1u);
+    EXPECT_EQ(phases[0].what, what);
+    EXPECT_EQ(phases[0].total_files, files);
+    EXPECT_EQ(phases[0].total_bytes, bytes);
+    EXPECT_EQ(phases[0].files, files);
+    EXPECT_EQ(phases[0].bytes, bytes);
+    EXPECT_EQ(phases[0].ends, 1);
+}
 
 } // namespace imgspec::test

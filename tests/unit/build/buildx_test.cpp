@@ -358,14 +358,8 @@ TEST(BuildImage, ContextProgressSeesTheStreamAndEndsBeforeBuildxOutput) {
         }
     }
     build_image(img, Config{}, o, runner);
-    auto phases = line.phases();
-    ASSERT_EQ(phases.size(), 1u);
-    EXPECT_EQ(phases[0].what, "sending context");
-    EXPECT_EQ(phases[0].total_files, files);
-    EXPECT_EQ(phases[0].total_bytes, bytes);
-    EXPECT_EQ(phases[0].files, files);
-    EXPECT_EQ(phases[0].bytes, bytes);
-    EXPECT_EQ(phases[0].ends, 1);
+    ASSERT_NO_FATAL_FAILURE(
+        imgspec::test::expect_one_whole_phase(line, "sending context", files, bytes));
 
     const ProcessSpec& b = runner.calls().back();
     ASSERT_TRUE(b.before_forward) << "nothing clears the line before buildx prints";

@@ -59,15 +59,12 @@ TEST(HashProgress, TotalsAndAdvancesMatchTheFilesRead) {
         FakeProgress progress;
         std::vector<Entry> copy = entries;
         imgspec::plan::hash_entries(copy, threads, &progress);
+        SCOPED_TRACE(threads);
+        // 12 files and the generated one.
+        ASSERT_NO_FATAL_FAILURE(
+            imgspec::test::expect_one_whole_phase(progress, "hashing", 13u, bytes));
         auto phases = progress.phases();
-        ASSERT_EQ(phases.size(), 1u) << threads;
-        EXPECT_EQ(phases[0].what, "hashing");
-        EXPECT_EQ(phases[0].total_files, 13u); // 12 files and the generated one
-        EXPECT_EQ(phases[0].total_bytes, bytes);
-        EXPECT_EQ(phases[0].files, 13u) << threads;
-        EXPECT_EQ(phases[0].bytes, bytes) << threads;
         EXPECT_GT(phases[0].advances, 13) << "the 3 MiB file advances per chunk";
-        EXPECT_EQ(phases[0].ends, 1);
         EXPECT_FALSE(phases[0].advanced_after_end);
         EXPECT_EQ(progress.stray(), 0);
     }
@@ -135,14 +132,8 @@ TEST(HashProgress, PlanReportsTheContextsFiles) {
         }
     }
     ASSERT_EQ(files, 3u);
-    auto phases = progress.phases();
-    ASSERT_EQ(phases.size(), 1u);
-    EXPECT_EQ(phases[0].what, "hashing");
-    EXPECT_EQ(phases[0].total_files, files);
-    EXPECT_EQ(phases[0].total_bytes, bytes);
-    EXPECT_EQ(phases[0].files, files);
-    EXPECT_EQ(phases[0].bytes, bytes);
-    EXPECT_EQ(phases[0].ends, 1);
+    ASSERT_NO_FATAL_FAILURE(
+        imgspec::test::expect_one_whole_phase(progress, "hashing", files, bytes));
 
     // With --no-cache, or no cache file yet, files are stat'ed only when they are read: no byte
     // total up front, the same files and bytes as they go.
@@ -153,7 +144,7 @@ TEST(HashProgress, PlanReportsTheContextsFiles) {
         options.progress = &unstated;
         imgspec::plan::Plan again =
             imgspec::plan::plan_file(spec, imgspec::test::test_config(), options);
-        phases = unstated.phases();
+        auto phases = unstated.phases();
         ASSERT_EQ(phases.size(), 1u);
         EXPECT_EQ(phases[0].total_files, files);
         EXPECT_EQ(phases[0].total_bytes, 0u);
@@ -181,13 +172,8 @@ TEST(HashProgress, DigestsFromTheStatCacheAreNotCounted) {
     }
     FakeProgress progress;
     imgspec::plan::hash_pending(entries, 2, nullptr, &progress);
-    auto phases = progress.phases();
-    ASSERT_EQ(phases.size(), 1u);
-    EXPECT_EQ(phases[0].total_files, 5u); // f1 f2 f4 f5 and the generated file
-    EXPECT_EQ(phases[0].total_bytes, bytes);
-    EXPECT_EQ(phases[0].files, 5u);
-    EXPECT_EQ(phases[0].bytes, bytes);
-    EXPECT_EQ(phases[0].ends, 1);
+    // f1 f2 f4 f5 and the generated file.
+    ASSERT_NO_FATAL_FAILURE(imgspec::test::expect_one_whole_phase(progress, "hashing", 5u, bytes));
 
     FakeProgress again;
     imgspec::plan::hash_pending(entries, 2, nullptr, &again); // every digest is set now
