@@ -18,7 +18,7 @@ Image resolve_plan(plan::Plan p, const Config& config) {
         return img;
     }
     img.dockerfile = render_dockerfile(p, config);
-    img.context = plan::context_manifest(std::move(p.files), img.dockerfile);
+    img.context = plan::context_manifest(std::move(p.files), img.dockerfile, p.dockerfile_path);
     img.tag = s.tag.empty() ? plan::compute_tag(img.context, p.platforms) : s.tag;
     img.uri = (p.registry.empty() ? "" : p.registry + "/") + p.name + ":" + img.tag;
     img.plan = std::move(p);
@@ -27,7 +27,7 @@ Image resolve_plan(plan::Plan p, const Config& config) {
 
 plan::Plan release_plan(Image&& img) {
     if (!img.passthrough) {
-        img.plan.files = plan::files_of_context(std::move(img.context));
+        img.plan.files = plan::files_of_context(std::move(img.context), img.plan.dockerfile_path);
     }
     return std::move(img.plan);
 }
@@ -35,20 +35,8 @@ plan::Plan release_plan(Image&& img) {
 Image resolve_image(const std::filesystem::path& spec_file, const Config& config, plan::PlanOptions options) {
     if (!options.uri_of) {
         options.uri_of = [&config](const plan::Plan& parent) {
-            // Parents are planned already; render and tag a copy of what the URI needs.
-            plan::Plan copy;
-            copy.spec = parent.spec;
-            copy.name = parent.name;
-            copy.registry = parent.registry;
-            copy.platforms = parent.platforms;
-            copy.python_version = parent.python_version;
-            copy.base_image = parent.base_image;
-            copy.debian_base = parent.debian_base;
-            copy.debian = parent.debian;
-            copy.user_dockerfile = parent.user_dockerfile;
-            copy.layers = parent.layers;
-            copy.files = parent.files;
-            return resolve_plan(std::move(copy), config).uri;
+            // Parents are planned already; render and tag a copy.
+            return resolve_plan(parent, config).uri;
         };
     }
     return resolve_plan(plan::plan_file(spec_file, config, options), config);

@@ -20,7 +20,7 @@ struct Node {
 
     Kind kind = Kind::null;
     // The scalar as written (YAML) or as printed canonically (TOML): "true", "42", "3.10", "abc".
-    // TOML integers are printed in decimal (0x1F -> "31"); TOML floats keep their source text.
+    // TOML integers and floats keep their source text ("0x1F", "1_000"), as YAML's do.
     // Empty for null: yaml-cpp does not keep the text of ~ or null.
     std::string scalar;
     std::vector<Node> items;                           // kind == list
