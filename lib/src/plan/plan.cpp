@@ -5,7 +5,7 @@
 #include <imgspec/plan/dockerignore.hpp>
 #include <imgspec/plan/python_imports.hpp>
 #include <imgspec/plan/stat_cache.hpp>
-#include <imgspec/plan/uv_sources.hpp>
+#include <imgspec/plan/local_sources.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/spec/names.hpp>
 #include <imgspec/spec/pep723.hpp>
@@ -425,8 +425,17 @@ class Planner {
         }
     }
 
-    void uv_project(ResolvedLayer& r, const spec::UvProjectLayer& l, const std::string& dir);
-    void uv_version_warnings(const UvSources& sources, Mark mark, const std::string& path);
+    // A uv_project or poetry_project layer's files.
+    struct Project {
+        const char* kind;              // "uv_project"
+        const fs::path& pyproject;
+        const fs::path& lock;          // as the spec gives it; empty: <lock_name> beside pyproject
+        const char* lock_name;         // "uv.lock"
+        const char* lock_key;          // "uvlock"
+        bool install_project;
+    };
+    void python_project(ResolvedLayer& r, const std::string& dir, const Project& project);
+    void uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path);
     void resolve_base();
     void resolve_layer(std::size_t index, const spec::Layer& layer);
     void uv_script(const spec::UvScriptBase& b);
@@ -455,54 +464,54 @@ class Planner {
 };
 
 // Dependencies install from pyproject and lock alone, so a source edit keeps them cached; then
-// install_project installs the project from its folder. A workspace's members and path sources
-// are dependencies too: with any, the layer folder mirrors the spec's folder so that uv finds
-// each at its relative place (LayerFiles::mirrored).
-void Planner::uv_project(ResolvedLayer& r, const spec::UvProjectLayer& l, const std::string& dir) {
+// install_project installs the project from its folder. A uv workspace's members and the path
+// sources of either installer are dependencies too: with any, the layer folder mirrors the spec's
+// folder so that the installer finds each at its relative place (LayerFiles::mirrored).
+void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Project& in) {
     const std::string& p = r.layer.path;
+    const std::string key = p + "." + in.kind;
     const Mark mark = r.layer.mark;
-    auto pyproject = resolve(l.pyproject, mark, p + ".uv_project.pyproject", fs::file_type::regular);
+    auto pyproject = resolve(in.pyproject, mark, key + ".pyproject", fs::file_type::regular);
     if (!pyproject) {
         return; // one mistake: its default lock is not reported too
     }
     const fs::path project = pyproject->parent_path();
+    const bool uv = std::string_view(in.kind) == "uv_project";
     std::optional<fs::path> lock;
-    if (!l.uvlock.empty()) {
-        lock = resolve(l.uvlock, mark, p + ".uv_project.uvlock", fs::file_type::regular);
+    if (!in.lock.empty() || !uv) {
+        fs::path given = in.lock.empty() ? in.pyproject.parent_path() / in.lock_name : in.lock;
+        lock = resolve(given, mark, key + "." + in.lock_key, fs::file_type::regular);
         if (!lock) {
             return;
         }
-    } else if (std::error_code ec; fs::is_regular_file(project / "uv.lock", ec)) {
-        lock = project / "uv.lock";
+    } else if (std::error_code ec; fs::is_regular_file(project / in.lock_name, ec)) {
+        lock = project / in.lock_name;
     } else {
+        // The Flyte SDK takes a uv project without a lock; uv resolves it in the build.
         r.files.locked = false;
-        m_plan.warnings.push_back(Diagnostic{
-            .file = m_file,
-            .mark = mark,
-            .path = p + ".uv_project",
-            .message = fmt::format("no uv.lock beside '{}': the dependencies are resolved when the "
-                                   "image is built, so a rebuild may install other versions",
-                                   l.pyproject.string()),
-            .hint = "run `uv lock` and keep uv.lock with the project",
-            .severity = Severity::warning});
+        warn(mark, key,
+             fmt::format("no uv.lock beside '{}': the dependencies are resolved when the image is "
+                         "built, so a rebuild may install other versions",
+                         in.pyproject.string()),
+             "run `uv lock` and keep uv.lock with the project");
     }
-    UvSources sources;
+    LocalSources sources;
     {
+        std::string pyproject_text = read_text(*pyproject);
         std::string lock_text = lock ? read_text(*lock) : std::string();
-        sources = uv_local_sources(project, read_text(*pyproject),
-                                   lock ? std::optional<std::string_view>(lock_text) : std::nullopt);
+        auto lock_view = lock ? std::optional<std::string_view>(lock_text) : std::nullopt;
+        sources = uv ? uv_local_sources(project, pyproject_text, lock_view)
+                     : poetry_local_sources(pyproject_text, lock_view);
     }
-    uv_version_warnings(sources, mark, p);
+    if (uv) {
+        uv_version_warnings(sources, mark, p);
+    }
     r.files.dir = dir;
     std::vector<fs::path> local;
     for (const auto& rel : sources.paths) {
-        auto f = resolve(fs::path(rel_of(project)) / rel, mark, p + ".uv_project.pyproject",
-                         fs::file_type::none);
-        if (!f) {
-            continue;
-        }
-        if (project.native().rfind(f->native() + "/", 0) == 0 || *f == project) {
-            continue; // the project itself, or a folder around it
+        auto f = resolve(fs::path(rel_of(project)) / rel, mark, key + ".pyproject", fs::file_type::none);
+        if (!f || *f == project || project.native().rfind(f->native() + "/", 0) == 0) {
+            continue; // reported; or the project itself, or a folder around it
         }
         local.push_back(*f);
     }
@@ -510,26 +519,26 @@ void Planner::uv_project(ResolvedLayer& r, const spec::UvProjectLayer& l, const 
     const std::string base = r.files.mirrored ? rel_of(project) : std::string();
     r.files.project = base;
     const std::string at = base.empty() ? dir : dir + "/" + base;
-    add_file(*pyproject, at + "/pyproject.toml", mark, p + ".uv_project.pyproject");
+    add_file(*pyproject, at + "/pyproject.toml", mark, key + ".pyproject");
     r.files.names.push_back("pyproject.toml");
     if (lock) {
-        add_file(*lock, at + "/uv.lock", mark, p + ".uv_project.uvlock");
-        r.files.names.push_back("uv.lock");
+        add_file(*lock, at + "/" + in.lock_name, mark, key + "." + in.lock_key);
+        r.files.names.push_back(in.lock_name);
     }
     auto add_source = [&](const fs::path& src, const std::string& prefix) {
-        if (fs::is_directory(src)) {
-            add_tree(src, prefix + "/" + rel_of(src), mark, p + ".uv_project");
+        if (std::error_code ec; fs::is_directory(src, ec)) {
+            add_tree(src, prefix + "/" + rel_of(src), mark, key);
         } else {
-            add_file(src, prefix + "/" + rel_of(src), mark, p + ".uv_project");
+            add_file(src, prefix + "/" + rel_of(src), mark, key);
         }
     };
     for (const auto& src : local) {
         add_source(src, dir);
     }
-    if (l.mode == spec::InstallMode::install_project) {
+    if (in.install_project) {
         const std::string proj = dir + "/project";
-        add_tree(project, base.empty() ? proj : proj + "/" + base, mark, p + ".uv_project.pyproject");
-        warn_heavy_folders(project, mark, p + ".uv_project.pyproject");
+        add_tree(project, base.empty() ? proj : proj + "/" + base, mark, key + ".pyproject");
+        warn_heavy_folders(project, mark, key + ".pyproject");
         for (const auto& src : local) {
             // Sources inside the project's folder came with its tree.
             if (src.native().rfind(project.native() + "/", 0) != 0) {
@@ -541,7 +550,7 @@ void Planner::uv_project(ResolvedLayer& r, const spec::UvProjectLayer& l, const 
 
 // A lock (or pyproject) that asks for a newer uv than the configured image is a failed build:
 // say so before it starts.
-void Planner::uv_version_warnings(const UvSources& sources, Mark mark, const std::string& path) {
+void Planner::uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path) {
     const std::string& image = m_cfg.uv_image.value;
     auto colon = image.rfind(':');
     std::string version = colon == std::string::npos ? std::string() : image.substr(colon + 1);
@@ -801,14 +810,6 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
         add_file(*f, dir + "/" + as_name, mark, p + "." + key);
         return true;
     };
-    auto project_dir = [&](const fs::path& pyproject, const std::string& key) {
-        auto f = resolve(pyproject, mark, p + "." + key, fs::file_type::regular);
-        if (f) {
-            r.files.dir = dir;
-            add_tree(f->parent_path(), dir + "/project", mark, p + "." + key);
-            warn_heavy_folders(f->parent_path(), mark, p + "." + key);
-        }
-    };
     auto secrets = [&](const std::vector<spec::SecretMount>& ms, const std::string& key) {
         for (const auto& m : ms) {
             collect_secret(m, p + "." + key);
@@ -836,16 +837,12 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 use_file(l.file, "requirements", l.file.filename().string());
             } else if constexpr (std::is_same_v<T, spec::UvProjectLayer>) {
                 secrets(l.options.secret_mounts, "secret_mounts");
-                uv_project(r, l, dir);
+                python_project(r, dir, {"uv_project", l.pyproject, l.uvlock, "uv.lock", "uvlock",
+                                        l.mode == spec::InstallMode::install_project});
             } else if constexpr (std::is_same_v<T, spec::PoetryLayer>) {
                 secrets(l.secret_mounts, "poetry_project.secret_mounts");
-                fs::path lock = l.lock.empty() ? l.pyproject.parent_path() / "poetry.lock" : l.lock;
-                if (use_file(l.pyproject, "poetry_project.pyproject", "pyproject.toml")) {
-                    use_file(lock, "poetry_project.poetry_lock", "poetry.lock");
-                }
-                if (l.mode == spec::InstallMode::install_project) {
-                    project_dir(l.pyproject, "poetry_project.pyproject");
-                }
+                python_project(r, dir, {"poetry_project", l.pyproject, l.lock, "poetry.lock", "poetry_lock",
+                                        l.mode == spec::InstallMode::install_project});
             } else if constexpr (std::is_same_v<T, spec::SourceFolderLayer>) {
                 if (auto d = resolve(l.src, mark, p + ".source_folder.src", fs::file_type::directory)) {
                     r.files.dir = dir;

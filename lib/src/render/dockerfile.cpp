@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_set>
 
 namespace imgspec::render {
 
@@ -26,6 +27,7 @@ std::string expand_python(std::string templ, const std::string& version) {
 // One RUN instruction: mounts plus a shell script.
 struct Run {
     std::vector<std::string> mounts;
+    std::unordered_set<std::string> seen; // mounts and exports, once each
     std::vector<std::string> exports; // "VAR=/run/secrets/id": env secrets, read from a mounted file
     std::string script;
 };
@@ -80,13 +82,13 @@ class Renderer {
                 // BuildKit without a newer Dockerfile frontend (secret env= needs syntax 1.10).
                 target = "/run/secrets/" + id;
                 std::string e = spec::secret_env_name(m) + "=" + shell_quote(target);
-                if (std::find(run.exports.begin(), run.exports.end(), e) == run.exports.end()) {
+                if (run.seen.insert(e).second) {
                     run.exports.push_back(e);
                 }
             }
             // One secret mounted twice in a step (as a variable and under another name) is one mount.
             std::string mount = fmt::format("type=secret,id={},target={},required=true", id, target);
-            if (std::find(run.mounts.begin(), run.mounts.end(), mount) == run.mounts.end()) {
+            if (run.seen.insert(mount).second) {
                 run.mounts.push_back(mount);
             }
         }
@@ -351,15 +353,22 @@ void Renderer::layer(const ResolvedLayer& r) {
                 }
             } else if constexpr (std::is_same_v<T, spec::PoetryLayer>) {
                 Run run;
-                bind(run, r.files.dir + "/pyproject.toml");
-                bind(run, r.files.dir + "/poetry.lock");
+                std::string dir = std::string(bind_root) + "/" + r.files.dir;
+                if (r.files.mirrored) {
+                    bind(run, r.files.dir); // the project's path dependencies are in it
+                    dir += "/" + r.files.project;
+                } else {
+                    bind(run, r.files.dir + "/pyproject.toml");
+                    bind(run, r.files.dir + "/poetry.lock");
+                }
                 cache(run, "imgspec-poetry", "/tmp/poetry_cache");
                 std::string install = pip_install(run, {});
                 secret_mounts(run, l.secret_mounts);
                 std::string extra = quoted_list(util::shell_split(l.extra_args));
-                std::string dir = std::string(bind_root) + "/" + r.files.dir;
+                // The image's own poetry when it has one (e.g. Debian's python3-poetry).
                 run.script = fmt::format(
-                    "{} poetry && cd {} && POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false "
+                    "{{ command -v poetry >/dev/null 2>&1 || {} poetry; }} && cd {} && "
+                    "POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false "
                     "poetry install --no-interaction --no-root{}",
                     install, dir, extra);
                 emit(run);
@@ -369,6 +378,9 @@ void Renderer::layer(const ResolvedLayer& r) {
                     // options such as --without dev, which only the dependency step needs.
                     Run proj;
                     std::string pdir = bind(proj, r.files.dir + "/project", true);
+                    if (!r.files.project.empty()) {
+                        pdir += "/" + r.files.project;
+                    }
                     cache(proj, "imgspec-poetry", "/tmp/poetry_cache");
                     secret_mounts(proj, l.secret_mounts);
                     std::string wheel_install = pip_install(proj, {});

@@ -1070,21 +1070,26 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
             !check_secret_name(use.key).empty()) {
             continue;
         }
-        if (!check_env_name(loose_name(use.key)).empty()) {
+        // A name that reads as a defined secret's (docker-config for DOCKER_CONFIG) is a slip,
+        // not a different secret from the host's environment.
+        std::string defined_twin;
+        for (const auto& [k, v] : s.secrets) {
+            if (loose_name(k) == loose_name(use.key)) {
+                defined_twin = k;
+                break;
+            }
+        }
+        if (!defined_twin.empty() || !check_env_name(loose_name(use.key)).empty()) {
             std::vector<std::string> names;
             for (const auto& [k, v] : s.secrets) {
                 names.push_back(k);
             }
-            std::string hint = "define it under 'secrets:' or use an environment variable name";
-            if (auto near = util::closest_match(use.key, names); !near.empty()) {
+            std::string hint = "define it under 'secrets:' or use a name that is an environment "
+                               "variable in upper case (github-pat: GITHUB_PAT)";
+            if (!defined_twin.empty()) {
+                hint = fmt::format("did you mean '{}'?", defined_twin);
+            } else if (auto near = util::closest_match(use.key, names); !near.empty()) {
                 hint = fmt::format("did you mean '{}'?", near);
-            } else {
-                for (const auto& name : names) {
-                    if (loose_name(name) == loose_name(use.key)) {
-                        hint = fmt::format("did you mean '{}'?", name);
-                        break;
-                    }
-                }
             }
             error_at(use.mark, use.path, fmt::format("secret '{}' is not defined", use.key), hint);
         }

@@ -10,6 +10,6 @@ RUN --mount=type=bind,source=layers/0/pyproject.toml,target=/tmp/imgspec/layers/
     --mount=type=bind,source=layers/0/poetry.lock,target=/tmp/imgspec/layers/0/poetry.lock \
     --mount=type=cache,id=imgspec-poetry,target=/tmp/poetry_cache,sharing=locked \
     --mount=type=cache,id=imgspec-uv,target=/root/.cache/uv,sharing=locked \
-    uv pip install --python /opt/venv/bin/python poetry && cd /tmp/imgspec/layers/0 && POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --no-root --without dev
+    { command -v poetry >/dev/null 2>&1 || uv pip install --python /opt/venv/bin/python poetry; } && cd /tmp/imgspec/layers/0 && POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false poetry install --no-interaction --no-root --without dev
 ARG IMGSPEC_BASE_USER=0:0
 USER $IMGSPEC_BASE_USER

@@ -1,4 +1,4 @@
-#include <imgspec/plan/uv_sources.hpp>
+#include <imgspec/plan/local_sources.hpp>
 
 #include <toml++/toml.h>
 
@@ -87,21 +87,90 @@ std::vector<std::string> strings_of(toml::node_view<toml::node> n) {
     return out;
 }
 
-} // namespace
-
-UvSources uv_local_sources(const fs::path& project_dir, std::string_view pyproject,
-                           std::optional<std::string_view> lock) {
-    UvSources out;
-    std::set<std::string> found;
-    auto add = [&](const std::string& p) {
+// Relative paths, normal, the project itself left out; absolute ones are host paths that the
+// build cannot see (and the lock would not find either).
+class Found {
+  public:
+    void add(const std::string& p) {
         std::string norm = fs::path(p).lexically_normal().generic_string();
         while (!norm.empty() && norm.back() == '/') {
             norm.pop_back();
         }
         if (!norm.empty() && norm != "." && !fs::path(p).is_absolute()) {
-            found.insert(norm);
+            m_paths.insert(norm);
         }
-    };
+    }
+
+    // Sorted, none inside another: a folder's tree holds its nested members already.
+    std::vector<std::string> outermost() const {
+        std::vector<std::string> out;
+        for (const auto& p : m_paths) {
+            if (out.empty() || p.rfind(out.back() + "/", 0) != 0) {
+                out.push_back(p);
+            }
+        }
+        return out;
+    }
+
+  private:
+    std::set<std::string> m_paths;
+};
+
+void add_path_dependencies(const toml::table* deps, Found& found) {
+    if (deps == nullptr) {
+        return;
+    }
+    for (const auto& [name, spec] : *deps) {
+        if (const toml::table* t = spec.as_table()) {
+            if (auto path = (*t)["path"].value<std::string>()) {
+                found.add(*path);
+            }
+        }
+    }
+}
+
+} // namespace
+
+LocalSources poetry_local_sources(std::string_view pyproject, std::optional<std::string_view> lock) {
+    Found found;
+    if (auto t = parse(pyproject)) {
+        auto poetry = (*t)["tool"]["poetry"];
+        add_path_dependencies(poetry["dependencies"].as_table(), found);
+        add_path_dependencies(poetry["dev-dependencies"].as_table(), found);
+        if (const toml::table* groups = poetry["group"].as_table()) {
+            for (const auto& [name, group] : *groups) {
+                if (const toml::table* g = group.as_table()) {
+                    add_path_dependencies((*g)["dependencies"].as_table(), found);
+                }
+            }
+        }
+    }
+    if (lock) {
+        if (auto t = parse(*lock)) {
+            if (const toml::array* packages = (*t)["package"].as_array()) {
+                for (const auto& pkg : *packages) {
+                    const toml::table* p = pkg.as_table();
+                    const toml::table* source = p ? (*p)["source"].as_table() : nullptr;
+                    auto type = source ? (*source)["type"].value<std::string>() : std::nullopt;
+                    if (type && (*type == "file" || *type == "directory")) {
+                        if (auto url = (*source)["url"].value<std::string>()) {
+                            found.add(*url);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    LocalSources out;
+    out.paths = found.outermost();
+    return out;
+}
+
+LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pyproject,
+                              std::optional<std::string_view> lock) {
+    LocalSources out;
+    Found found;
+    auto add = [&](const std::string& p) { found.add(p); };
     if (auto t = parse(pyproject)) {
         auto uv = (*t)["tool"]["uv"];
         std::set<std::string> excluded;
@@ -152,12 +221,7 @@ UvSources uv_local_sources(const fs::path& project_dir, std::string_view pyproje
             }
         }
     }
-    // None inside another: a folder's tree holds its nested members already.
-    for (const auto& p : found) {
-        if (out.paths.empty() || p.rfind(out.paths.back() + "/", 0) != 0) {
-            out.paths.push_back(p);
-        }
-    }
+    out.paths = found.outermost();
     return out;
 }
 
