@@ -394,7 +394,8 @@ void Renderer::layer(const ResolvedLayer& r) {
             } else if constexpr (std::is_same_v<T, spec::EnvLayer>) {
                 std::string s = "ENV";
                 for (std::size_t i = 0; i < l.vars.size(); ++i) {
-                    s += (i == 0 ? " " : " \\\n    ") + l.vars[i].first + "=" + dockerfile_quote(l.vars[i].second);
+                    s += (i == 0 ? " " : " \\\n    ") + l.vars[i].first + "=" +
+                         dockerfile_env_quote(l.vars[i].second);
                 }
                 line(s);
             } else if constexpr (std::is_same_v<T, spec::SourceFolderLayer> ||

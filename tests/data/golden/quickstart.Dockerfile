@@ -3,7 +3,7 @@ FROM 127.0.0.1:5000/busybox:latest
 USER 0:0
 WORKDIR "/app"
 ENV GREETING="hello world" \
-    QUOTED="say \"hi\" and \$HOME"
+    QUOTED="say \"hi\" at $HOME for \$5"
 COPY ["layers/2/", "/app/src"]
 COPY ["layers/3/", "/app/config"]
 RUN sh /app/config/run.sh > /app/built.txt
