@@ -332,7 +332,7 @@ run "env values with quotes, \$, backslashes, tabs" 0 "$IMGSPEC" render env-odd-
 # (tests/e2e/hostile_build_test.sh runs the image and compares).
 err_out() { expect_in "$WORK/out" "$1" "env: $2"; }
 err_out 'DQ="say \"hi\""' "double quotes escaped"
-err_out 'DOLLAR="\$HOME \${PATH} \$(id) `id` \$\$ \$"' "every \$ escaped"
+err_out 'DOLLAR="$HOME ${PATH} \$(id) `id` \$\$ \$"' "only \$NAME and \${NAME} expand; every other \$ escaped"
 err_out 'BACKSLASH="C:\\path\\ trailing\\"' "backslashes escaped, trailing one too"
 run "env value with a newline" 3 "$IMGSPEC" validate env-newline.yaml && err_has "cannot contain a newline" "env newline: says why"
 err_has "hint:" "env newline: with a hint"

@@ -198,29 +198,18 @@ class Reader {
         return false;
     }
 
-    // A value that must be text (an env value, a label): a string, or a number or boolean written
-    // the one way YAML and TOML read alike (42, true). 0x1F, 1_000, +1 or 3.10 read differently in
-    // the two formats (TOML gives 31 where YAML keeps 0x1F), so those must be quoted.
+    // A value that must be text (an env value, a label): a string, or a number or boolean as it is
+    // written (0x1F, 1_000, 3.10): both loaders keep a scalar's source text, so a YAML spec and
+    // its TOML twin give the same value.
     bool text(const Node& n, const std::string& path, std::string& out) {
         if (n.kind == Kind::string) {
             return string(n, path, out);
         }
-        const std::string& v = n.scalar;
-        bool plain_int = n.kind == Kind::integer && !v.empty() &&
-                         (v == "0" || (v.find_first_not_of("-0123456789") == std::string::npos &&
-                                       v[v[0] == '-' ? 1 : 0] >= '1' && v[v[0] == '-' ? 1 : 0] <= '9' &&
-                                       v.find('-', 1) == std::string::npos));
-        bool plain_bool = n.kind == Kind::boolean && (v == "true" || v == "false");
-        if (plain_int || plain_bool) {
-            out = v;
+        if (n.kind == Kind::integer || n.kind == Kind::floating || n.kind == Kind::boolean) {
+            out = n.scalar;
             return true;
         }
-        if (n.kind == Kind::integer || n.kind == Kind::floating || n.kind == Kind::boolean) {
-            error(n, path, fmt::format("expected a string, got {} written {}", describe(n.kind), v),
-                  fmt::format("YAML and TOML read it differently; quote it: \"{}\"", v));
-        } else {
-            type_error(n, path, "a string");
-        }
+        type_error(n, path, "a string");
         return false;
     }
 
