@@ -248,7 +248,7 @@ class Planner {
 
     // Copy one file (not following a symlink) to ctx_path. A secret's file is never copied.
     void add_file(const fs::path& source, const std::string& ctx_path, Mark mark, const std::string& path) {
-        if (is_secret_file(source.native())) {
+        if (is_secret_file(source.native()) || is_secret_identity(source)) {
             error(mark, path, fmt::format("'{}' is a secret's file and is never copied into the context",
                                           rel_of(source)),
                   "move the secret out of the copied folder, or exclude it in .dockerignore");
@@ -282,6 +282,7 @@ class Planner {
         if (!m_secret_files.empty()) {
             options.is_secret = [this](const std::string& abs) { return is_secret_file(abs); };
         }
+        options.secret_ids = m_secret_inodes;
         options.cache_keys = caching();
         options.defer_file_stat = defer_file_stat();
         options.threads = walk_threads();
@@ -306,7 +307,8 @@ class Planner {
                     .file = m_file,
                     .mark = mark,
                     .path = path,
-                    .message = fmt::format("'{}' is a secret's file: left out of the build context",
+                    .message = fmt::format("'{}' is a secret's file (by its name, or a hard link to "
+                                           "it): left out of the build context",
                                            x.text),
                     .hint = "exclude it (.dockerignore) to silence this",
                     .severity = Severity::warning});
@@ -381,17 +383,31 @@ class Planner {
         } else if (!it->second.env.empty()) {
             src.env = it->second.env;
         } else {
-            fs::path f = it->second.file;
-            std::string s = f.string();
-            if (s.rfind("~/", 0) == 0) {
-                const char* home = std::getenv("HOME");
-                f = fs::path(home ? home : "") / s.substr(2);
-            } else if (f.is_relative()) {
-                f = m_root / f;
-            }
-            src.file = f.lexically_normal().string();
+            src.file = secret_file(it->second.file).string();
         }
         return src;
+    }
+
+    // A secret's file as the build reads it: ~/ is $HOME, a relative path is the spec's folder's.
+    // One answer everywhere a secret's path is used or compared.
+    fs::path secret_file(const fs::path& file) const {
+        const std::string& s = file.native();
+        if (s.rfind("~/", 0) == 0) {
+            const char* home = std::getenv("HOME");
+            return (fs::path(home ? home : "") / s.substr(2)).lexically_normal();
+        }
+        return (file.is_relative() ? m_root / file : file).lexically_normal();
+    }
+
+    // A secret's file under any name: its path, or a hard link to it (same device and inode).
+    bool is_secret_identity(const fs::path& p) const {
+        struct stat st {};
+        if (m_secret_inodes.empty() || ::lstat(p.c_str(), &st) != 0) {
+            return false;
+        }
+        return std::find(m_secret_inodes.begin(), m_secret_inodes.end(),
+                         std::pair{static_cast<std::uint64_t>(st.st_dev),
+                                   static_cast<std::uint64_t>(st.st_ino)}) != m_secret_inodes.end();
     }
 
     // Sorts by path in byte order through an index: an Entry is large to swap. The walk gives
@@ -453,6 +469,7 @@ class Planner {
     std::vector<Entry> m_entries;
     std::set<std::string> m_paths;
     std::set<fs::path> m_secret_files;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> m_secret_inodes; // (st_dev, st_ino)
     std::unordered_set<std::string> m_secret_ids;
     std::int64_t m_run_start;       // before the first stat: the stat cache's racy limit
     bool m_cache_tried = false;
@@ -926,11 +943,15 @@ Plan Planner::run() {
     m_layers = m_spec.layers;
     std::error_code sec;
     for (const auto& [name, def] : m_spec.secrets) {
-        if (!def.file.empty() && def.file.is_relative() && def.file.string().rfind("~/", 0) != 0) {
-            fs::path f = fs::weakly_canonical(m_root / def.file, sec);
-            m_secret_files.insert(sec ? m_root / def.file : f);
-        } else if (!def.file.empty()) {
-            m_secret_files.insert(fs::weakly_canonical(def.file, sec));
+        if (def.file.empty()) {
+            continue;
+        }
+        fs::path file = secret_file(def.file);
+        fs::path f = fs::weakly_canonical(file, sec);
+        m_secret_files.insert(sec ? file : f);
+        if (struct stat st {}; ::stat(file.c_str(), &st) == 0) {
+            m_secret_inodes.emplace_back(static_cast<std::uint64_t>(st.st_dev),
+                                      static_cast<std::uint64_t>(st.st_ino));
         }
     }
     resolve_base();

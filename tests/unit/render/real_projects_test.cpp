@@ -395,3 +395,27 @@ TEST(RealWarnings, SaveAFailedBuild) {
     ASSERT_EQ(w.size(), 1u);
     EXPECT_TRUE(contains(w[0].message, "proj/.venv")) << w[0].message;
 }
+
+// Issue 13, items 2 and 3: a secret's file is left out of the context however it is named.
+TEST(SecretFiles, TildeAndHardLinksAreRecognised) {
+    test::TempDir d;
+    d.write("app/token.txt", "s3cret\n");
+    d.write("app/main.py", "print(1)\n");
+    fs::create_hard_link(d / "app/token.txt", d / "app/innocent.txt");
+    const char* old_home = std::getenv("HOME");
+    std::string saved = old_home ? old_home : "";
+    setenv("HOME", (d / "app").c_str(), 1);
+    auto spec = d.write("spec.yaml", "name: s\nfrom: {base: busybox}\nlayers:\n"
+                                     "  - source_folder: {src: app, dst: /app}\n"
+                                     "secrets:\n  TOKEN: {file: ~/token.txt}\n");
+    auto img = image_of(spec);
+    setenv("HOME", saved.c_str(), 1);
+    EXPECT_TRUE(has_path(img, "layers/0/main.py"));
+    EXPECT_FALSE(has_path(img, "layers/0/token.txt")) << "~/ is expanded where the path is compared";
+    EXPECT_FALSE(has_path(img, "layers/0/innocent.txt")) << "a hard link to the secret is the secret";
+    std::string warnings;
+    for (const auto& w : img.plan.warnings) {
+        warnings += w.message + "\n";
+    }
+    EXPECT_TRUE(contains(warnings, "hard link")) << warnings;
+}
