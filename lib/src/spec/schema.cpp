@@ -213,9 +213,10 @@ const Key keys[] = {
     {"layers[].env_vars", R"({"type": "object", "propertyNames": {"$ref": "#/$defs/env_name"},
                              "additionalProperties": {"anyOf": [
                                {"type": "string", "not": {"pattern": "[\\n\\r\\x00]"}},
-                               {"type": "integer"}, {"type": "boolean"}]}})",
-     "Environment variables of the image (Flyte SDK with_env_vars): NAME: value. A value cannot "
-     "hold a newline (a Dockerfile ENV cannot carry one).",
+                               {"type": "number"}, {"type": "boolean"}]}})",
+     "Environment variables of the image (Flyte SDK with_env_vars): NAME: value. $NAME, ${NAME}, "
+     "${NAME:-word} and ${NAME:+word} expand as in a Dockerfile (PATH: /opt/bin:$PATH); \\$ is a "
+     "dollar. A number keeps its text (0x1F stays 0x1F). A value cannot hold a newline.",
      R"([{"HF_HOME": "/cache/hf", "GREETING": "hello world"}])"},
     {"layers[].source_folder", R"({"$ref": "#/$defs/context_path"})",
      "Copy a folder into the image (Flyte SDK with_source_folder), after the ignore rules. A "
@@ -455,7 +456,9 @@ Json definitions() {
                         {"not", {{"pattern", R"([\x00-\x1f\x7f])"}}}};
     d["plugin"] = {{"allOf", Json::array({Json{{"$ref", "#/$defs/requirement"}}})},
                    {"pattern", "^flyteplugins-"}};
-    d["index_url"] = {{"type", "string"}, {"pattern", "^" + url_chars + "*://" + url_chars + "*$"}};
+    // $NAME or ${NAME}: a secret exported in the same step, expanded by its shell.
+    const std::string url_piece = "(?:" + url_chars + R"re(|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})re" + ")";
+    d["index_url"] = {{"type", "string"}, {"pattern", "^" + url_piece + "*://" + url_piece + "*$"}};
     d["command"] = {
         {"type", "string"}, {"pattern", R"([^ \t\n])"}, {"not", {{"pattern", R"(\x00)"}}}};
     // A file the spec names: relative to the spec's folder, inside it (imgspec checks the rest).
