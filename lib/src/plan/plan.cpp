@@ -778,9 +778,6 @@ void Planner::resolve_base() {
                     if (m_plan.registry.empty()) {
                         m_plan.registry = parent->registry;
                     }
-                    if (m_opts.uri_of) {
-                        m_plan.base_image = m_opts.uri_of(*parent);
-                    }
                     // The parent's image runs as the parent's user; so does this one.
                     m_plan.final_user = parent->final_user;
                     m_plan.base_user_image = parent->base_user_image;

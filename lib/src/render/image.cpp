@@ -6,6 +6,10 @@
 namespace imgspec::render {
 
 Image resolve_plan(plan::Plan p, const Config& config) {
+    // A parent spec is the base: its URI (its render and tag) is this image's FROM.
+    if (p.parent && p.base_image.empty()) {
+        p.base_image = resolve_plan(*p.parent, config).uri;
+    }
     Image img;
     const auto& s = p.spec;
     bool plain_base = std::holds_alternative<spec::ImageBase>(s.base) ||
@@ -33,12 +37,6 @@ plan::Plan release_plan(Image&& img) {
 }
 
 Image resolve_image(const std::filesystem::path& spec_file, const Config& config, plan::PlanOptions options) {
-    if (!options.uri_of) {
-        options.uri_of = [&config](const plan::Plan& parent) {
-            // Parents are planned already; render and tag a copy.
-            return resolve_plan(parent, config).uri;
-        };
-    }
     return resolve_plan(plan::plan_file(spec_file, config, options), config);
 }
 

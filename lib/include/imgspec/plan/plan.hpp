@@ -8,7 +8,6 @@
 #include <imgspec/spec/model.hpp>
 #include <imgspec/util/progress.hpp>
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +56,8 @@ struct Plan {
     std::string base_image;
     bool debian_base = false;             // render the Flyte Debian base steps
     spec::DebianBase debian;
+    // (For `from: spec` it is the parent's URI, which render::resolve_plan fills in: planning
+    // never renders.)
     std::optional<std::string> user_dockerfile; // from: dockerfile: its content
     // Where the Dockerfile sits in the context: "Dockerfile", or for from: dockerfile the user's
     // file at its own path, so that the folder's other files (a Dockerfile too) stay as they are.
@@ -90,8 +91,6 @@ struct PlanOptions {
     bool use_cache = true;
     // Folder of the stat cache; empty: $XDG_CACHE_HOME/imgspec, else ~/.cache/imgspec.
     std::filesystem::path cache_dir;
-    // The URI of a planned parent spec (`from: spec`); set by the layer that can render and tag.
-    std::function<std::string(const Plan&)> uri_of;
     // Specs being planned, outermost first: a `from: spec` chain that returns to one is a cycle.
     std::vector<std::filesystem::path> chain;
     // Told about the files read for hashing (see plan::hash_pending): a "hashing" phase per spec
