@@ -23,6 +23,9 @@ std::vector<std::string> values_of(const std::string& long_name) {
     if (long_name == "--platform") {
         return spec::known_platforms();
     }
+    if (long_name == "--format") {
+        return {"yaml", "toml"};
+    }
     return {};
 }
 
@@ -48,7 +51,7 @@ OptionDoc option_doc(const CLI::Option& o) {
     d.many = o.get_expected_max() > 1;
     if (d.positional && d.names.front() == "SPEC") {
         d.complete = "spec";
-    } else if (util::starts_with(d.value, "FILE") || d.value == "DEST") {
+    } else if (util::starts_with(d.value, "FILE") || d.value == "DEST" || d.value == "DIR") {
         d.complete = "file";
     }
     if (!d.names.empty() && !d.positional) {
@@ -100,6 +103,13 @@ std::vector<std::string> option_words(const std::vector<OptionDoc>& options) {
         }
     }
     return words;
+}
+
+// A command's own options, then the global ones, which may follow the command too.
+std::vector<OptionDoc> with_global(const CommandDoc& c, const CliDoc& cli) {
+    std::vector<OptionDoc> all = c.options;
+    all.insert(all.end(), cli.global.begin(), cli.global.end());
+    return all;
 }
 
 bool takes_specs(const CommandDoc& c) {
@@ -218,12 +228,13 @@ std::string bash_completion(const CliDoc& cli) {
         << "    fi\n"
         << "    case $cmd in\n";
     for (const auto& c : cli.commands) {
+        const std::vector<OptionDoc> options = with_global(c, cli);
         out << "        " << c.name << ")\n"
             << "            case $prev in\n";
-        bash_value_arms(out, c.options, "                ");
+        bash_value_arms(out, options, "                ");
         out << "            esac\n"
             << "            if [[ $cur == -* ]]; then\n"
-            << "                _imgspec_words \"" << join_words(option_words(c.options))
+            << "                _imgspec_words \"" << join_words(option_words(options))
             << "\" \"$cur\"\n";
         if (takes_specs(c)) {
             out << "            else\n"
@@ -322,7 +333,9 @@ void fish_options(std::ostringstream& out, const std::string& name, const std::s
             }
             continue;
         }
-        std::string line = fmt::format("complete -c {} -n '{}'", name, condition);
+        std::string line = condition.empty()
+                               ? fmt::format("complete -c {}", name)
+                               : fmt::format("complete -c {} -n '{}'", name, condition);
         for (const auto& n : o.names) {
             line += util::starts_with(n, "--") ? " -l " + n.substr(2) : " -s " + n.substr(1);
         }
@@ -459,7 +472,7 @@ std::string zsh_completion(const CliDoc& cli) {
     for (const auto& c : cli.commands) {
         out << "                " << c.name << ")\n"
             << "                    _arguments \\\n";
-        zsh_specs(out, c.options, "                        ");
+        zsh_specs(out, with_global(c, cli), "                        ");
         out << "                        && return 0\n"
             << "                    ;;\n";
     }
@@ -485,7 +498,7 @@ std::string fish_completion(const CliDoc& cli) {
         << cli.name << " __complete-script fish`; do not edit.\n"
         << "# Installed as share/fish/vendor_completions.d/" << cli.name << ".fish.\n\n"
         << "complete -c " << cli.name << " -f\n";
-    fish_options(out, cli.name, "__fish_use_subcommand", cli.global);
+    fish_options(out, cli.name, "", cli.global); // before or after the command
     for (const auto& c : cli.commands) {
         out << fmt::format("complete -c {} -n '__fish_use_subcommand' -a {} -d '{}'\n", cli.name,
                            c.name, fish_text(c.description));
@@ -526,7 +539,9 @@ std::string man_page(const CliDoc& cli) {
            "\\fBwarning:\\fR. "
         << "On a terminal, hashing and sending a large context show a progress line on stderr "
            "(not with \\fB-q\\fR or \\fB--json\\fR).\n"
-        << ".SH GLOBAL OPTIONS\n";
+        << ".SH GLOBAL OPTIONS\n"
+        << "They go before or after the command: \\fBimgspec build spec.yaml \\-v\\fR is "
+           "\\fBimgspec \\-v build spec.yaml\\fR.\n";
     man_options(out, cli.global);
     out << ".SH COMMANDS\n";
     for (const auto& c : cli.commands) {
