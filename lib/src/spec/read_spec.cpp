@@ -496,14 +496,25 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
         }
     }
     if (kind.empty()) {
+        // Name the key meant as the kind: one close to a kind, else one that no kind takes.
         std::string hint = fmt::format("layer kinds: {}", util::join(layer_kinds, ", "));
+        const std::string none = "no layer kind in this layer";
+        std::string message = none;
         for (const auto& [k, v] : n.entries) {
             if (auto near = util::closest_match(k, layer_kinds); !near.empty()) {
                 hint = fmt::format("did you mean '{}'?", near);
+                message = fmt::format("unknown layer kind '{}'", k);
                 break;
             }
+            auto takes = [&k = k](const std::string& kd) {
+                auto options = layer_option_keys(kd);
+                return std::find(options.begin(), options.end(), k) != options.end();
+            };
+            if (message == none && std::none_of(layer_kinds.begin(), layer_kinds.end(), takes)) {
+                message = fmt::format("unknown layer kind '{}'", k);
+            }
         }
-        error(n, path, "no layer kind in this layer", hint);
+        error(n, path, message, hint);
         return;
     }
     const std::string kpath = path + "." + kind;
