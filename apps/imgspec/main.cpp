@@ -101,7 +101,9 @@ int main(int argc, char** argv) {
                    "Config file (default: $IMGSPEC_CONFIG, then "
                    "$XDG_CONFIG_HOME/imgspec/config.yaml)")
         ->type_name("FILE");
+    // One value a flag: after the command, the next word is a spec, not another ref.
     app.add_option("--ref", global.refs, "NAME=URI for from: {ref_name: NAME} (repeatable)")
+        ->allow_extra_args(false)
         ->type_name("NAME=URI");
 
     imgspec::app::Selected selected;
