@@ -46,4 +46,30 @@ check "a global option's value is not taken for the command" 0 "$IMGSPEC" --conf
 check "known command --help" 0 "$IMGSPEC" uri --help
 check "--version alone" 0 "$IMGSPEC" --version
 
+# --- A spec on standard input ----------------------------------------------------------------------
+specs="$SRC/specs"
+got=$(cd "$specs" && "$IMGSPEC" uri - <quickstart.yaml)
+[ "$got" = "$want_uri" ] && ok "uri - in the spec's folder: the file's URI" || fail "uri -: '$got' vs '$want_uri'"
+got=$("$IMGSPEC" uri - --context-dir "$specs" <"$specs/quickstart.yaml")
+[ "$got" = "$want_uri" ] && ok "uri - --context-dir: the file's URI" || fail "uri - --context-dir: '$got'"
+got=$(cd "$specs" && "$IMGSPEC" uri - --format toml <quickstart.toml)
+[ "$got" = "$want_uri" ] && ok "uri - --format toml: the file's URI" || fail "uri - --format toml: '$got'"
+(cd "$specs" && "$IMGSPEC" render - --dockerfile <uv-project.yaml) >"$WORK/df.stdin"
+"$IMGSPEC" render "$specs/uv-project.yaml" --dockerfile >"$WORK/df.file"
+cmp -s "$WORK/df.stdin" "$WORK/df.file" && ok "render - --dockerfile: the file's Dockerfile" || fail "render - --dockerfile differs"
+check "validate - (with a file)" 0 "$IMGSPEC" validate "$specs/trainer.yaml" - --context-dir "$specs" <"$specs/quickstart.yaml"
+check "a relative path missing from the context folder" 3 "$IMGSPEC" validate - --context-dir "$WORK" <"$specs/quickstart.yaml"
+expect_in "$WORK/err" "<stdin>:" "messages name <stdin>"
+printf 'name: x\nfrom: {base: busybox}\nlayers:\n  - pip_pakages: [numpy]\n' >"$WORK/bad.yaml"
+check "invalid spec on stdin" 3 "$IMGSPEC" uri - <"$WORK/bad.yaml"
+expect_in "$WORK/err" "<stdin>:4:5: error: layers[0]: unknown layer kind 'pip_pakages'" "stdin errors have line:col"
+[ -s "$WORK/out" ] && fail "invalid spec on stdin: stdout not empty" || ok "invalid spec on stdin: stdout empty"
+check "TOML on stdin read as YAML" 3 "$IMGSPEC" uri - --context-dir "$specs" <"$specs/quickstart.toml"
+check "--format with a spec file" 2 "$IMGSPEC" uri "$spec" --format toml
+expect_in "$WORK/err" "--format applies to a spec on standard input only" "--format without - is named"
+check "--context-dir with a spec file" 2 "$IMGSPEC" render "$spec" --dockerfile --context-dir /tmp
+check "--format json" 2 "$IMGSPEC" uri - --format json </dev/null
+check "- twice" 2 "$IMGSPEC" validate - - <"$spec"
+check "--context-dir that is no folder" 2 "$IMGSPEC" uri - --context-dir "$WORK/nope" <"$spec"
+
 finish

@@ -1256,16 +1256,30 @@ std::string secret_env_name(const SecretMount& m) {
     return loose_name(m.group.empty() ? m.key : m.group + "_" + m.key);
 }
 
-Spec read_spec(const std::filesystem::path& file) {
-    std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
-    Node root = load_file(file.string());
+namespace {
+
+// `name` for messages; `abs` the file, whose folder is the spec's.
+Spec read_root(Node root, const std::string& name, const std::filesystem::path& abs) {
     point_empty_values_at_keys(root);
     Diagnostics diags;
-    Reader reader(file.string(), diags);
+    Reader reader(name, diags);
     Spec s = reader.spec(root, abs);
-    s.display = file.string();
+    s.display = name;
     diags.throw_if_any();
     return s;
+}
+
+} // namespace
+
+Spec read_spec(const std::filesystem::path& file) {
+    return read_root(load_file(file.string()), file.string(),
+                     std::filesystem::absolute(file).lexically_normal());
+}
+
+Spec read_spec_stdin(Format format, const std::filesystem::path& dir) {
+    const std::string name = "<stdin>";
+    return read_root(load_stdin(format, name), name,
+                     (std::filesystem::absolute(dir) / name).lexically_normal());
 }
 
 } // namespace imgspec::spec
