@@ -17,8 +17,8 @@ fixture() {
 
 # A finding per project: the layer or form its spec must hold.
 declare -A want=(
-  [uv-workspace]="uv_project: {pyproject: pyproject.toml, project_install_mode: install_project, extra_args: \"--all-packages\"}"
-  [poetry-project]="poetry_project: {pyproject: pyproject.toml}"
+  [uv-workspace]="uv_project: {pyproject: pyproject.toml, project_install_mode: install_project}"
+  [poetry-project]="poetry_project: {pyproject: pyproject.toml, project_install_mode: install_project}"
   [requirements-project]="requirements: requirements.txt"
   [script]="uv_script: {script: report.py}"
 )
@@ -65,12 +65,20 @@ for p in uv-workspace poetry-project requirements-project script; do
   cd "$WORK" || exit 1
 done
 
-# The uv workspace's details: .python-version, the members in the comment, no source copy (the
-# workspace's packages are installed).
+# The uv workspace's details: .python-version, the members in the comment, no source copy (a
+# project with a [build-system] is installed from its source).
 expect_in "$WORK/uv-workspace/imgspec.yaml" 'python_version: "3.12"' "uv workspace: python_version from .python-version"
 expect_in "$WORK/uv-workspace/imgspec.yaml" "members: packages/*" "uv workspace: members named"
 expect_in "$WORK/uv-workspace/imgspec.yaml" 'base: "python:3.12-slim-bookworm"' "uv workspace: base from the Python version"
+grep -q "source_folder" "$WORK/uv-workspace/imgspec.yaml" && fail "uv workspace: a package is copied as well as installed" || ok "uv workspace: installed, not copied"
 expect_in "$WORK/requirements-project/imgspec.yaml" 'python_version: "3.11"' "requirements: 3.11.9 -> 3.11"
+# A Poetry application (package-mode = false): dependencies, then the source copied.
+fixture poetry-project
+sed -i 's/^\[tool.poetry\]$/[tool.poetry]\npackage-mode = false/' "$WORK/poetry-project/pyproject.toml"
+check "init of a Poetry application" 0 "$IMGSPEC" init "$WORK/poetry-project"
+expect_in "$WORK/poetry-project/imgspec.yaml" "poetry_project: {pyproject: pyproject.toml}" "application: dependencies only"
+expect_in "$WORK/poetry-project/imgspec.yaml" "source_folder: {src: ., dst: /app, copy_contents_only: true}" "application: source copied"
+check "the Poetry application's spec validates" 0 "$IMGSPEC" validate "$WORK/poetry-project/imgspec.yaml"
 
 # DIR argument, --print, --name, --base, an existing .dockerignore.
 fixture poetry-project

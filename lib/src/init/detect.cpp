@@ -171,6 +171,9 @@ Project detect(const fs::path& dir) {
         p.kind = Kind::dockerfile;
     }
     p.unlocked = pyproject && p.kind == Kind::none;
+    // Poetry 1.8's package-mode = false: an application, not a package.
+    p.package = pyproject && (*pyproject)["build-system"].is_table() &&
+                (*pyproject)["tool"]["poetry"]["package-mode"].value_or(true);
 
     p.has_dockerignore = is_file(dir / ".dockerignore");
     plan::Dockerignore ignore;

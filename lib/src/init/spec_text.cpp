@@ -137,13 +137,8 @@ std::string write_toml(const Doc& d) {
     return out;
 }
 
-Entry source_copy(const Project& p) {
+Entry source_copy() {
     List why = {"Then the source, last: editing it rebuilds only this layer and those after it."};
-    if (!p.shipped.empty()) {
-        why.push_back(fmt::format("{} would be copied too: leave {} out in .dockerignore.",
-                                  util::join(p.shipped, " and "),
-                                  p.shipped.size() == 1 ? "it" : "them"));
-    }
     return {why, "source_folder",
             Fields{{"src", std::string(".")},
                    {"dst", std::string("/app")},
@@ -178,24 +173,28 @@ Doc describe(const Project& p, const SpecOptions& options) {
     };
     switch (p.kind) {
     case Kind::uv:
-        deps({"Dependencies from uv.lock first: this layer stays cached while only the source "
-              "changes."},
-             "uv_project", Fields{{"pyproject", std::string("pyproject.toml")}});
-        break;
     case Kind::uv_workspace:
-        deps({fmt::format("A uv workspace (members: {}): every member's locked dependencies, then",
-                          p.members.empty() ? "none listed" : util::join(p.members, ", ")),
-              "the workspace's own packages, installed into the image's environment."},
-             "uv_project",
-             Fields{{"pyproject", std::string("pyproject.toml")},
-                    {"project_install_mode", std::string("install_project")},
-                    {"extra_args", std::string("--all-packages")}});
+    case Kind::poetry: {
+        const bool uv = p.kind != Kind::poetry;
+        List why = {
+            fmt::format("Dependencies from {} first: this layer stays cached while only the "
+                        "source changes.",
+                        uv ? "uv.lock" : "poetry.lock")};
+        if (p.kind == Kind::uv_workspace) {
+            why.push_back(
+                fmt::format("A uv workspace (members: {}): the members the project "
+                            "depends on are installed with them.",
+                            p.members.empty() ? "none listed" : util::join(p.members, ", ")));
+        }
+        Fields fields{{"pyproject", std::string("pyproject.toml")}};
+        if (p.package) {
+            why.emplace_back("Then the project itself, built from its source and installed (it "
+                             "has a [build-system]).");
+            fields.push_back({"project_install_mode", std::string("install_project")});
+        }
+        deps(std::move(why), uv ? "uv_project" : "poetry_project", std::move(fields));
         break;
-    case Kind::poetry:
-        deps({"Dependencies from poetry.lock first (poetry install --no-root): this layer stays",
-              "cached while only the source changes."},
-             "poetry_project", Fields{{"pyproject", std::string("pyproject.toml")}});
-        break;
+    }
     case Kind::requirements:
         deps({"Dependencies first: this layer stays cached while only the source changes."},
              "requirements", std::string("requirements.txt"));
@@ -229,15 +228,20 @@ Doc describe(const Project& p, const SpecOptions& options) {
         d.layers.push_back({{"The script itself."},
                             "source_file",
                             Fields{{"src", List{p.script}}, {"dst", std::string("/app")}}});
-    } else if (p.kind != Kind::uv_workspace) {
-        d.layers.push_back(source_copy(p));
+    } else if (!p.package) {
+        d.layers.push_back(source_copy());
     }
-    if (p.kind != Kind::none) {
+    if (p.kind != Kind::none && !p.package) {
         d.layers.push_back({{}, "workdir", std::string("/app")});
     }
+    if (!p.shipped.empty()) {
+        d.footer.push_back(fmt::format("{} would be copied too: leave {} out in .dockerignore.",
+                                       util::join(p.shipped, " and "),
+                                       p.shipped.size() == 1 ? "it" : "them"));
+    }
     if (p.dockerfile) {
-        d.footer = {"A Dockerfile is here too: `from: {dockerfile: Dockerfile}` (and no layers) "
-                    "builds it as it is."};
+        d.footer.emplace_back("A Dockerfile is here too: `from: {dockerfile: Dockerfile}` (and no "
+                              "layers) builds it as it is.");
     }
     return d;
 }

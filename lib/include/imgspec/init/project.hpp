@@ -30,6 +30,7 @@ struct Project {
                                       // them out
     bool has_dockerignore = false;
     bool unlocked = false; // a pyproject.toml without uv.lock or poetry.lock (Kind::none)
+    bool package = false;  // pyproject.toml has a [build-system]: the project installs as one
 };
 
 // What `dir` holds. Throws imgspec::Error (usage) when dir is not a folder.
