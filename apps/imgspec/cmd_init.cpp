@@ -90,8 +90,7 @@ void add_init(CLI::App& app, GlobalOptions& /*global*/, Selected& selected) {
     auto args = std::make_shared<InitArgs>();
     auto* cmd = app.add_subcommand(
         "init", "Write a starting spec for an existing project (uv, Poetry, pip, a script)");
-    cmd->add_option("DIR", args->dir, "The project's folder (default: the current one)")
-        ->type_name("DIR");
+    cmd->add_option("DIR", args->dir, "The project's folder (default: the current one)");
     cmd->add_flag("--toml", args->toml, "Write imgspec.toml instead of imgspec.yaml");
     cmd->add_flag("--force", args->force, "Replace an existing spec");
     cmd->add_flag("--print", args->print, "Print the spec on stdout; write no file");
