@@ -51,7 +51,9 @@ OptionDoc option_doc(const CLI::Option& o) {
     d.many = o.get_expected_max() > 1;
     if (d.positional && d.names.front() == "SPEC") {
         d.complete = "spec";
-    } else if (util::starts_with(d.value, "FILE") || d.value == "DEST" || d.value == "DIR") {
+    } else if (d.value == "DIR" || (d.positional && d.names.front() == "DIR")) {
+        d.complete = "dir";
+    } else if (util::starts_with(d.value, "FILE") || d.value == "DEST") {
         d.complete = "file";
     }
     if (!d.names.empty() && !d.positional) {
@@ -112,9 +114,14 @@ std::vector<OptionDoc> with_global(const CommandDoc& c, const CliDoc& cli) {
     return all;
 }
 
-bool takes_specs(const CommandDoc& c) {
-    return std::any_of(c.options.begin(), c.options.end(),
-                       [](const OptionDoc& o) { return o.positional && o.complete == "spec"; });
+// What the command's positionals complete: "spec", "dir" or "" (nothing).
+std::string positional_kind(const CommandDoc& c) {
+    for (const auto& o : c.options) {
+        if (o.positional && !o.complete.empty()) {
+            return o.complete;
+        }
+    }
+    return "";
 }
 
 // ---- bash ------------------------------------------------------------------------------------
@@ -132,8 +139,8 @@ void bash_value_arms(std::ostringstream& out, const std::vector<OptionDoc>& opti
         if (!o.values.empty()) {
             out << indent << pattern << ") _imgspec_words \"" << join_words(o.values)
                 << "\" \"$cur\"; return ;;\n";
-        } else if (o.complete == "file") {
-            out << indent << pattern << ") _imgspec_files \"$cur\"; return ;;\n";
+        } else if (o.complete == "file" || o.complete == "dir") {
+            out << indent << pattern << ") _imgspec_" << o.complete << "s \"$cur\"; return ;;\n";
         } else {
             free_values.insert(free_values.end(), o.names.begin(), o.names.end());
         }
@@ -191,6 +198,10 @@ std::string bash_completion(const CliDoc& cli) {
         << "_imgspec_files() {\n"
         << "    mapfile -t COMPREPLY < <(compgen -f -- \"$1\")\n"
         << "}\n\n"
+        << "# _imgspec_dirs CUR: folders.\n"
+        << "_imgspec_dirs() {\n"
+        << "    mapfile -t COMPREPLY < <(compgen -d -- \"$1\")\n"
+        << "}\n\n"
         << "# _imgspec_specs CUR: spec files (.yaml, .yml, .toml) and folders.\n"
         << "_imgspec_specs() {\n"
         << "    local f\n"
@@ -236,9 +247,9 @@ std::string bash_completion(const CliDoc& cli) {
             << "            if [[ $cur == -* ]]; then\n"
             << "                _imgspec_words \"" << join_words(option_words(options))
             << "\" \"$cur\"\n";
-        if (takes_specs(c)) {
+        if (const std::string kind = positional_kind(c); !kind.empty()) {
             out << "            else\n"
-                << "                _imgspec_specs \"$cur\"\n";
+                << "                _imgspec_" << kind << "s \"$cur\"\n";
         } else {
             out << "            else\n"
                 << "                COMPREPLY=()\n";
@@ -283,6 +294,9 @@ std::string zsh_action(const OptionDoc& o) {
     }
     if (o.complete == "file") {
         return "_files";
+    }
+    if (o.complete == "dir") {
+        return "_directories";
     }
     return " ";
 }
@@ -330,6 +344,9 @@ void fish_options(std::ostringstream& out, const std::string& name, const std::s
                     "complete -c {} -n '{}' -a '(__fish_complete_path (commandline -ct) | "
                     "string match -r -- \"^.*(?:/|\\\\.ya?ml|\\\\.toml)(?:\\t.*)?\\$\")'\n",
                     name, condition);
+            } else if (o.complete == "dir") {
+                out << fmt::format("complete -c {} -n '{}' -a '(__fish_complete_directories)'\n",
+                                   name, condition);
             }
             continue;
         }
@@ -343,6 +360,8 @@ void fish_options(std::ostringstream& out, const std::string& name, const std::s
             line += " -x -a '" + join_words(o.values) + "'";
         } else if (o.complete == "file") {
             line += " -r -F";
+        } else if (o.complete == "dir") {
+            line += " -x -a '(__fish_complete_directories)'";
         } else if (!o.value.empty()) {
             line += " -x";
         }

@@ -62,6 +62,8 @@ expect_comp "notes.txt" imgspec render a.yaml --context no
 expect_comp "notes.txt" imgspec --config no
 expect_comp "notes.txt" imgspec validate a.yaml --config no
 expect_comp "sub" imgspec uri - --context-dir su
+expect_comp "sub" imgspec init ""
+expect_comp "sub" imgspec init --toml s
 cd "$WORK"
 
 # zsh and fish: parsed, and fish's own completion engine asked, where installed.
