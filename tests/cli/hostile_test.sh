@@ -71,7 +71,7 @@ run "duplicate keys (YAML), nested too" 3 "$IMGSPEC" validate duplicate-keys.yam
 err_has "duplicate-keys.yaml:3:1: error: duplicate key 'name' (first at line 1)" "duplicate top-level key with both lines"
 err_has "duplicate key 'A'" "duplicate key inside env_vars"
 run "duplicate keys (TOML)" 3 "$IMGSPEC" validate duplicate-keys.toml && err_has "duplicate-keys.toml:2:" "TOML duplicate: file:line"
-run "duplicate tables (TOML)" 3 "$IMGSPEC" validate duplicate-tables.toml && err_has "cannot redefine" "TOML duplicate table: says why"
+run "duplicate tables (TOML)" 3 "$IMGSPEC" validate duplicate-tables.toml && err_has "table [from] is defined twice" "TOML duplicate table: says why"
 run "UTF-8 byte order mark is fine" 0 "$IMGSPEC" validate utf8-bom.yaml
 run "UTF-16 file" 3 "$IMGSPEC" validate utf16.yaml && err_has "not a text file" "UTF-16: not a text file"
 run "Latin-1 byte" 3 "$IMGSPEC" validate latin1.yaml && err_has "latin1.yaml:1:10: error: not a text file: invalid UTF-8" "Latin-1: line and column"

@@ -36,8 +36,13 @@ plan::Plan release_plan(Image&& img) {
     return std::move(img.plan);
 }
 
-Image resolve_image(const std::filesystem::path& spec_file, const Config& config, plan::PlanOptions options) {
-    return resolve_plan(plan::plan_file(spec_file, config, options), config);
+Image resolve_image(const std::filesystem::path& spec_file, const Config& config,
+                    plan::PlanOptions options) {
+    return resolve_spec(spec::read_spec(spec_file), config, std::move(options));
+}
+
+Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptions options) {
+    return resolve_plan(plan::make_plan(spec, config, options), config);
 }
 
 } // namespace imgspec::render

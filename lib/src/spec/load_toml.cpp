@@ -1,6 +1,7 @@
 // TOML -> Node through toml++.
 
 #include <imgspec/spec/node.hpp>
+#include <imgspec/spec/syntax_errors.hpp>
 #include <imgspec/util/text_index.hpp>
 
 #include <fmt/format.h>
@@ -502,8 +503,11 @@ Node load_toml(std::string_view text, const std::string& file, const LoadLimits&
     toml::table table;
     auto parse_failed = [&](const toml::parse_error& error) {
         const toml::source_position& begin = error.source().begin;
-        diags.error(file, {static_cast<int>(begin.line), static_cast<int>(begin.column)}, {},
-                    std::string(error.description()));
+        SyntaxError explained =
+            explain_toml_error(text, {static_cast<int>(begin.line), static_cast<int>(begin.column)},
+                               error.description());
+        diags.error(file, explained.mark, {}, std::move(explained.message),
+                    std::move(explained.hint));
     };
 #if TOML_EXCEPTIONS
     try {

@@ -496,14 +496,25 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
         }
     }
     if (kind.empty()) {
+        // Name the key meant as the kind: one close to a kind, else one that no kind takes.
         std::string hint = fmt::format("layer kinds: {}", util::join(layer_kinds, ", "));
+        const std::string none = "no layer kind in this layer";
+        std::string message = none;
         for (const auto& [k, v] : n.entries) {
             if (auto near = util::closest_match(k, layer_kinds); !near.empty()) {
                 hint = fmt::format("did you mean '{}'?", near);
+                message = fmt::format("unknown layer kind '{}'", k);
                 break;
             }
+            auto takes = [&k = k](const std::string& kd) {
+                auto options = layer_option_keys(kd);
+                return std::find(options.begin(), options.end(), k) != options.end();
+            };
+            if (message == none && std::none_of(layer_kinds.begin(), layer_kinds.end(), takes)) {
+                message = fmt::format("unknown layer kind '{}'", k);
+            }
         }
-        error(n, path, "no layer kind in this layer", hint);
+        error(n, path, message, hint);
         return;
     }
     const std::string kpath = path + "." + kind;
@@ -1245,16 +1256,30 @@ std::string secret_env_name(const SecretMount& m) {
     return loose_name(m.group.empty() ? m.key : m.group + "_" + m.key);
 }
 
-Spec read_spec(const std::filesystem::path& file) {
-    std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
-    Node root = load_file(file.string());
+namespace {
+
+// `name` for messages; `abs` the file, whose folder is the spec's.
+Spec read_root(Node root, const std::string& name, const std::filesystem::path& abs) {
     point_empty_values_at_keys(root);
     Diagnostics diags;
-    Reader reader(file.string(), diags);
+    Reader reader(name, diags);
     Spec s = reader.spec(root, abs);
-    s.display = file.string();
+    s.display = name;
     diags.throw_if_any();
     return s;
+}
+
+} // namespace
+
+Spec read_spec(const std::filesystem::path& file) {
+    return read_root(load_file(file.string()), file.string(),
+                     std::filesystem::absolute(file).lexically_normal());
+}
+
+Spec read_spec_stdin(Format format, const std::filesystem::path& dir) {
+    const std::string name = "<stdin>";
+    return read_root(load_stdin(format, name), name,
+                     (std::filesystem::absolute(dir) / name).lexically_normal());
 }
 
 } // namespace imgspec::spec

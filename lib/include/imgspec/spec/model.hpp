@@ -3,6 +3,7 @@
 // disk, the config or other specs (that is plan's job).
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/spec/node.hpp>
 
 #include <filesystem>
 #include <map>
@@ -146,6 +147,9 @@ struct Spec {
 // keys, value syntax (names, tags, platforms, env names, package strings). Files are checked by plan.
 // Throws SpecError with every problem at once.
 Spec read_spec(const std::filesystem::path& file);
+// The same for a spec on standard input, whose relative paths resolve in `dir` (its context); it is
+// named "<stdin>" in messages.
+Spec read_spec_stdin(Format format, const std::filesystem::path& dir);
 
 inline constexpr const char* default_python_version = "3.12";
 // The flyte version a debian_base installs when the spec names none: pinned, so that the image

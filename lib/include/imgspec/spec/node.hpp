@@ -25,8 +25,8 @@ struct Node {
     std::string scalar;
     std::vector<Node> items;                           // kind == list
     std::vector<std::pair<std::string, Node>> entries; // kind == map, in source order
-    std::vector<Mark> key_marks;                       // kind == map, one per entry: the key's place
-    Mark mark;                                         // where the value starts
+    std::vector<Mark> key_marks; // kind == map, one per entry: the key's place
+    Mark mark;                   // where the value starts
 
     bool is_scalar() const { return kind != Kind::list && kind != Kind::map && kind != Kind::null; }
     // The entry with this key, or nullptr.
@@ -38,8 +38,8 @@ std::string describe(Node::Kind kind);
 
 // Limits that keep hostile input from exhausting memory or the stack.
 struct LoadLimits {
-    std::size_t max_bytes = 4u << 20;   // a spec larger than 4 MiB is refused
-    std::size_t max_nodes = 1'000'000;  // after alias expansion
+    std::size_t max_bytes = 4u << 20;  // a spec larger than 4 MiB is refused
+    std::size_t max_nodes = 1'000'000; // after alias expansion
     int max_depth = 64;
 };
 
@@ -58,5 +58,11 @@ Node load_toml(std::string_view text, const std::string& file, const LoadLimits&
 // Read a file and parse it by extension: .yaml/.yml -> YAML, .toml -> TOML.
 // Throws SpecError (unreadable, too large, unknown extension, not UTF-8 text, parse errors).
 Node load_file(const std::string& path, const LoadLimits& limits = {});
+
+enum class Format { yaml, toml };
+
+// Read standard input to its end and parse it as `format`; `name` ("<stdin>") stands for the file
+// in messages. Throws SpecError as load_file does.
+Node load_stdin(Format format, const std::string& name, const LoadLimits& limits = {});
 
 } // namespace imgspec::spec
