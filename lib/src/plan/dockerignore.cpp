@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -27,22 +28,45 @@ namespace {
 
 enum class MatchType { exact, prefix, suffix, regexp, invalid };
 
-// What may_include_below asks of an exception, compiled the first time it is asked: most walks
-// never ask (no folder is excluded, or no exception could re-include anything below one).
-struct BelowTest {
-    std::once_flag once;
-    std::optional<util::GoRegexp> prefixes; // nullopt: any text may begin a match
+// An expression compiled the first time a match needs it, by whichever thread asks first: RE2
+// takes tens of microseconds a rule, and a run that matches few paths (a spec copying one file,
+// head and tail tests that reject most paths) should not pay for every rule up front.
+class LazyRegexp {
+  public:
+    // `expr` nullopt: no expression, and get() is nullptr.
+    explicit LazyRegexp(std::optional<std::string> expr = std::nullopt) : m_expr(std::move(expr)) {}
+
+    // Already compiled (by parse, to report an error up front).
+    explicit LazyRegexp(util::GoRegexp compiled) : m_regexp(std::move(compiled)) {
+        std::call_once(m_once, [] {});
+    }
+
+    const util::GoRegexp* get() const {
+        std::call_once(m_once, [this] {
+            if (m_expr) {
+                m_regexp.emplace(*m_expr);
+            }
+        });
+        return m_regexp ? &*m_regexp : nullptr;
+    }
+
+  private:
+    std::optional<std::string> m_expr;
+    mutable std::once_flag m_once;
+    mutable std::optional<util::GoRegexp> m_regexp;
 };
 
 struct Rule {
     std::string cleaned; // the pattern without its '!'
     bool exclusion = false;
     MatchType type = MatchType::invalid;
-    std::string expr;                     // regexp only: moby's expression
-    std::optional<util::GoRegexp> regexp; // regexp only
-    std::string head; // regexp only: what every match starts with (a quick test)
-    std::string tail; // regexp only: what every match ends with
-    std::unique_ptr<BelowTest> below = std::make_unique<BelowTest>();
+    std::string head;                   // regexp only: what every match starts with (a quick test)
+    std::string tail;                   // regexp only: what every match ends with
+    std::unique_ptr<LazyRegexp> regexp; // regexp only: moby's expression
+    // regexp exceptions only: may_include_below's question, the prefixes of the expression's
+    // matches; most walks never ask it (no folder is excluded, or no exception could re-include
+    // anything below one). No expression: any path may begin a match.
+    std::unique_ptr<LazyRegexp> prefixes;
 };
 
 bool is_plain(char c) {
@@ -156,17 +180,26 @@ std::optional<std::string> compile_rule(Rule& rule) {
         }
     }
     rule.type = type;
-    if (type == MatchType::regexp) {
-        re += '$';
-        util::GoRegexp compiled(re);
-        if (!compiled.ok()) {
-            rule.type = MatchType::invalid;
-            return compiled.error();
-        }
-        rule.expr = std::move(re);
-        rule.regexp = std::move(compiled);
-        set_literal_ends(rule);
+    if (type != MatchType::regexp) {
+        return std::nullopt;
     }
+    re += '$';
+    if (rule.exclusion) {
+        rule.prefixes = std::make_unique<LazyRegexp>(prefix_expression(re));
+    }
+    set_literal_ends(rule);
+    // Without these characters in the glob the expression holds only literals, escaped
+    // punctuation, "[^/]", '*', "(.*/)?" and ".*": it always compiles, so it can wait.
+    if (p.find_first_of("\\[]{}|^") == std::string_view::npos) {
+        rule.regexp = std::make_unique<LazyRegexp>(std::move(re));
+        return std::nullopt;
+    }
+    util::GoRegexp compiled(re);
+    if (!compiled.ok()) {
+        rule.type = MatchType::invalid;
+        return compiled.error();
+    }
+    rule.regexp = std::make_unique<LazyRegexp>(std::move(compiled));
     return std::nullopt;
 }
 
@@ -197,7 +230,7 @@ bool rule_matches(const Rule& r, std::string_view path, std::string_view text) {
         if (!starts_with(path, r.head) || !ends_with(path, r.tail)) {
             return false;
         }
-        return r.regexp->matches(text);
+        return r.regexp->get()->matches(text);
     case MatchType::invalid:
         return false;
     }
@@ -216,13 +249,9 @@ bool rule_may_match_below(const Rule& r, std::string_view dir_slash) {
     case MatchType::suffix:
         return true; // any suffix can follow the folder
     case MatchType::regexp: {
-        std::call_once(r.below->once, [&r] {
-            if (auto e = prefix_expression(r.expr)) {
-                r.below->prefixes.emplace(*e);
-            }
-        });
-        const auto& prefixes = r.below->prefixes;
-        return !prefixes || !prefixes->ok() || prefixes->matches(util::go_valid_utf8(dir_slash));
+        const util::GoRegexp* prefixes = r.prefixes ? r.prefixes->get() : nullptr;
+        return prefixes == nullptr || !prefixes->ok() ||
+               prefixes->matches(util::go_valid_utf8(dir_slash));
     }
     case MatchType::invalid:
         return false;
