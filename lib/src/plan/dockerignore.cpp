@@ -1,7 +1,6 @@
 #include <imgspec/plan/dockerignore.hpp>
 
-#include "prefix_expression.hpp"
-
+#include <imgspec/plan/prefix_expression.hpp>
 #include <imgspec/util/glob.hpp>
 #include <imgspec/util/go_regexp.hpp>
 
@@ -318,7 +317,7 @@ Dockerignore Dockerignore::parse(std::string_view text) {
             }
         }
         if (invert) {
-            pattern.insert(0, "!");
+            pattern = "!" + pattern; // not insert(): GCC 12 warns falsely (-Wrestrict)
         }
         impl->patterns.push_back(pattern);
 

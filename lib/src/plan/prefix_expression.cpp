@@ -1,4 +1,4 @@
-#include "prefix_expression.hpp"
+#include <imgspec/plan/prefix_expression.hpp>
 
 #include <vector>
 
