@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -309,15 +310,10 @@ Dockerignore Dockerignore::parse(std::string_view text) {
         if (invert) {
             p = go_trim_space(p.substr(1));
         }
-        std::string pattern;
+        std::string pattern = invert ? "!" : "";
         if (!p.empty()) {
-            pattern = go_clean(p);
-            if (pattern.size() > 1 && pattern[0] == '/') {
-                pattern.erase(0, 1);
-            }
-        }
-        if (invert) {
-            pattern = "!" + pattern; // not insert(): GCC 12 warns falsely (-Wrestrict)
+            const std::string cleaned = go_clean(p);
+            pattern += cleaned.size() > 1 && cleaned[0] == '/' ? cleaned.substr(1) : cleaned;
         }
         impl->patterns.push_back(pattern);
 
@@ -433,12 +429,9 @@ bool Dockerignore::may_include_below(std::string_view rel_dir) const {
     // A path below `dir` is matched by every rule that matches `dir` or its parents, and maybe by
     // more inclusions; so only an exception that matches something below can re-include it.
     const std::string dir_slash = dir + "/";
-    for (const Rule& r : m_impl->rules) {
-        if (r.exclusion && rule_may_match_below(r, dir_slash)) {
-            return true;
-        }
-    }
-    return false;
+    return std::any_of(m_impl->rules.begin(), m_impl->rules.end(), [&](const Rule& r) {
+        return r.exclusion && rule_may_match_below(r, dir_slash);
+    });
 }
 
 } // namespace imgspec::plan

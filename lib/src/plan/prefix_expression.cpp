@@ -1,5 +1,7 @@
 #include <imgspec/plan/prefix_expression.hpp>
 
+#include <fmt/format.h>
+
 #include <vector>
 
 // The prefixes of the matches of u1 u2 ... un are those of u1's matches that stop inside u1, and
@@ -145,8 +147,8 @@ std::optional<std::string> prefix_expression(std::string_view expr) {
         return std::nullopt;
     }
     std::string rest; // the prefixes of the matches of the units after this one
-    for (auto u = units->rbegin(); u != units->rend(); ++u) {
-        rest = "(?:" + u->partial + "|" + u->text + rest + ")";
+    for (std::size_t k = units->size(); k-- > 0;) {
+        rest = fmt::format("(?:{}|{}{})", (*units)[k].partial, (*units)[k].text, rest);
     }
     return "^" + rest + "$";
 }

@@ -149,10 +149,8 @@ std::string go_clean(std::string_view path) {
         dotdot = 1;
     }
     while (r < n) {
-        if (path[r] == '/') {
-            ++r;
-        } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-            ++r;
+        if (path[r] == '/' || (path[r] == '.' && (r + 1 == n || path[r + 1] == '/'))) {
+            ++r; // an empty element, or "."
         } else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
             r += 2;
             if (out.size() > dotdot) {

@@ -18,8 +18,8 @@ class GoRegexp {
     // Compiles `expr` (valid UTF-8) as regexp.Compile would. Never throws: an expression Go
     // rejects leaves ok() false and error() in Go's words, such as "missing closing ]: `[a`".
     explicit GoRegexp(std::string_view expr);
-    GoRegexp(GoRegexp&&) noexcept;
-    GoRegexp& operator=(GoRegexp&&) noexcept;
+    GoRegexp(GoRegexp&& other) noexcept;
+    GoRegexp& operator=(GoRegexp&& other) noexcept;
     ~GoRegexp();
 
     bool ok() const { return m_error.empty(); }
