@@ -2,6 +2,7 @@
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/fd.hpp>
+#include <imgspec/util/open_nofollow.hpp>
 #include <imgspec/util/sha256.hpp>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -66,6 +68,9 @@ std::string read_link(int dirfd, const char* name, const std::string& p, std::si
     for (;;) {
         ssize_t n = ::readlinkat(dirfd, name, target.data(), target.size());
         if (n < 0) {
+            if (errno == EINVAL || errno == ENOENT) { // stat'ed as a symlink a moment ago
+                throw_changed(p, "it is no longer a symlink");
+            }
             throw Error(ErrorKind::invalid_spec, cannot_read(p, errno));
         }
         if (static_cast<std::size_t>(n) < target.size()) {
@@ -350,15 +355,22 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                                                     std::generic_category().message(err))));
     };
     const bool rules = o.ignore != nullptr && !o.ignore->patterns().empty();
-    int fd = ::open(f.abs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    // No symlink followed at any component: the path was canonical when planned, so a symlink
+    // in it now was swapped in while imgspec ran, and following it would read outside the folder.
+    int fd = util::open_nofollow(AT_FDCWD, f.abs.c_str(), O_RDONLY | O_DIRECTORY);
     DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
     if (d == nullptr) {
         int err = errno;
         if (fd >= 0) {
             ::close(fd);
         }
+        if (err == ELOOP) {
+            throw_changed(f.abs, "a folder in its path is now a symlink");
+        }
         return fail(err);
     }
+    // Closed on every way out: a file replaced during the listing throws.
+    const std::unique_ptr<DIR, int (*)(DIR*)> closer(d, ::closedir);
     for (;;) {
         errno = 0;
         const dirent* de = ::readdir(d);
@@ -409,11 +421,17 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                 f.found.push_back(std::move(x)); // mode 0: not stat'ed
                 continue;
             }
+            bool replaced = false;
             try {
                 // A folder's paths are needed again below; a file's are moved.
                 Entry e =
                     is_dir ? stat_entry_at(fd, de->d_name, abs, ctx, &x.st)
                            : stat_entry_at(fd, de->d_name, std::move(abs), std::move(ctx), &x.st);
+                // readdir and the stat disagree: it was replaced between them (a folder by a
+                // symlink, say). Neither view is one state of the folder.
+                replaced = is_dir != (e.type == EntryType::directory) ||
+                           (de->d_type != DT_UNKNOWN &&
+                            (de->d_type == DT_LNK) != (e.type == EntryType::symlink));
                 if (e.type == EntryType::file && o.cache_keys) {
                     x.key = StatCache::key_of(e.source);
                 }
@@ -424,7 +442,13 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
                 x.mode = e.mode;
                 x.type = e.type;
             } catch (const Error& e) {
+                if (e.kind() != ErrorKind::invalid_spec) {
+                    throw; // changed while listed: the run fails as a whole (exit 1)
+                }
                 x = Finding::note(Finding::error, std::string(name), e.what());
+            }
+            if (replaced) {
+                throw_changed(x.text, "it was replaced while its folder was listed");
             }
             f.found.push_back(std::move(x));
         }
@@ -438,7 +462,6 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
             f.found.push_back(std::move(sub));
         }
     }
-    ::closedir(d);
 }
 
 // Whether (a, a_slash) sorts before (b, b_slash), a name with `slash` standing for name + "/",
@@ -622,7 +645,7 @@ FolderOpener::~FolderOpener() {
 int FolderOpener::open(const std::string& path, int flags) {
     std::size_t slash = path.rfind('/');
     if (slash == std::string::npos || slash == 0 || slash + 1 == path.size() || path[0] != '/') {
-        return ::open(path.c_str(), flags);
+        return util::open_nofollow(AT_FDCWD, path.c_str(), flags);
     }
     std::string_view dir(path.data(), slash);
     if (m_fd < 0 || dir != m_dir) {
@@ -631,9 +654,11 @@ int FolderOpener::open(const std::string& path, int flags) {
             m_fd = -1;
         }
         // O_PATH: only a handle to resolve names from, even in a folder that may not be listed.
-        int fd = ::open(std::string(dir).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        // No symlink followed in the folder's path (see util::open_nofollow): the file is read
+        // from inside the folder that was planned, or not at all.
+        int fd = util::open_nofollow(AT_FDCWD, std::string(dir).c_str(), O_PATH | O_DIRECTORY);
         if (fd < 0) {
-            return ::open(path.c_str(), flags); // the error open() itself gives
+            return -1; // errno: ELOOP for a symlink in the path
         }
         m_fd = fd;
         m_dir.assign(dir);
