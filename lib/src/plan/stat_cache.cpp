@@ -14,9 +14,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <tuple>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,16 +119,46 @@ bool write_all(int fd, const std::string& data) {
     return true;
 }
 
+// A name this cache writes: a record file (32 hex digits, see file_for) or a temporary one
+// (".<32 hex>.tmp.XXXXXX", see save).
+bool is_cache_name(std::string_view n) {
+    auto hex32 = [](std::string_view h) {
+        return h.size() == 32 && std::all_of(h.begin(), h.end(), [](char c) {
+                   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+               });
+    };
+    if (hex32(n)) {
+        return true;
+    }
+    constexpr std::string_view tmp = ".tmp.";
+    return n.size() == 1 + 32 + tmp.size() + 6 && n[0] == '.' && hex32(n.substr(1, 32)) &&
+           n.substr(33, tmp.size()) == tmp;
+}
+
+// Deletes the cache's own files older than stale_after, and nothing else: not a file of another
+// name that someone keeps there, not through a symlink (the folder is opened with O_NOFOLLOW,
+// and unlinkat removes a symlink itself, never its target).
 void remove_stale(const fs::path& dir) {
-    std::error_code ec;
-    auto limit = fs::file_time_type::clock::now() - stale_after;
-    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-        std::error_code ec2;
-        auto t = it->last_write_time(ec2);
-        if (!ec2 && t < limit) {
-            fs::remove(it->path(), ec2);
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR* d = dfd < 0 ? nullptr : ::fdopendir(dfd);
+    if (d == nullptr) {
+        if (dfd >= 0) {
+            ::close(dfd);
+        }
+        return;
+    }
+    const std::int64_t limit =
+        StatCache::now_ns() -
+        std::chrono::duration_cast<std::chrono::nanoseconds>(stale_after).count();
+    while (const dirent* de = ::readdir(d)) {
+        struct stat st {};
+        if (is_cache_name(de->d_name) &&
+            ::fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            ns_of(st.st_mtim) < limit) {
+            ::unlinkat(dfd, de->d_name, 0);
         }
     }
+    ::closedir(d);
 }
 
 } // namespace
@@ -154,7 +186,9 @@ void StatCache::load() {
         spdlog::debug("stat cache {}: ignored ({})", m_file.string(), why);
         m_loaded.clear();
     };
-    util::Fd in(::open(m_file.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: a FIFO in the file's place must not wait for a writer; O_NOFOLLOW: nor is a
+    // symlink followed. Either is a damaged cache, ignored.
+    util::Fd in(::open(m_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
     if (!in) {
         if (errno != ENOENT) {
             spdlog::debug("stat cache {}: cannot open: {}", m_file.string(), std::strerror(errno));
@@ -164,6 +198,9 @@ void StatCache::load() {
     struct stat st {};
     if (::fstat(in.get(), &st) != 0 || st.st_size == 0) {
         return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return reject("not a regular file");
     }
     const auto size = static_cast<std::size_t>(st.st_size);
     if (size < header_size + trailer_size) {
