@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 namespace imgspec {
 
 int exit_code(ErrorKind kind) { return static_cast<int>(kind); }
@@ -44,6 +46,26 @@ void append_hex(std::string& out, unsigned char c) {
     out += fmt::format("\\x{:02x}", c);
 }
 
+// The code point of the valid n-byte UTF-8 sequence at p.
+char32_t decode(const char* p, std::size_t n) {
+    static constexpr unsigned char lead_mask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    char32_t cp = static_cast<unsigned char>(p[0]) & lead_mask[n];
+    for (std::size_t j = 1; j < n; ++j) {
+        cp = (cp << 6) | (static_cast<unsigned char>(p[j]) & 0x3F);
+    }
+    return cp;
+}
+
+// Characters that print as nothing or reorder what follows: a bidi override (U+202E) or
+// isolate, a zero-width space or joiner, the byte order mark (U+FEFF), the line and paragraph
+// separators, the language tags. Printed as they are, they make a line read differently from
+// what it says.
+bool invisible(char32_t cp) {
+    return cp == 0x00AD || cp == 0x061C || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF ||
+           (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
 } // namespace
 
 std::string printable(std::string_view text) {
@@ -68,6 +90,10 @@ std::string printable(std::string_view text) {
             append_hex(out, c);
             append_hex(out, static_cast<unsigned char>(text[i + 1]));
             i += 2;
+            continue;
+        } else if (char32_t cp = decode(text.data() + i, n); invisible(cp)) {
+            out += fmt::format("\\u{{{:04x}}}", static_cast<std::uint32_t>(cp));
+            i += n;
             continue;
         } else {
             out.append(text.substr(i, n));

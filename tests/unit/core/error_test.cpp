@@ -18,6 +18,17 @@ TEST(Printable, EscapesControlCharacters) {
     EXPECT_EQ(printable(""), "");
 }
 
+TEST(Printable, EscapesInvisibleAndBidiCharacters) {
+    // U+202E (right-to-left override) would make "txt.exe" read as "exe.txt"; U+FEFF prints as
+    // nothing; U+200B (zero-width space) and U+2066 (an isolate) likewise.
+    EXPECT_EQ(printable("a\xE2\x80\xAEtxt.exe"), "a\\u{202e}txt.exe");
+    EXPECT_EQ(printable("\xEF\xBB\xBFkey"), "\\u{feff}key");
+    EXPECT_EQ(printable("x\xE2\x80\x8By\xE2\x81\xA6z"), "x\\u{200b}y\\u{2066}z");
+    EXPECT_EQ(printable("\xF3\xA0\x80\x81"), "\\u{e0001}"); // a language tag
+    EXPECT_EQ(printable("caf\xC3\xA9 \xE2\x80\x94"),
+              "caf\xC3\xA9 \xE2\x80\x94"); // an em dash stays
+}
+
 TEST(Printable, KeepsValidUtf8AndEscapesInvalidBytes) {
     EXPECT_EQ(printable("caf\xC3\xA9 \xE2\x98\x83 \xF0\x9F\x90\xB3"),
               "caf\xC3\xA9 \xE2\x98\x83 \xF0\x9F\x90\xB3");

@@ -34,8 +34,10 @@ class Error : public std::runtime_error {
 
 // Text from a spec or the file system (a file name, key or value) as a message may print it, so
 // one message stays one line and cannot forge another: \n, \r and \t as those escapes, other C0
-// and C1 control characters, DEL and bytes that are not valid UTF-8 as \xNN (each byte); all else
-// as is. Already escaped text is unchanged: a backslash is not escaped.
+// and C1 control characters, DEL and bytes that are not valid UTF-8 as \xNN (each byte);
+// invisible and bidi characters (U+200B..U+200F, U+202A..U+202E, U+2066..U+2069, U+FEFF, ...)
+// as \u{XXXX}, so a line cannot read differently from what it says; all else as is. Already escaped
+// text is unchanged: a backslash is not escaped.
 std::string printable(std::string_view text);
 
 // Where in a spec file something is. line and column are 1-based; 0 means unknown.
