@@ -396,4 +396,35 @@ run "--context onto a folder" 1 "$IMGSPEC" render "$S" --context o/dir.tar && er
 run "--context in a missing folder" 1 "$IMGSPEC" render "$S" --context o/nope/x.tar && err_has "No such file or directory" "--context missing folder: says why"
 ls -a o | grep -q '\.tmp\.' && fail "--context left a temp file" || ok "--context: no temp file left"
 
+# --- 9. The stat cache: a FIFO in its place, foreign files beside it (issue 13, items 6 and 7) -----
+cd "$WORK" || exit 1
+spec c "- source_folder: {src: src, dst: /app}"
+mkdir -p c/src && echo a >c/src/a.txt
+sleep 2.2 # older than StatCache::racy_margin_ns (ctime too), so that its record is kept
+STAT="$WORK/cache/imgspec/stat"
+cache_name=$(printf '%s' "$(realpath c/spec.yaml)" | sha256sum | cut -c1-32)
+mkdir -p "$STAT" && mkfifo "$STAT/$cache_name"
+run "a FIFO where the stat cache is (no hang)" 0 "$IMGSPEC" uri c/spec.yaml
+rm -f "$STAT/$cache_name"
+old_name=0123456789abcdef0123456789abcdef
+echo foreign >"$STAT/notes.txt" && echo stale >"$STAT/$old_name"
+touch -d '40 days ago' "$STAT/notes.txt" "$STAT/$old_name"
+run "stat cache saved beside foreign files" 0 "$IMGSPEC" uri c/spec.yaml
+[ -f "$STAT/$cache_name" ] && ok "stat cache: written" || fail "stat cache: not written"
+[ -f "$STAT/notes.txt" ] && ok "cache cleanup keeps a file of a name it does not write" || fail "cache cleanup deleted a foreign file"
+[ ! -e "$STAT/$old_name" ] && ok "cache cleanup deletes its own stale file" || fail "cache cleanup kept a stale cache file"
+mkdir -p victim && echo precious >"victim/$old_name" && touch -d '40 days ago' "victim/$old_name"
+rm -rf "$STAT" && ln -s "$WORK/victim" "$STAT"
+run "stat cache folder is a symlink" 0 "$IMGSPEC" uri c/spec.yaml
+[ -f "victim/$old_name" ] && ok "cache cleanup deletes nothing through a symlinked folder" || fail "cache cleanup deleted through a symlink"
+rm -f "$STAT"
+
+# --- 10. Invisible and bidi characters in keys are escaped (issue 13, item 8) ----------------------
+printf 'name: x\nab\xe2\x80\xaecd: 1\n\xef\xbb\xbfzw\xe2\x80\x8bj: 2\n' >bidi.yaml
+run "U+202E, U+FEFF and U+200B in keys" 3 "$IMGSPEC" validate bidi.yaml
+err_has 'ab\u{202e}cd' "U+202E escaped in the diagnostic"
+err_has '\u{feff}zw\u{200b}j' "U+FEFF and U+200B escaped in the diagnostic"
+if LC_ALL=C grep -q $'\xe2\x80\xae\|\xef\xbb\xbf\|\xe2\x80\x8b' "$WORK/err"; then fail "an invisible character reached stderr raw"; else ok "no invisible character on stderr"; fi
+one_line_diagnostics "bidi keys"
+
 finish
