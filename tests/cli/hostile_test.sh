@@ -427,4 +427,14 @@ err_has '\u{feff}zw\u{200b}j' "U+FEFF and U+200B escaped in the diagnostic"
 if LC_ALL=C grep -q $'\xe2\x80\xae\|\xef\xbb\xbf\|\xe2\x80\x8b' "$WORK/err"; then fail "an invisible character reached stderr raw"; else ok "no invisible character on stderr"; fi
 one_line_diagnostics "bidi keys"
 
+# --- 11. A 3,000-deep from: spec chain fails fast at 64 (issue 13, item 5) -----------------------
+mkdir -p deep && cd deep || exit 1
+printf 'name: s0\nregistry: %s\nplatform: [linux/amd64]\nextendable: true\nfrom: {base: "%s"}\n' "$REG" "$BASE" >s0.yaml
+for i in $(seq 1 3000); do printf 'name: s%d\nextendable: true\nfrom: {spec: s%d.yaml}\n' "$i" $((i - 1)) >"s$i.yaml"; done
+run "from: spec chain 3,000 deep (uri)" 3 "$IMGSPEC" uri s3000.yaml && err_has "more than 64 deep" "deep chain: says why"
+[ "$(grep -c 'error' "$WORK/err")" = 1 ] && ok "deep chain: one error line" || fail "deep chain: $(grep -c error "$WORK/err") error lines"
+run "from: spec chain 3,000 deep (validate)" 3 "$IMGSPEC" validate s3000.yaml
+run "from: spec chain 60 deep is fine" 0 "$IMGSPEC" uri s60.yaml
+cd "$WORK" || exit 1
+
 finish

@@ -71,6 +71,9 @@ bool is_install_layer(const spec::LayerBody& b) {
     return is_python_layer(b) || std::holds_alternative<spec::AptLayer>(b);
 }
 
+// Specs extending specs (from: spec): deeper than this is an error, not a stack overflow.
+constexpr std::size_t max_spec_chain = 64;
+
 class Planner {
   public:
     Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts)
@@ -741,6 +744,14 @@ void Planner::resolve_base() {
             fs::path canon = fs::canonical(parent_file, ec);
             std::vector<fs::path> chain = m_opts.chain;
             chain.push_back(fs::canonical(s.file, ec));
+            if (chain.size() >= max_spec_chain) {
+                // Not a SpecError: no level of the chain adds its own "parent is invalid" line.
+                throw Error(
+                    ErrorKind::invalid_spec,
+                    fmt::format("{}: from.spec: the chain of specs is more than {} deep",
+                                printable(m_file), max_spec_chain),
+                    "a real chain is a handful of specs: start one of them from a base image");
+            }
             if (std::find(chain.begin(), chain.end(), canon) != chain.end()) {
                 std::string cycle;
                 for (const auto& c : chain) {
