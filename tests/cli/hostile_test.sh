@@ -437,4 +437,12 @@ run "from: spec chain 3,000 deep (validate)" 3 "$IMGSPEC" validate s3000.yaml
 run "from: spec chain 60 deep is fine" 0 "$IMGSPEC" uri s60.yaml
 cd "$WORK" || exit 1
 
+# --- 12. A spec reached through a symlink: the link's folder is the context (issue 13, decided) --
+mkdir -p lnk/real/src lnk/other/src
+spec lnk/real "- source_folder: {src: src, dst: /app}"
+echo real >lnk/real/src/a.txt && echo other >lnk/other/src/a.txt && ln -s ../real/spec.yaml lnk/other/spec.yaml
+run "spec through a symlink" 0 "$IMGSPEC" render lnk/other/spec.yaml --context lnk/o.tar
+[ "$(tar -xOf lnk/o.tar --wildcards '*/a.txt')" = other ] && ok "symlinked spec: the link's folder is the context" || fail "symlinked spec: not the link's folder"
+[ "$("$IMGSPEC" uri lnk/other/spec.yaml)" != "$("$IMGSPEC" uri lnk/real/spec.yaml)" ] && ok "symlinked spec: its own tag" || fail "symlinked spec: the target's tag"
+
 finish
