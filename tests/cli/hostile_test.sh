@@ -445,4 +445,12 @@ run "spec through a symlink" 0 "$IMGSPEC" render lnk/other/spec.yaml --context l
 [ "$(tar -xOf lnk/o.tar --wildcards '*/a.txt')" = other ] && ok "symlinked spec: the link's folder is the context" || fail "symlinked spec: not the link's folder"
 [ "$("$IMGSPEC" uri lnk/other/spec.yaml)" != "$("$IMGSPEC" uri lnk/real/spec.yaml)" ] && ok "symlinked spec: its own tag" || fail "symlinked spec: the target's tag"
 
+# --- 13. One secret named twice in one RUN: one mount per target, one export per variable (decided)
+spec dup '- commands: ["true"]' '  secret_mounts: [PAT, PAT, {key: PAT, as_env_var: A}, {key: PAT, as_env_var: A}, {key: PAT, mount: /a}, {key: PAT, mount: /a}]'
+run "one secret mounted twice in one RUN" 0 "$IMGSPEC" render dup/spec.yaml --dockerfile
+[ "$(grep -c 'target=/run/secrets/PAT,' "$WORK/out")" = 1 ] && [ "$(grep -c 'target=/a,' "$WORK/out")" = 1 ] \
+  && ok "duplicate secret mounts: one mount per target" || fail "duplicate secret mounts: $(grep -c -- '--mount' "$WORK/out") mounts"
+[ "$(grep -o 'export PAT' "$WORK/out" | wc -l)" = 1 ] && [ "$(grep -o 'export A' "$WORK/out" | wc -l)" = 1 ] \
+  && ok "duplicate secret mounts: one export per variable" || fail "duplicate secret mounts: exports repeated"
+
 finish
