@@ -453,4 +453,12 @@ run "one secret mounted twice in one RUN" 0 "$IMGSPEC" render dup/spec.yaml --do
 [ "$(grep -o 'export PAT' "$WORK/out" | wc -l)" = 1 ] && [ "$(grep -o 'export A' "$WORK/out" | wc -l)" = 1 ] \
   && ok "duplicate secret mounts: one export per variable" || fail "duplicate secret mounts: exports repeated"
 
+# --- 14. Platform order: one tag for the set, buildx gets the spec's order (decided) --------------
+mkdir -p po
+printf 'name: p\nregistry: %s\nplatform: [linux/arm64, linux/amd64]\nfrom: {base: "%s"}\nlayers:\n  - commands: ["true"]\n' "$REG" "$BASE" >po/a.yaml
+sed 's#\[linux/arm64, linux/amd64\]#[linux/amd64, linux/arm64]#' po/a.yaml >po/b.yaml
+[ "$("$IMGSPEC" uri po/a.yaml)" = "$("$IMGSPEC" uri po/b.yaml)" ] && ok "platform order: one tag for the set" || fail "platform order: the tag depends on it"
+run "platform order: buildx argv" 0 "$IMGSPEC" render po/a.yaml --buildx
+expect_in "$WORK/out" "linux/arm64,linux/amd64" "platform order: buildx gets the spec's order"
+
 finish
