@@ -275,7 +275,8 @@ class Builder {
         }
 
         auto t0 = Clock::now();
-        std::vector<std::string> platforms = effective_platforms(image, options);
+        std::vector<std::string> platforms =
+            spec::platform_names(effective_platforms(image, options));
         result.platforms = platforms;
         if (image.passthrough) {
             result.skipped = true;
@@ -463,10 +464,10 @@ BuildResult build_image(const render::Image& image, const Config& config,
     return builder.build(image, opts);
 }
 
-render::Image with_platforms(render::Image image, const std::vector<std::string>& platforms,
+render::Image with_platforms(render::Image image, const std::vector<spec::Platform>& platforms,
                              const Config& config) {
     // The same set in another order is the spec's own image: keep its tag.
-    auto sorted = [](std::vector<std::string> v) {
+    auto sorted = [](std::vector<spec::Platform> v) {
         std::sort(v.begin(), v.end());
         v.erase(std::unique(v.begin(), v.end()), v.end());
         return v;

@@ -48,8 +48,8 @@ OutputMode effective_mode(const render::Image& image, const BuildOptions& option
     return image.plan.registry.empty() ? OutputMode::load : OutputMode::push;
 }
 
-std::vector<std::string> effective_platforms(const render::Image& image,
-                                             const BuildOptions& options) {
+std::vector<spec::Platform> effective_platforms(const render::Image& image,
+                                                const BuildOptions& options) {
     return options.platforms.empty() ? image.plan.platforms : options.platforms;
 }
 
@@ -59,7 +59,7 @@ std::vector<std::string> buildx_argv(const render::Image& image, const BuildOpti
     if (!options.builder.empty()) {
         argv.insert(argv.end(), {"--builder", options.builder});
     }
-    std::vector<std::string> platforms = effective_platforms(image, options);
+    std::vector<std::string> platforms = spec::platform_names(effective_platforms(image, options));
     if (platforms.empty()) {
         throw Error(ErrorKind::usage, fmt::format("{}: no platform to build", image.uri));
     }

@@ -1,6 +1,7 @@
 #include <imgspec/build/registry.hpp>
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/util/sha256.hpp>
 
 #include <fmt/format.h>
@@ -66,13 +67,13 @@ std::string platform_of(const json& os, const json& arch, const json& variant) {
     if (variant.is_string() && !variant.get<std::string>().empty()) {
         p += "/" + variant.get<std::string>();
     }
-    return normalize_platform(p);
+    return spec::normalize_platform(p);
 }
 
 std::vector<std::string> normalized_set(const std::vector<std::string>& platforms) {
     std::vector<std::string> out;
     for (const auto& p : platforms) {
-        std::string n = normalize_platform(p);
+        std::string n = spec::normalize_platform(p);
         if (std::find(out.begin(), out.end(), n) == out.end()) {
             out.push_back(n);
         }
@@ -165,43 +166,6 @@ std::string error_line(std::string_view output) {
         last.pop_back();
     }
     return !last_error.empty() ? last_error : last;
-}
-
-std::string normalize_platform(std::string_view platform) {
-    std::vector<std::string> parts;
-    std::string cur;
-    for (char c : platform) {
-        if (c == '/') {
-            parts.push_back(cur);
-            cur.clear();
-        } else {
-            cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-    }
-    parts.push_back(cur);
-    std::string os = parts.size() > 1 ? parts[0] : "linux";
-    std::string arch = parts.size() > 1 ? parts[1] : parts[0];
-    std::string variant = parts.size() > 2 ? parts[2] : "";
-    if (arch == "aarch64") {
-        arch = "arm64";
-    } else if (arch == "x86_64" || arch == "x86-64") {
-        arch = "amd64";
-    } else if (arch == "i386" || arch == "i686") {
-        arch = "386";
-    } else if (arch == "armhf") {
-        arch = "arm";
-        variant = "v7";
-    } else if (arch == "armel") {
-        arch = "arm";
-        variant = "v6";
-    }
-    if ((arch == "arm64" && variant == "v8") || (arch == "amd64" && variant == "v1")) {
-        variant.clear();
-    }
-    if (arch == "arm" && variant.empty()) {
-        variant = "v7";
-    }
-    return variant.empty() ? os + "/" + arch : os + "/" + arch + "/" + variant;
 }
 
 std::optional<std::vector<std::string>> index_platforms(const std::string& raw) {

@@ -468,14 +468,14 @@ void Planner::resolve_base() {
     m_plan.python_version = s.python_version;
     m_plan.registry = s.registry;
     m_plan.name = s.name;
-    std::vector<std::string> default_platforms = {"linux/amd64"};
+    std::vector<spec::Platform> default_platforms = {spec::Platform("linux/amd64")};
     if (const auto* d = std::get_if<spec::DebianBase>(&s.base)) {
         m_plan.debian_base = true;
         m_plan.debian = *d;
         if (!d->python_version.empty()) {
             m_plan.python_version = d->python_version;
         }
-        default_platforms = {"linux/amd64", "linux/arm64"};
+        default_platforms = {spec::Platform("linux/amd64"), spec::Platform("linux/arm64")};
         if (m_plan.name.empty()) {
             m_plan.name = "flyte";
         }
@@ -497,7 +497,7 @@ void Planner::resolve_base() {
             m_plan.base_image = it->second.value;
         }
     } else if (const auto* u = std::get_if<spec::UvScriptBase>(&s.base)) {
-        default_platforms = {"linux/amd64", "linux/arm64"};
+        default_platforms = {spec::Platform("linux/amd64"), spec::Platform("linux/arm64")};
         if (m_plan.python_version.empty()) {
             m_plan.python_version = spec::default_python_version;
         }

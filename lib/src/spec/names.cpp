@@ -222,22 +222,6 @@ std::string check_image_ref(std::string_view ref) {
     return {};
 }
 
-const std::vector<std::string>& known_platforms() {
-    static const std::vector<std::string> platforms = {
-        "linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6",  "linux/386",
-        "linux/ppc64le", "linux/s390x", "linux/riscv64", "linux/arm64/v8"};
-    return platforms;
-}
-
-std::string check_platform(std::string_view platform) {
-    for (const auto& p : known_platforms()) {
-        if (p == platform) {
-            return {};
-        }
-    }
-    return "unknown platform";
-}
-
 std::string check_env_name(std::string_view name) {
     if (name.size() > 255) {
         return too_long("environment variable name", 255);

@@ -8,6 +8,7 @@
 // checks that both agree on sample values).
 
 #include <imgspec/spec/names.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/spec/schema.hpp>
 
 #include <nlohmann/json.hpp>

@@ -24,7 +24,6 @@ using imgspec::build::check_remote;
 using imgspec::build::DockerConfigDir;
 using imgspec::build::index_platforms;
 using imgspec::build::is_not_found;
-using imgspec::build::normalize_platform;
 using imgspec::build::Presence;
 using imgspec::util::ProcessResult;
 using imgspec::util::ProcessSpec;
@@ -129,16 +128,6 @@ const std::string single_manifest = R"({
 } // namespace
 
 // ---- platforms and index parsing ----------------------------------------------------------------
-
-TEST(Registry, NormalizePlatform) {
-    EXPECT_EQ(normalize_platform("linux/amd64"), "linux/amd64");
-    EXPECT_EQ(normalize_platform("linux/arm64/v8"), "linux/arm64");
-    EXPECT_EQ(normalize_platform("linux/aarch64"), "linux/arm64");
-    EXPECT_EQ(normalize_platform("linux/x86_64"), "linux/amd64");
-    EXPECT_EQ(normalize_platform("linux/arm"), "linux/arm/v7");
-    EXPECT_EQ(normalize_platform("linux/arm/v6"), "linux/arm/v6");
-    EXPECT_EQ(normalize_platform("Linux/AMD64"), "linux/amd64");
-}
 
 TEST(Registry, IndexPlatformsSkipAttestations) {
     auto p = index_platforms(index_amd64_with_attestation);

@@ -6,6 +6,7 @@
 
 #include <imgspec/spec/model.hpp>
 #include <imgspec/spec/names.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/spec/schema.hpp>
 
 #include <gtest/gtest.h>

@@ -3,6 +3,7 @@
 // disk, the config or other specs (that is plan's job).
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/spec/platform.hpp>
 
 #include <filesystem>
 #include <map>
@@ -105,7 +106,7 @@ struct Spec {
     std::filesystem::path dir;  // the spec's folder: relative paths resolve here; the context root
     std::string name;
     std::string registry;
-    std::vector<std::string> platforms; // empty -> default for the base form
+    std::vector<Platform> platforms;    // normalized; empty -> default for the base form
     std::string python_version;         // empty -> from the base form -> "3.12"
     bool extendable = false;
     std::string tag;                    // fixed tag; empty -> content hash
