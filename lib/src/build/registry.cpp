@@ -3,6 +3,7 @@
 #include <imgspec/core/error.hpp>
 #include <imgspec/spec/platform.hpp>
 #include <imgspec/util/sha256.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -30,17 +31,6 @@ namespace {
 // imagetools may wait on a registry that drops packets; do not hang a CI job on it.
 constexpr std::chrono::seconds inspect_timeout{120};
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-    return haystack.find(needle) != std::string_view::npos;
-}
-
 // error_line, or a placeholder for an empty output.
 std::string describe(std::string_view err) {
     std::string line = error_line(err);
@@ -54,7 +44,7 @@ std::string registry_host(std::string_view uri) {
         return "docker.io";
     }
     std::string_view first = uri.substr(0, slash);
-    if (contains(first, ".") || contains(first, ":") || first == "localhost") {
+    if (util::contains(first, ".") || util::contains(first, ":") || first == "localhost") {
         return std::string(first);
     }
     return "docker.io";
@@ -202,7 +192,7 @@ std::optional<std::vector<std::string>> index_platforms(const std::string& raw) 
         json none;
         std::string plat = platform_of(p->value("os", none), p->value("architecture", none),
                                        p->value("variant", none));
-        if (plat == "unknown/unknown" || contains(plat, "/unknown")) {
+        if (plat == "unknown/unknown" || util::contains(plat, "/unknown")) {
             continue;
         }
         if (std::find(out.begin(), out.end(), plat) == out.end()) {
@@ -215,18 +205,18 @@ std::optional<std::vector<std::string>> index_platforms(const std::string& raw) 
 bool is_not_found(std::string_view err) {
     std::istringstream in{std::string(err)};
     for (std::string line; std::getline(in, line);) {
-        std::string l = lower(line);
+        std::string l = util::to_lower(line);
         while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) {
             l.pop_back();
         }
         // "not found" from a missing program is no answer about the image.
-        if (contains(l, "executable file not found") || contains(l, "command not found") ||
-            contains(l, "unknown command")) {
+        if (util::contains(l, "executable file not found") ||
+            util::contains(l, "command not found") || util::contains(l, "unknown command")) {
             return false;
         }
         if ((l.size() >= 11 && l.compare(l.size() - 11, 11, ": not found") == 0) ||
-            contains(l, "manifest unknown") || contains(l, "name unknown") ||
-            contains(l, "no such image")) {
+            util::contains(l, "manifest unknown") || util::contains(l, "name unknown") ||
+            util::contains(l, "no such image")) {
             return true;
         }
     }
@@ -234,25 +224,27 @@ bool is_not_found(std::string_view err) {
 }
 
 std::string registry_hint(std::string_view err, std::string_view uri) {
-    std::string l = lower(err);
+    std::string l = util::to_lower(err);
     std::string host = registry_host(uri);
-    if (contains(l, "cannot connect to the docker daemon") || contains(l, "docker.sock")) {
+    if (util::contains(l, "cannot connect to the docker daemon") ||
+        util::contains(l, "docker.sock")) {
         return "is dockerd running? For the local test engine: scripts/engine.sh up";
     }
-    if (contains(l, "unauthorized") || contains(l, "authorization") ||
-        contains(l, "authentication required") || contains(l, "no basic auth credentials") ||
-        contains(l, "denied") || contains(l, " 401") || contains(l, " 403")) {
+    if (util::contains(l, "unauthorized") || util::contains(l, "authorization") ||
+        util::contains(l, "authentication required") ||
+        util::contains(l, "no basic auth credentials") || util::contains(l, "denied") ||
+        util::contains(l, " 401") || util::contains(l, " 403")) {
         return fmt::format("the registry {} refused the credentials: set `registry_secret` in the "
                            "spec to a secret holding a docker config.json for it, or run "
                            "`docker login {}`",
                            host, host);
     }
-    if (contains(l, "server gave http response to https client")) {
+    if (util::contains(l, "server gave http response to https client")) {
         return fmt::format("{} speaks plain HTTP: add it to dockerd's insecure-registries", host);
     }
-    if (contains(l, "connection refused") || contains(l, "no such host") ||
-        contains(l, "i/o timeout") || contains(l, "network is unreachable") ||
-        contains(l, "dial tcp")) {
+    if (util::contains(l, "connection refused") || util::contains(l, "no such host") ||
+        util::contains(l, "i/o timeout") || util::contains(l, "network is unreachable") ||
+        util::contains(l, "dial tcp")) {
         return fmt::format("is the registry {} running and reachable? For the local test "
                            "registries: scripts/engine.sh up",
                            host);
@@ -329,13 +321,13 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
             found.push_back(p);
             continue;
         }
-        std::string l = lower(q.err);
-        if (contains(l, "requires api version") || contains(l, "unknown flag")) {
+        std::string l = util::to_lower(q.err);
+        if (util::contains(l, "requires api version") || util::contains(l, "unknown flag")) {
             per_platform = false; // the daemon (or client) predates per-platform inspect
             break;
         }
-        if (is_not_found(q.err) || contains(l, "does not provide the specified platform") ||
-            contains(l, "does not match the specified platform")) {
+        if (is_not_found(q.err) || util::contains(l, "does not provide the specified platform") ||
+            util::contains(l, "does not match the specified platform")) {
             continue;
         }
         throw Error(ErrorKind::unavailable,

@@ -4,36 +4,6 @@
 
 namespace imgspec::render {
 
-namespace {
-
-bool shell_safe(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c == '/' || c == ':' || c == '=' || c == '@' ||
-           c == '+' || c == ',' || c == '%';
-}
-
-} // namespace
-
-std::string shell_quote(std::string_view s) {
-    bool safe = !s.empty();
-    for (char c : s) {
-        safe = safe && shell_safe(c);
-    }
-    if (safe) {
-        return std::string(s);
-    }
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    out += '\'';
-    return out;
-}
-
 std::string dockerfile_quote(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {

@@ -3,6 +3,7 @@
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/atomic_file.hpp>
 #include <imgspec/util/fd.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -385,17 +386,6 @@ void throw_if_interrupted() {
     }
 }
 
-bool needs_quotes(const std::string& word) {
-    if (word.empty()) {
-        return true;
-    }
-    return std::any_of(word.begin(), word.end(), [](char c) {
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
-        return !plain;
-    });
-}
-
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -448,29 +438,6 @@ void SignalCleanupPath::release() noexcept {
     g_cleanup[m_slot].path[0] = '\0';
     g_cleanup[m_slot].state.store(cleanup_free, std::memory_order_release);
     m_slot = -1;
-}
-
-std::string shell_join(const std::vector<std::string>& argv) {
-    std::string out;
-    for (const auto& word : argv) {
-        if (!out.empty()) {
-            out += ' ';
-        }
-        if (!needs_quotes(word)) {
-            out += word;
-            continue;
-        }
-        out += '\'';
-        for (char c : word) {
-            if (c == '\'') {
-                out += "'\\''";
-            } else {
-                out += c;
-            }
-        }
-        out += '\'';
-    }
-    return out;
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/process.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <gtest/gtest.h>
 

@@ -109,8 +109,4 @@ class SignalCleanupPath {
     int m_slot = -1;
 };
 
-// argv as one line for logs and --dry-run: words that need it in single quotes (POSIX shell
-// quoting), so the line can be pasted into a shell.
-std::string shell_join(const std::vector<std::string>& argv);
-
 } // namespace imgspec::util
