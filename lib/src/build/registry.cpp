@@ -2,6 +2,7 @@
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/spec/platform.hpp>
+#include <imgspec/util/fd.hpp>
 #include <imgspec/util/sha256.hpp>
 #include <imgspec/util/strings.hpp>
 
@@ -415,21 +416,10 @@ DockerConfigDir::DockerConfigDir(const std::string& config_json, const std::stri
                         fmt::format("cannot create {}: {}", file.string(), std::strerror(errno)));
         }
         std::string text = cfg.dump(2);
-        const char* p = text.data();
-        std::size_t left = text.size();
-        while (left > 0) {
-            ssize_t n = ::write(fd, p, left);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                int err = errno;
-                ::close(fd);
-                throw Error(ErrorKind::other,
-                            fmt::format("cannot write {}: {}", file.string(), std::strerror(err)));
-            }
-            p += n;
-            left -= static_cast<std::size_t>(n);
+        if (int err = util::write_all(fd, text.data(), text.size()); err != 0) {
+            ::close(fd);
+            throw Error(ErrorKind::other,
+                        fmt::format("cannot write {}: {}", file.string(), util::errno_text(err)));
         }
         ::close(fd);
 

@@ -58,10 +58,6 @@ const char* changed_hint =
     "Something wrote to the file while imgspec was sending it to docker (an editor, a build, a "
     "download?). Wait for it to finish and run imgspec again.";
 
-std::string errno_text(int err) {
-    return std::strerror(err);
-}
-
 [[noreturn]] void throw_changed(const std::string& what, const std::string& detail) {
     throw Error(ErrorKind::other,
                 fmt::format("{} changed while the build context was written ({})", what, detail),
@@ -407,7 +403,7 @@ class FileReader {
 
     [[noreturn]] static void throw_unreadable(const plan::Entry& e, int err) {
         throw Error(ErrorKind::other,
-                    fmt::format("{}: cannot read: {}", display_name(e), errno_text(err)));
+                    fmt::format("{}: cannot read: {}", display_name(e), util::errno_text(err)));
     }
 
     // The failure ends the failing file's piece (a new one if the file had none in `b` yet)
@@ -574,7 +570,7 @@ void check_symlink(const plan::Entry& e) {
         ssize_t n = ::readlink(e.source.c_str(), target.data(), target.size());
         if (n < 0) {
             int err = errno;
-            throw_changed(display_name(e), fmt::format("readlink: {}", errno_text(err)));
+            throw_changed(display_name(e), fmt::format("readlink: {}", util::errno_text(err)));
         }
         if (static_cast<std::size_t>(n) < target.size()) {
             target.resize(static_cast<std::size_t>(n));
@@ -694,7 +690,7 @@ void write_all(int fd, const void* data, std::size_t size) {
                             "docker stopped reading the build context; its own error says why");
             }
             throw Error(ErrorKind::other,
-                        fmt::format("cannot write the build context: {}", errno_text(err)));
+                        fmt::format("cannot write the build context: {}", util::errno_text(err)));
         }
         p += n;
         size -= static_cast<std::size_t>(n);

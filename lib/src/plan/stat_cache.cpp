@@ -100,23 +100,6 @@ bool read_exact(int fd, void* into, std::size_t size) {
     return true;
 }
 
-bool write_all(int fd, const std::string& data) {
-    const char* p = data.data();
-    std::size_t left = data.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 void remove_stale(const fs::path& dir) {
     std::error_code ec;
     auto limit = fs::file_time_type::clock::now() - stale_after;
@@ -411,9 +394,9 @@ void StatCache::save() noexcept {
         int err = 0;
         auto flush = [&] {
             sum.update(buf);
-            if (ok && !write_all(fd, buf)) {
-                ok = false;
-                err = errno;
+            if (ok) {
+                err = util::write_all(fd, buf.data(), buf.size());
+                ok = err == 0;
             }
             buf.clear();
         };
@@ -454,9 +437,9 @@ void StatCache::save() noexcept {
         flush();
         Digest trailer = sum.finish();
         buf.assign(reinterpret_cast<const char*>(trailer.data()), trailer.size());
-        if (ok && !write_all(fd, buf)) {
-            ok = false;
-            err = errno;
+        if (ok) {
+            err = util::write_all(fd, buf.data(), buf.size());
+            ok = err == 0;
         }
         if (::close(fd) != 0 && ok) {
             ok = false;

@@ -1,6 +1,7 @@
 #include <imgspec/util/atomic_file.hpp>
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/util/fd.hpp>
 
 #include <fmt/format.h>
 
@@ -58,10 +59,6 @@ void unregister_temp(int slot) noexcept {
     g_slots[slot].state.store(slot_free, std::memory_order_release);
 }
 
-std::string error_text(int err) {
-    return std::strerror(err);
-}
-
 } // namespace
 
 void remove_registered_temp_files_signal_safe() noexcept {
@@ -85,7 +82,7 @@ AtomicFile::AtomicFile(std::filesystem::path target, unsigned mode)
     if (m_fd < 0) {
         int err = errno;
         throw Error(ErrorKind::other, fmt::format("cannot create a temporary file beside {}: {}",
-                                                  m_target.string(), error_text(err)));
+                                                  m_target.string(), errno_text(err)));
     }
     m_temp = tmpl;
     m_slot = register_temp(tmpl);
@@ -101,19 +98,9 @@ void AtomicFile::write(const void* data, std::size_t size) {
             ErrorKind::other,
             fmt::format("internal error: {} written after commit or abort", m_target.string()));
     }
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        ssize_t n = ::write(m_fd, p, size);
-        if (n < 0) {
-            int err = errno;
-            if (err == EINTR) {
-                continue;
-            }
-            throw Error(ErrorKind::other,
-                        fmt::format("cannot write {}: {}", m_temp.string(), error_text(err)));
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
+    if (int err = write_all(m_fd, data, size); err != 0) {
+        throw Error(ErrorKind::other,
+                    fmt::format("cannot write {}: {}", m_temp.string(), errno_text(err)));
     }
 }
 
@@ -125,7 +112,7 @@ void AtomicFile::commit(Durability durability) {
     }
     auto fail = [this](const char* what, int err) {
         std::string message =
-            fmt::format("cannot {} {}: {}", what, m_target.string(), error_text(err));
+            fmt::format("cannot {} {}: {}", what, m_target.string(), errno_text(err));
         abort();
         throw Error(ErrorKind::other, message);
     };

@@ -101,10 +101,6 @@ void on_signal(int sig) {
 // Small POSIX helpers
 // ---------------------------------------------------------------------------------------------
 
-std::string errno_text(int err) {
-    return std::strerror(err);
-}
-
 struct Pipe {
     Fd read;
     Fd write;
@@ -139,20 +135,6 @@ std::optional<Pipe> make_pty() {
         ::ioctl(slave.get(), TIOCSWINSZ, &ws);
     }
     return Pipe{std::move(master), std::move(slave)};
-}
-
-void write_all_noexcept(int fd, const char* p, std::size_t n) noexcept {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return; // imgspec's stderr is gone: nothing sensible to do with the bytes
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
 }
 
 int decode_status(int status) {
@@ -291,7 +273,8 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
                     before_forward();
                 }
                 forwarded = true;
-                write_all_noexcept(STDERR_FILENO, buf, size);
+                // imgspec's stderr gone: nothing sensible to do with the bytes.
+                (void)write_all(STDERR_FILENO, buf, size);
             }
             r.sink->append(buf, size);
             if (r.forward && r.sink->size() > 2 * tee_keep) {
