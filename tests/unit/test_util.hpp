@@ -26,14 +26,15 @@ class TempDir {
   public:
     TempDir() {
         auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::string name = std::string(info ? info->test_suite_name() : "t") + "." +
-                           (info ? info->name() : "x");
+        std::string name =
+            std::string(info ? info->test_suite_name() : "t") + "." + (info ? info->name() : "x");
         for (auto& c : name) {
             if (c == '/') {
                 c = '_';
             }
         }
-        std::string templ = (std::filesystem::temp_directory_path() / ("imgspec-" + name + "-XXXXXX")).string();
+        std::string templ =
+            (std::filesystem::temp_directory_path() / ("imgspec-" + name + "-XXXXXX")).string();
         char* made = mkdtemp(templ.data());
         if (made == nullptr) {
             throw std::runtime_error("mkdtemp failed");

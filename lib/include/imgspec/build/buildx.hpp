@@ -28,7 +28,7 @@ struct BuildOptions {
     // (the image as a tar on stdout) is refused: imgspec's stdout is its summary.
     std::string output;
     std::vector<spec::Platform> platforms; // empty: the spec's
-    std::string builder;                // empty: the config's, else buildx's current builder
+    std::string builder;                   // empty: the config's, else buildx's current builder
     std::vector<std::string> cache_from;
     std::vector<std::string> cache_to;
     bool force = false;            // build even when the image exists

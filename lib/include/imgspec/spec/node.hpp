@@ -25,8 +25,8 @@ struct Node {
     std::string scalar;
     std::vector<Node> items;                           // kind == list
     std::vector<std::pair<std::string, Node>> entries; // kind == map, in source order
-    std::vector<Mark> key_marks;                       // kind == map, one per entry: the key's place
-    Mark mark;                                         // where the value starts
+    std::vector<Mark> key_marks; // kind == map, one per entry: the key's place
+    Mark mark;                   // where the value starts
 
     bool is_scalar() const { return kind != Kind::list && kind != Kind::map && kind != Kind::null; }
     // The entry with this key, or nullptr.
@@ -38,8 +38,8 @@ std::string describe(Node::Kind kind);
 
 // Limits that keep hostile input from exhausting memory or the stack.
 struct LoadLimits {
-    std::size_t max_bytes = 4u << 20;   // a spec larger than 4 MiB is refused
-    std::size_t max_nodes = 1'000'000;  // after alias expansion
+    std::size_t max_bytes = 4u << 20;  // a spec larger than 4 MiB is refused
+    std::size_t max_nodes = 1'000'000; // after alias expansion
     int max_depth = 64;
 };
 
