@@ -23,6 +23,9 @@ std::vector<std::string> values_of(const std::string& long_name) {
     if (long_name == "--platform") {
         return spec::known_platforms();
     }
+    if (long_name == "--format") {
+        return {"yaml", "toml"};
+    }
     return {};
 }
 
@@ -48,6 +51,8 @@ OptionDoc option_doc(const CLI::Option& o) {
     d.many = o.get_expected_max() > 1;
     if (d.positional && d.names.front() == "SPEC") {
         d.complete = "spec";
+    } else if (d.value == "DIR" || (d.positional && d.names.front() == "DIR")) {
+        d.complete = "dir";
     } else if (util::starts_with(d.value, "FILE") || d.value == "DEST") {
         d.complete = "file";
     }
@@ -102,9 +107,21 @@ std::vector<std::string> option_words(const std::vector<OptionDoc>& options) {
     return words;
 }
 
-bool takes_specs(const CommandDoc& c) {
-    return std::any_of(c.options.begin(), c.options.end(),
-                       [](const OptionDoc& o) { return o.positional && o.complete == "spec"; });
+// A command's own options, then the global ones, which may follow the command too.
+std::vector<OptionDoc> with_global(const CommandDoc& c, const CliDoc& cli) {
+    std::vector<OptionDoc> all = c.options;
+    all.insert(all.end(), cli.global.begin(), cli.global.end());
+    return all;
+}
+
+// What the command's positionals complete: "spec", "dir" or "" (nothing).
+std::string positional_kind(const CommandDoc& c) {
+    for (const auto& o : c.options) {
+        if (o.positional && !o.complete.empty()) {
+            return o.complete;
+        }
+    }
+    return "";
 }
 
 // ---- bash ------------------------------------------------------------------------------------
@@ -122,8 +139,8 @@ void bash_value_arms(std::ostringstream& out, const std::vector<OptionDoc>& opti
         if (!o.values.empty()) {
             out << indent << pattern << ") _imgspec_words \"" << join_words(o.values)
                 << "\" \"$cur\"; return ;;\n";
-        } else if (o.complete == "file") {
-            out << indent << pattern << ") _imgspec_files \"$cur\"; return ;;\n";
+        } else if (o.complete == "file" || o.complete == "dir") {
+            out << indent << pattern << ") _imgspec_" << o.complete << "s \"$cur\"; return ;;\n";
         } else {
             free_values.insert(free_values.end(), o.names.begin(), o.names.end());
         }
@@ -181,6 +198,10 @@ std::string bash_completion(const CliDoc& cli) {
         << "_imgspec_files() {\n"
         << "    mapfile -t COMPREPLY < <(compgen -f -- \"$1\")\n"
         << "}\n\n"
+        << "# _imgspec_dirs CUR: folders.\n"
+        << "_imgspec_dirs() {\n"
+        << "    mapfile -t COMPREPLY < <(compgen -d -- \"$1\")\n"
+        << "}\n\n"
         << "# _imgspec_specs CUR: spec files (.yaml, .yml, .toml) and folders.\n"
         << "_imgspec_specs() {\n"
         << "    local f\n"
@@ -218,16 +239,17 @@ std::string bash_completion(const CliDoc& cli) {
         << "    fi\n"
         << "    case $cmd in\n";
     for (const auto& c : cli.commands) {
+        const std::vector<OptionDoc> options = with_global(c, cli);
         out << "        " << c.name << ")\n"
             << "            case $prev in\n";
-        bash_value_arms(out, c.options, "                ");
+        bash_value_arms(out, options, "                ");
         out << "            esac\n"
             << "            if [[ $cur == -* ]]; then\n"
-            << "                _imgspec_words \"" << join_words(option_words(c.options))
+            << "                _imgspec_words \"" << join_words(option_words(options))
             << "\" \"$cur\"\n";
-        if (takes_specs(c)) {
+        if (const std::string kind = positional_kind(c); !kind.empty()) {
             out << "            else\n"
-                << "                _imgspec_specs \"$cur\"\n";
+                << "                _imgspec_" << kind << "s \"$cur\"\n";
         } else {
             out << "            else\n"
                 << "                COMPREPLY=()\n";
@@ -272,6 +294,9 @@ std::string zsh_action(const OptionDoc& o) {
     }
     if (o.complete == "file") {
         return "_files";
+    }
+    if (o.complete == "dir") {
+        return "_directories";
     }
     return " ";
 }
@@ -319,10 +344,15 @@ void fish_options(std::ostringstream& out, const std::string& name, const std::s
                     "complete -c {} -n '{}' -a '(__fish_complete_path (commandline -ct) | "
                     "string match -r -- \"^.*(?:/|\\\\.ya?ml|\\\\.toml)(?:\\t.*)?\\$\")'\n",
                     name, condition);
+            } else if (o.complete == "dir") {
+                out << fmt::format("complete -c {} -n '{}' -a '(__fish_complete_directories)'\n",
+                                   name, condition);
             }
             continue;
         }
-        std::string line = fmt::format("complete -c {} -n '{}'", name, condition);
+        std::string line = condition.empty()
+                               ? fmt::format("complete -c {}", name)
+                               : fmt::format("complete -c {} -n '{}'", name, condition);
         for (const auto& n : o.names) {
             line += util::starts_with(n, "--") ? " -l " + n.substr(2) : " -s " + n.substr(1);
         }
@@ -330,6 +360,8 @@ void fish_options(std::ostringstream& out, const std::string& name, const std::s
             line += " -x -a '" + join_words(o.values) + "'";
         } else if (o.complete == "file") {
             line += " -r -F";
+        } else if (o.complete == "dir") {
+            line += " -x -a '(__fish_complete_directories)'";
         } else if (!o.value.empty()) {
             line += " -x";
         }
@@ -459,7 +491,7 @@ std::string zsh_completion(const CliDoc& cli) {
     for (const auto& c : cli.commands) {
         out << "                " << c.name << ")\n"
             << "                    _arguments \\\n";
-        zsh_specs(out, c.options, "                        ");
+        zsh_specs(out, with_global(c, cli), "                        ");
         out << "                        && return 0\n"
             << "                    ;;\n";
     }
@@ -485,7 +517,7 @@ std::string fish_completion(const CliDoc& cli) {
         << cli.name << " __complete-script fish`; do not edit.\n"
         << "# Installed as share/fish/vendor_completions.d/" << cli.name << ".fish.\n\n"
         << "complete -c " << cli.name << " -f\n";
-    fish_options(out, cli.name, "__fish_use_subcommand", cli.global);
+    fish_options(out, cli.name, "", cli.global); // before or after the command
     for (const auto& c : cli.commands) {
         out << fmt::format("complete -c {} -n '__fish_use_subcommand' -a {} -d '{}'\n", cli.name,
                            c.name, fish_text(c.description));
@@ -526,7 +558,14 @@ std::string man_page(const CliDoc& cli) {
            "\\fBwarning:\\fR. "
         << "On a terminal, hashing and sending a large context show a progress line on stderr "
            "(not with \\fB-q\\fR or \\fB--json\\fR).\n"
-        << ".SH GLOBAL OPTIONS\n";
+        << ".PP\n"
+        << "A \\fISPEC\\fR of \\fB\\-\\fR is read from standard input: its format is "
+           "\\fB\\-\\-format\\fR (yaml, the default, or toml), its relative paths and its "
+           "context are in \\fB\\-\\-context\\-dir\\fR (default: the current folder), and "
+           "messages name it \\fI<stdin>\\fR.\n"
+        << ".SH GLOBAL OPTIONS\n"
+        << "They go before or after the command: \\fBimgspec build spec.yaml \\-v\\fR is "
+           "\\fBimgspec \\-v build spec.yaml\\fR.\n";
     man_options(out, cli.global);
     out << ".SH COMMANDS\n";
     for (const auto& c : cli.commands) {
@@ -580,7 +619,9 @@ std::string man_page(const CliDoc& cli) {
         << ".SH EXIT STATUS\n"
         << ".TP\n.B 0\nok\n"
         << ".TP\n.B 1\nother failure (I/O, a file changed during the build, ...)\n"
-        << ".TP\n.B 2\nusage: unknown command or flag, bad \\fB\\-\\-ref\\fR\n"
+        << ".TP\n.B 2\nusage: unknown command or flag, bad \\fB\\-\\-ref\\fR, "
+           "\\fB\\-\\-format\\fR or \\fB\\-\\-context\\-dir\\fR without a spec on "
+           "standard input\n"
         << ".TP\n.B 3\ninvalid spec, or a file it names is missing or of the wrong type, or a "
            "secret is missing\n"
         << ".TP\n.B 4\nthe build itself failed (a RUN step, a missing base image)\n"

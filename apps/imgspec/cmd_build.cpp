@@ -25,6 +25,7 @@ struct BuildArgs {
     std::string output;
     std::vector<std::string> platforms;
     build::BuildOptions options;
+    SpecInput input;
 };
 
 // --json: one object per spec, in order. Field names are part of the interface (see
@@ -84,6 +85,7 @@ void print_summary(const build::BuildResult& r, const build::BuildOptions& optio
 int run_build(const GlobalOptions& global, BuildArgs& args) {
     // Before anything else, so that Ctrl-C during the first docker call is handled.
     util::install_signal_handlers();
+    check_spec_args(args.specs, args.input);
     build::BuildOptions options = args.options;
     if (args.push) {
         options.mode = build::OutputMode::push;
@@ -122,7 +124,8 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
     for (const auto& spec_file : args.specs) {
         try {
             render::Image img = build::with_platforms(
-                resolve(spec_file, cfg, plan_options(progress.get())), options.platforms, cfg);
+                resolve(spec_file, args.input, cfg, plan_options(progress.get())),
+                options.platforms, cfg);
             build::BuildResult r = build::build_image(img, cfg, options, runner);
             if (options.json) {
                 Json j;
@@ -148,7 +151,8 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto args = std::make_shared<BuildArgs>();
     auto* cmd = app.add_subcommand(
         "build", "Build (and push or load) the images of specs; skip those that already exist");
-    cmd->add_option("SPEC", args->specs, "Spec files (.yaml, .yml, .toml)")->required();
+    cmd->add_option("SPEC", args->specs, "Spec files (.yaml, .yml, .toml), or - for standard input")
+        ->required();
     auto* push =
         cmd->add_flag("--push", args->push, "Push to the registry (default with a registry)");
     auto* load = cmd->add_flag("--load", args->load,
@@ -186,6 +190,7 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->add_flag("--json", args->options.json,
                   "Print a JSON array: spec, uri, digest, platforms, skipped, seconds, reason, "
                   "parents, warnings");
+    add_stdin_flags(cmd, args->input);
     cmd->footer("Examples:\n"
                 "  imgspec build spec.yaml                 push (registry) or load (none)\n"
                 "  imgspec build a.yaml b.toml --json\n"

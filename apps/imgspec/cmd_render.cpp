@@ -21,6 +21,7 @@ struct RenderArgs {
     bool buildx = false;
     bool json = false;
     bool no_cache = false;
+    SpecInput input;
 };
 
 // The context tar into `file`, atomically, with a progress line on a terminal. Not fsynced: the
@@ -42,7 +43,7 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto args = std::make_shared<RenderArgs>();
     auto* cmd = app.add_subcommand(
         "render", "Print the Dockerfile, write the context, or show the buildx argv");
-    cmd->add_option("SPEC", args->spec, "Spec file")->required();
+    cmd->add_option("SPEC", args->spec, "Spec file, or - for standard input")->required();
     auto* df = cmd->add_flag("--dockerfile", args->dockerfile, "Print the Dockerfile");
     auto* ctx =
         cmd->add_option("--context", args->context, "Write the exact build context as a tar file")
@@ -53,6 +54,7 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                              "Print the resolved plan as JSON: base, layers, files with digests, "
                              "tag inputs, Dockerfile");
     add_no_cache_flag(cmd, args->no_cache);
+    add_stdin_flags(cmd, args->input);
     df->excludes(ctx)->excludes(bx)->excludes(js);
     ctx->excludes(bx)->excludes(js);
     bx->excludes(js);
@@ -60,16 +62,18 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                 "  imgspec render spec.yaml --dockerfile > Dockerfile\n"
                 "  imgspec render spec.yaml --context context.tar && tar -tvf context.tar\n"
                 "  imgspec render spec.yaml --buildx\n"
+                "  generate-spec | imgspec render - --dockerfile --context-dir src\n"
                 "  imgspec render spec.yaml --json | jq '.files[] | [.path, .sha256]'");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
+            check_spec_args({args->spec}, args->input);
             Config cfg = load_global_config(global);
             // "hashing", then "writing context" for --context; none with --json.
             auto progress = args->json ? nullptr : stderr_progress(global);
             plan::PlanOptions plan_options;
             plan_options.use_cache = !args->no_cache;
             plan_options.progress = progress.get();
-            render::Image img = resolve(args->spec, cfg, std::move(plan_options));
+            render::Image img = resolve(args->spec, args->input, cfg, std::move(plan_options));
             if (img.passthrough) {
                 // Nothing to build: there is no Dockerfile or context, only the base's own URI.
                 throw Error(ErrorKind::usage,

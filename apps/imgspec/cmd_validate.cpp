@@ -13,6 +13,7 @@ namespace {
 struct ValidateArgs {
     std::vector<std::string> specs;
     bool json = false;
+    SpecInput input;
 };
 
 // --json: every diagnostic of every spec, warnings too, as one array on stdout; nothing on stderr.
@@ -31,7 +32,7 @@ int validate_json(const GlobalOptions& global, const ValidateArgs& args) {
     bool failed = false;
     for (const auto& s : args.specs) {
         try {
-            render::Image img = render::resolve_image(s, cfg);
+            render::Image img = resolve_image(s, args.input, cfg);
             for (auto& w : warnings_json(img.plan)) {
                 out.push_back(std::move(w));
             }
@@ -60,15 +61,18 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto args = std::make_shared<ValidateArgs>();
     auto* cmd =
         app.add_subcommand("validate", "Check specs without building: every problem at once");
-    cmd->add_option("SPEC", args->specs, "Spec files (.yaml, .yml, .toml)")->required();
+    cmd->add_option("SPEC", args->specs, "Spec files (.yaml, .yml, .toml), or - for standard input")
+        ->required();
     cmd->add_flag("--json", args->json,
                   "Print a JSON array of diagnostics (severity, file, line, column, path, "
                   "message, hint) on stdout; exit 3 when there is an error");
+    add_stdin_flags(cmd, args->input);
     cmd->footer("Examples:\n"
                 "  imgspec validate specs/*.yaml specs/*.toml\n"
                 "  imgspec validate spec.yaml --json | jq -r '.[] | .message'");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
+            check_spec_args(args->specs, args->input);
             if (args->json) {
                 return validate_json(global, *args);
             }
@@ -77,7 +81,7 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected) {
             std::vector<Diagnostic> all;
             for (const auto& s : args->specs) {
                 try {
-                    (void)resolve(s, cfg, plan_options(progress.get()));
+                    (void)resolve(s, args->input, cfg, plan_options(progress.get()));
                 } catch (const SpecError& e) {
                     all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
                 }

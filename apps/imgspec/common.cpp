@@ -2,9 +2,12 @@
 
 #include <imgspec/core/error.hpp>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <unistd.h>
@@ -34,9 +37,54 @@ plan::PlanOptions plan_options(util::Progress* progress) {
     return options;
 }
 
-render::Image resolve(const std::string& spec_file, const Config& config,
+void add_stdin_flags(CLI::App* cmd, SpecInput& input) {
+    cmd->add_option("--format", input.format,
+                    "Format of a spec on standard input (SPEC '-'): yaml "
+                    "(default) or toml")
+        ->check(CLI::IsMember({"yaml", "toml"}))
+        ->type_name("FORMAT");
+    cmd->add_option("--context-dir", input.context_dir,
+                    "Context folder of a spec on standard input (SPEC '-'): its relative paths "
+                    "resolve there (default: the current folder)")
+        ->type_name("DIR");
+}
+
+void check_spec_args(const std::vector<std::string>& specs, const SpecInput& input) {
+    const auto stdin_specs = std::count(specs.begin(), specs.end(), "-");
+    if (stdin_specs > 1) {
+        throw Error(ErrorKind::usage, "'-' (standard input) is given more than once",
+                    "standard input holds one spec");
+    }
+    if (stdin_specs == 0 && (!input.format.empty() || !input.context_dir.empty())) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("{} applies to a spec on standard input only",
+                                input.format.empty() ? "--context-dir" : "--format"),
+                    "give '-' as the spec and pipe it in; a spec file's extension gives its "
+                    "format and its folder is its context");
+    }
+}
+
+render::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
+                            plan::PlanOptions options) {
+    if (spec != "-") {
+        return render::resolve_image(spec, config, std::move(options));
+    }
+    std::filesystem::path dir = input.context_dir.empty() ? "." : input.context_dir;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--context-dir {}: not a folder", input.context_dir));
+    }
+    if (isatty(STDIN_FILENO) != 0) {
+        spdlog::info("reading the spec from standard input (end it with Ctrl-D)");
+    }
+    const auto format = input.format == "toml" ? spec::Format::toml : spec::Format::yaml;
+    return render::resolve_spec(spec::read_spec_stdin(format, dir), config, std::move(options));
+}
+
+render::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
                       plan::PlanOptions options) {
-    render::Image img = render::resolve_image(spec_file, config, std::move(options));
+    render::Image img = resolve_image(spec, input, config, std::move(options));
     if (spdlog::should_log(spdlog::level::warn)) { // not with -q
         for (const auto& w : plan_warnings(img.plan)) {
             std::cerr << w.format() << "\n";

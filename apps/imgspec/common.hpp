@@ -14,9 +14,24 @@
 namespace imgspec::app {
 
 Config load_global_config(const GlobalOptions& global);
-// Resolve a spec file to its image, printing the plan's warnings (and its parents') on stderr
-// unless -q, as "file:line:col: warning: key.path: message". `options.progress` sees the hashing.
-render::Image resolve(const std::string& spec_file, const Config& config,
+
+// A SPEC argument is a file, or "-" for a spec on standard input (named "<stdin>" in messages),
+// whose format and context folder these give.
+struct SpecInput {
+    std::string format;      // "yaml" (the default) or "toml"
+    std::string context_dir; // default: the current folder
+};
+// --format and --context-dir, for the commands that take a SPEC.
+void add_stdin_flags(CLI::App* cmd, SpecInput& input);
+// Throws a usage Error for "-" given twice, or --format / --context-dir without "-".
+void check_spec_args(const std::vector<std::string>& specs, const SpecInput& input);
+// A SPEC argument (file or "-") to its image. Throws as render::resolve_image does.
+render::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
+                            plan::PlanOptions options = {});
+
+// resolve_image(), printing the plan's warnings (and its parents') on stderr unless -q, as
+// "file:line:col: warning: key.path: message". `options.progress` sees the hashing.
+render::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
                       plan::PlanOptions options = {});
 
 // PlanOptions that report hashing to `progress` (may be null), the stat cache on.

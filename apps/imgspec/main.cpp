@@ -24,10 +24,55 @@ void setup_logging(int verbosity, bool quiet) {
                                                            : spdlog::color_mode::never);
     logger->set_pattern("imgspec: %^%l%$: %v");
     spdlog::set_default_logger(logger);
-    spdlog::set_level(quiet ? spdlog::level::err
-                            : verbosity >= 2 ? spdlog::level::trace
-                            : verbosity == 1 ? spdlog::level::debug
-                                             : spdlog::level::info);
+    spdlog::set_level(quiet            ? spdlog::level::err
+                      : verbosity >= 2 ? spdlog::level::trace
+                      : verbosity == 1 ? spdlog::level::debug
+                                       : spdlog::level::info);
+}
+
+// The command word: the first argument that is neither an option nor the value of a global option
+// that takes one. Empty when there is none (`imgspec --version`, `imgspec -v`).
+std::string command_word(const CLI::App& app, int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--") {
+            return i + 1 < argc ? argv[i + 1] : "";
+        }
+        if (arg.size() < 2 || arg[0] != '-') {
+            return arg;
+        }
+        const CLI::Option* option = app.get_option_no_throw(arg);
+        if (option != nullptr && option->get_items_expected_max() > 0 &&
+            arg.find('=') == std::string::npos) {
+            ++i; // "--config FILE": FILE is not the command
+        }
+    }
+    return "";
+}
+
+// An unknown command word, with or without --help: exit 2 naming it, with the closest command.
+// CLI11 alone says "A subcommand is required", or prints the top-level help and exits 0, so a
+// script probing `imgspec lock --help` would believe the command exists.
+bool is_unknown_command(const CLI::App& app, const std::string& word) {
+    if (word.empty()) {
+        return false;
+    }
+    std::vector<std::string> names;
+    for (const auto* sub : app.get_subcommands({})) {
+        if (sub->check_name(word)) {
+            return false;
+        }
+        if (!sub->get_group().empty()) { // not the hidden ones
+            names.push_back(sub->get_name());
+        }
+    }
+    std::cerr << "imgspec: error: '" << imgspec::printable(word) << "' is not an imgspec command\n";
+    if (auto near = imgspec::util::closest_match(word, names); !near.empty()) {
+        std::cerr << "  hint: did you mean '" << near << "'?\n";
+    } else {
+        std::cerr << "  hint: the commands are " << imgspec::util::join(names, ", ") << "\n";
+    }
+    return true;
 }
 
 } // namespace
@@ -41,21 +86,33 @@ int main(int argc, char** argv) {
                "  imgspec render spec.yaml --dockerfile > Dockerfile\n"
                "  IMG=$(imgspec uri spec.yaml)\n"
                "  imgspec build spec.yaml --push\n"
+               "\nGlobal options go before or after the command.\n"
                "\nExit codes: 0 ok, 1 other failure, 2 usage, 3 invalid spec, 4 build failed,\n"
                "5 docker/buildx/registry unavailable, 130 interrupted.");
     app.require_subcommand(1);
+    // Global flags after the command too (`imgspec build spec.yaml -v`), as docker and git take
+    // them: a flag the command does not know falls through to these. Set before the commands are
+    // added, which inherit it.
+    app.fallthrough();
     app.set_version_flag("--version", std::string("imgspec ") + IMGSPEC_VERSION);
     app.add_flag("-v,--verbose", global.verbosity, "More log output (repeat for trace)");
     app.add_flag("-q,--quiet", global.quiet, "Only errors on stderr");
-    app.add_option("--config", global.config_file, "Config file (default: $IMGSPEC_CONFIG, then "
-                                                   "$XDG_CONFIG_HOME/imgspec/config.yaml)")
+    app.add_option("--config", global.config_file,
+                   "Config file (default: $IMGSPEC_CONFIG, then "
+                   "$XDG_CONFIG_HOME/imgspec/config.yaml)")
         ->type_name("FILE");
+    // One value a flag: after the command, the next word is a spec, not another ref.
     app.add_option("--ref", global.refs, "NAME=URI for from: {ref_name: NAME} (repeatable)")
+        ->allow_extra_args(false)
         ->type_name("NAME=URI");
 
     imgspec::app::Selected selected;
     imgspec::app::register_commands(app, global, selected);
 
+    if (is_unknown_command(app, command_word(app, argc, argv))) {
+        std::cerr << "Run 'imgspec --help' for usage.\n";
+        return imgspec::exit_code(imgspec::ErrorKind::usage);
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -66,25 +123,6 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::cerr << "imgspec: error: " << imgspec::printable(e.what()) << "\n";
-        // An unknown command word: suggest the closest command.
-        if (argc > 1 && app.get_subcommands().empty()) {
-            std::vector<std::string> names;
-            for (const auto* sub : app.get_subcommands({})) {
-                if (!sub->get_group().empty()) { // not the hidden ones
-                    names.push_back(sub->get_name());
-                }
-            }
-            for (int i = 1; i < argc; ++i) {
-                std::string word = argv[i];
-                if (!word.empty() && word[0] != '-') {
-                    if (auto near = imgspec::util::closest_match(word, names); !near.empty()) {
-                        std::cerr << "  hint: '" << imgspec::printable(word)
-                                  << "' is not a command; did you mean '" << near << "'?\n";
-                    }
-                    break;
-                }
-            }
-        }
         std::cerr << "Run 'imgspec --help' for usage.\n";
         return imgspec::exit_code(imgspec::ErrorKind::usage);
     }

@@ -34,7 +34,7 @@ expect_comp() {
 bash -n "$WORK/imgspec.bash" && ok "bash completion parses" || fail "bash completion does not parse"
 grep -q '^complete -o filenames -F _imgspec imgspec$' "$WORK/imgspec.bash" && ok "bash: registered for imgspec" || fail "bash: no complete -F line"
 expect_comp "build" imgspec bu
-expect_comp "build config render schema uri validate" imgspec ""
+expect_comp "build config init render schema uri validate" imgspec ""
 expect_comp "--dockerfile" imgspec render spec.yaml --doc
 expect_comp "--dockerfile" imgspec render --doc
 expect_comp "--json" imgspec -v --ref gpu=nvcr.io/x:1 uri --j
@@ -46,6 +46,12 @@ expect_comp "linux/amd64 linux/arm/v6 linux/arm/v7 linux/arm64 linux/arm64/v8" i
 expect_comp "--cache-from --cache-to" imgspec build a.yaml --cache
 expect_comp "" imgspec build --builder ""
 expect_comp "" imgspec schema ""
+# Global options after the command, and the stdin flags.
+expect_comp "--verbose --version" imgspec uri spec.yaml --ve
+expect_comp "--quiet" imgspec build a.yaml --qu
+expect_comp "" imgspec build a.yaml --ref ""
+expect_comp "toml yaml" imgspec render - --format ""
+expect_comp "--toml" imgspec init --to
 # Spec files and folders, nothing else, for SPEC arguments; any file for --context and --config.
 mkdir -p "$WORK/files/sub"
 touch "$WORK/files/a.yaml" "$WORK/files/b.toml" "$WORK/files/c.yml" "$WORK/files/notes.txt"
@@ -54,6 +60,10 @@ expect_comp "a.yaml b.toml c.yml sub" imgspec validate ""
 expect_comp "a.yaml" imgspec build --force a
 expect_comp "notes.txt" imgspec render a.yaml --context no
 expect_comp "notes.txt" imgspec --config no
+expect_comp "notes.txt" imgspec validate a.yaml --config no
+expect_comp "sub" imgspec uri - --context-dir su
+expect_comp "sub" imgspec init ""
+expect_comp "sub" imgspec init --toml s
 cd "$WORK"
 
 # zsh and fish: parsed, and fish's own completion engine asked, where installed.

@@ -127,7 +127,7 @@ for i, l in enumerate(j['layers']):
     for k in ('index', 'kind', 'path', 'line', 'context_dir', 'context_files', 'dst'):
         assert k in l, (k, l)
 assert j['layers'][0]['workdir'] == '/app'
-assert j['layers'][1]['env'] == {'GREETING': 'hello world', 'QUOTED': 'say \"hi\" and \$HOME'}, j['layers'][1]
+assert j['layers'][1]['env'] == {'GREETING': 'hello world', 'QUOTED': 'say \"hi\" at \$HOME for \\\\\$5'}, j['layers'][1]
 assert j['layers'][2]['context_dir'] == 'layers/2' and j['layers'][2]['dst'] == '/app/src'
 assert j['layers'][4]['commands'] == ['sh /app/config/run.sh > /app/built.txt']
 assert j['secrets'] == [] and j['registry_secret'] is None and j['warnings'] == []

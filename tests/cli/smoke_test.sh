@@ -52,7 +52,7 @@ ls -a "$WORK" | grep -q '\.tmp\.' && fail "temp file left beside the context" ||
 # An invalid spec: exit 3, compiler-style message on stderr, nothing on stdout.
 printf 'name: x\nfrom: {base: busybox}\nlayers:\n  - pip_pakages: [numpy]\n' >"$WORK/bad.yaml"
 check "invalid spec exits 3" 3 "$IMGSPEC" uri "$WORK/bad.yaml"
-expect_in "$WORK/err" "bad.yaml:4:5: error: layers[0]: no layer kind in this layer" "error has file:line:col and key path"
+expect_in "$WORK/err" "bad.yaml:4:5: error: layers[0]: unknown layer kind 'pip_pakages'" "error has file:line:col and key path"
 expect_in "$WORK/err" "did you mean 'pip_packages'?" "did-you-mean hint"
 [ -s "$WORK/out" ] && fail "invalid spec printed to stdout" || ok "nothing on stdout for an invalid spec"
 check "render --context of an invalid spec" 3 "$IMGSPEC" render "$WORK/bad.yaml" --context "$WORK/none.tar"

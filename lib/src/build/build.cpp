@@ -31,30 +31,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Plan holds its parent in a unique_ptr, so it does not copy by itself; the image passed in is
-// const and its parent must be rendered from a plan of its own.
-plan::Plan copy_plan(const plan::Plan& p) {
-    plan::Plan c;
-    c.spec = p.spec;
-    c.name = p.name;
-    c.registry = p.registry;
-    c.platforms = p.platforms;
-    c.python_version = p.python_version;
-    c.base_image = p.base_image;
-    c.debian_base = p.debian_base;
-    c.debian = p.debian;
-    c.user_dockerfile = p.user_dockerfile;
-    c.layers = p.layers;
-    c.files = p.files;
-    c.secrets = p.secrets;
-    c.registry_secret = p.registry_secret;
-    if (p.parent) {
-        c.parent = std::make_unique<plan::Plan>(copy_plan(*p.parent));
-    }
-    c.warnings = p.warnings;
-    return c;
-}
-
 // "'ID' (why)" for a secret whose value buildx or imgspec could not read, "" when it is there.
 std::string missing_secret(const plan::SecretSource& s) {
     if (!s.env.empty()) {
@@ -246,7 +222,7 @@ class Builder {
         result.dry_run = options.dry_run;
 
         if (image.plan.parent) {
-            render::Image parent = render::resolve_plan(copy_plan(*image.plan.parent), m_config);
+            render::Image parent = render::resolve_plan(*image.plan.parent, m_config);
             if (!image.passthrough && parent.uri != image.plan.base_image) {
                 throw Error(ErrorKind::other,
                             fmt::format("internal error: parent of {} renders as {}, its FROM "
@@ -346,6 +322,9 @@ class Builder {
         std::unique_ptr<util::AtomicFile> output_file;
         if (mode == OutputMode::dest) {
             output_file = redirect_file_output(run_options.output);
+        }
+        if (!image.plan.base_user_image.empty() && image.plan.final_user.empty()) {
+            run_options.base_user = image_user(m_runner, image.plan.base_user_image, env);
         }
         argv = buildx_argv(image, run_options, tmp.metadata_file().string());
         spdlog::info("building {} for {} ({})", image.uri, util::join(platforms, ", "),

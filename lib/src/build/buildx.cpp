@@ -1,6 +1,7 @@
 #include <imgspec/build/buildx.hpp>
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/render/dockerfile.hpp>
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -109,9 +110,12 @@ std::vector<std::string> buildx_argv(const render::Image& image, const BuildOpti
         std::string source = s.env.empty() ? "src=" + s.file : "env=" + s.env;
         argv.insert(argv.end(), {"--secret", csv_field("id=" + s.id) + "," + csv_field(source)});
     }
+    if (!options.base_user.empty() && !image.plan.base_user_image.empty() && image.plan.final_user.empty()) {
+        argv.insert(argv.end(), {"--build-arg", fmt::format("{}={}", render::base_user_arg, options.base_user)});
+    }
     argv.emplace_back("--provenance=false");
     argv.insert(argv.end(), {"--metadata-file", metadata_file});
-    argv.insert(argv.end(), {"-f", "Dockerfile", "-"});
+    argv.insert(argv.end(), {"-f", image.plan.dockerfile_path, "-"});
     return argv;
 }
 

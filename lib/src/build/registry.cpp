@@ -1,5 +1,7 @@
 #include <imgspec/build/registry.hpp>
 
+#include <imgspec/spec/names.hpp>
+
 #include <imgspec/core/error.hpp>
 #include <imgspec/spec/platform.hpp>
 #include <imgspec/util/fd.hpp>
@@ -347,6 +349,36 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
     miss.reason = "this Docker API (< 1.49) cannot tell which platforms a local image has, so it "
                   "is rebuilt (mostly from BuildKit's cache)";
     return miss;
+}
+
+std::string image_user(util::ProcessRunner& runner, const std::string& uri, const Env& env) {
+    util::ProcessResult r = runner.run(
+        docker({"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
+    json doc = r.exit_code == 0 && !r.timed_out ? json::parse(r.out, nullptr, false) : json();
+    // One config, or a map of platform -> config for an index; the first platform's user.
+    if (doc.is_object() && !doc.contains("config") && !doc.empty() && doc.begin()->is_object()) {
+        doc = *doc.begin();
+    }
+    if (!doc.is_object() || !doc.contains("config")) {
+        util::ProcessResult l = runner.run(
+            docker({"docker", "image", "inspect", "--format", "{{json .Config}}", uri}, env));
+        json cfg = l.exit_code == 0 && !l.timed_out ? json::parse(l.out, nullptr, false) : json();
+        if (!cfg.is_object()) {
+            spdlog::warn("{}: cannot read its image config ({}); the image runs as root", uri,
+                         describe(r.err));
+            return {};
+        }
+        doc = json{{"config", cfg}};
+    }
+    const json& cfg = doc["config"];
+    std::string user = cfg.is_object() && cfg.contains("User") && cfg["User"].is_string()
+                           ? cfg["User"].get<std::string>()
+                           : std::string();
+    if (!user.empty() && !spec::check_user(user).empty()) {
+        spdlog::warn("{}: its user '{}' cannot be restored; the image runs as root", uri, user);
+        return {};
+    }
+    return user;
 }
 
 std::string read_secret_value(const plan::SecretSource& secret) {

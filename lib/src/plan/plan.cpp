@@ -5,6 +5,7 @@
 #include <imgspec/plan/dockerignore.hpp>
 #include <imgspec/plan/python_imports.hpp>
 #include <imgspec/plan/stat_cache.hpp>
+#include <imgspec/plan/local_sources.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/spec/names.hpp>
 #include <imgspec/spec/pep723.hpp>
@@ -87,6 +88,30 @@ class Planner {
   private:
     void error(Mark mark, const std::string& path, std::string message, std::string hint = {}) {
         m_diags.error(m_file, mark, path, std::move(message), std::move(hint));
+    }
+
+    void warn(Mark mark, const std::string& path, std::string message, std::string hint) {
+        m_plan.warnings.push_back(Diagnostic{.file = m_file,
+                                             .mark = mark,
+                                             .path = path,
+                                             .message = std::move(message),
+                                             .hint = std::move(hint),
+                                             .severity = Severity::warning});
+    }
+
+    // A project copied whole (install_project) with its .venv or .git: megabytes in the context,
+    // and a tag that changes with every local install or commit.
+    void warn_heavy_folders(const fs::path& project, Mark mark, const std::string& path) {
+        for (const char* name : {".venv", ".git"}) {
+            std::error_code ec;
+            fs::path f = project / name;
+            if (fs::exists(f, ec) && !m_ignore.excluded(rel_of(f))) {
+                warn(mark, path,
+                     fmt::format("'{}' is copied into the build context with the project",
+                                 rel_of(f)),
+                     fmt::format("add {}/ to .dockerignore", name));
+            }
+        }
     }
 
     // A spec-relative path resolved and checked to stay inside the spec's folder.
@@ -223,7 +248,7 @@ class Planner {
 
     // Copy one file (not following a symlink) to ctx_path. A secret's file is never copied.
     void add_file(const fs::path& source, const std::string& ctx_path, Mark mark, const std::string& path) {
-        if (is_secret_file(source.native())) {
+        if (is_secret_file(source.native()) || is_secret_identity(source)) {
             error(mark, path, fmt::format("'{}' is a secret's file and is never copied into the context",
                                           rel_of(source)),
                   "move the secret out of the copied folder, or exclude it in .dockerignore");
@@ -257,6 +282,7 @@ class Planner {
         if (!m_secret_files.empty()) {
             options.is_secret = [this](const std::string& abs) { return is_secret_file(abs); };
         }
+        options.secret_ids = m_secret_inodes;
         options.cache_keys = caching();
         options.defer_file_stat = defer_file_stat();
         options.threads = walk_threads();
@@ -281,7 +307,8 @@ class Planner {
                     .file = m_file,
                     .mark = mark,
                     .path = path,
-                    .message = fmt::format("'{}' is a secret's file: left out of the build context",
+                    .message = fmt::format("'{}' is a secret's file (by its name, or a hard link to "
+                                           "it): left out of the build context",
                                            x.text),
                     .hint = "exclude it (.dockerignore) to silence this",
                     .severity = Severity::warning});
@@ -304,10 +331,15 @@ class Planner {
         });
     }
 
+    // Read a rules file; they apply to every copy of the spec (several files: in layer order, so
+    // a later file's rules win, as later lines do). ctx_path: where the file goes in the
+    // context, "" when it is a file of the context already.
     void set_ignore_rules(const fs::path& file, const std::string& ctx_path, Mark mark, const std::string& path) {
         std::string text = read_text(file);
-        m_ignore = Dockerignore::parse(text);
-        for (const auto& e : m_ignore.errors()) {
+        Dockerignore own = Dockerignore::parse(text);
+        m_ignore_text += text + "\n";
+        m_ignore = Dockerignore::parse(m_ignore_text);
+        for (const auto& e : own.errors()) {
             // "line N: bad pattern ...": report it at the rules file's own line, as a compiler would.
             Mark at;
             std::string message = e;
@@ -321,7 +353,9 @@ class Planner {
             (void)mark;
         }
         // The rules decide what is copied, so they are part of the context and the tag.
-        add_file(file, ctx_path, mark, path);
+        if (!ctx_path.empty()) {
+            add_file(file, ctx_path, mark, path);
+        }
     }
 
     void collect_secret(const spec::SecretMount& m, const std::string& path) {
@@ -342,21 +376,38 @@ class Planner {
         SecretSource src{id, {}, {}};
         auto it = m_spec.secrets.find(key);
         if (it == m_spec.secrets.end()) {
-            src.env = key;
+            // Undefined: the host's variable as the Flyte SDK names it (github-pat: GITHUB_PAT).
+            spec::SecretMount m;
+            m.key = id;
+            src.env = spec::secret_env_name(m);
         } else if (!it->second.env.empty()) {
             src.env = it->second.env;
         } else {
-            fs::path f = it->second.file;
-            std::string s = f.string();
-            if (s.rfind("~/", 0) == 0) {
-                const char* home = std::getenv("HOME");
-                f = fs::path(home ? home : "") / s.substr(2);
-            } else if (f.is_relative()) {
-                f = m_root / f;
-            }
-            src.file = f.lexically_normal().string();
+            src.file = secret_file(it->second.file).string();
         }
         return src;
+    }
+
+    // A secret's file as the build reads it: ~/ is $HOME, a relative path is the spec's folder's.
+    // One answer everywhere a secret's path is used or compared.
+    fs::path secret_file(const fs::path& file) const {
+        const std::string& s = file.native();
+        if (s.rfind("~/", 0) == 0) {
+            const char* home = std::getenv("HOME");
+            return (fs::path(home ? home : "") / s.substr(2)).lexically_normal();
+        }
+        return (file.is_relative() ? m_root / file : file).lexically_normal();
+    }
+
+    // A secret's file under any name: its path, or a hard link to it (same device and inode).
+    bool is_secret_identity(const fs::path& p) const {
+        struct stat st {};
+        if (m_secret_inodes.empty() || ::lstat(p.c_str(), &st) != 0) {
+            return false;
+        }
+        return std::find(m_secret_inodes.begin(), m_secret_inodes.end(),
+                         std::pair{static_cast<std::uint64_t>(st.st_dev),
+                                   static_cast<std::uint64_t>(st.st_ino)}) != m_secret_inodes.end();
     }
 
     // Sorts by path in byte order through an index: an Entry is large to swap. The walk gives
@@ -390,9 +441,21 @@ class Planner {
         }
     }
 
+    // A uv_project or poetry_project layer's files.
+    struct Project {
+        const char* kind;              // "uv_project"
+        const fs::path& pyproject;
+        const fs::path& lock;          // as the spec gives it; empty: <lock_name> beside pyproject
+        const char* lock_name;         // "uv.lock"
+        const char* lock_key;          // "uvlock"
+        bool install_project;
+    };
+    void python_project(ResolvedLayer& r, const std::string& dir, const Project& project);
+    void uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path);
     void resolve_base();
     void resolve_layer(std::size_t index, const spec::Layer& layer);
     void uv_script(const spec::UvScriptBase& b);
+    std::string local_dependency(const std::string& dep, const fs::path& script_dir);
 
     const spec::Spec& m_spec;
     const Config& m_cfg;
@@ -402,16 +465,167 @@ class Planner {
     Diagnostics m_diags;
     Plan m_plan;
     Dockerignore m_ignore = Dockerignore::parse("");
+    std::string m_ignore_text; // every rules file read, in order
     std::vector<Entry> m_entries;
     std::set<std::string> m_paths;
     std::set<fs::path> m_secret_files;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> m_secret_inodes; // (st_dev, st_ino)
     std::unordered_set<std::string> m_secret_ids;
     std::int64_t m_run_start;       // before the first stat: the stat cache's racy limit
     bool m_cache_tried = false;
     std::optional<fs::path> m_cache_file; // cache_file(), once computed
     std::optional<StatCache> m_cache;
     std::vector<spec::Layer> m_layers; // the spec's layers, after uv_script adds its own
+    std::set<std::size_t> m_ignore_layers; // dockerignore layers whose file was read
+    std::vector<fs::path> m_script_sources;  // a uv_script's local (file:) dependencies
 };
+
+// Dependencies install from pyproject and lock alone, so a source edit keeps them cached; then
+// install_project installs the project from its folder. A uv workspace's members and the path
+// sources of either installer are dependencies too: with any, the layer folder mirrors the spec's
+// folder so that the installer finds each at its relative place (LayerFiles::mirrored).
+void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Project& in) {
+    const std::string& p = r.layer.path;
+    const std::string key = p + "." + in.kind;
+    const Mark mark = r.layer.mark;
+    auto pyproject = resolve(in.pyproject, mark, key + ".pyproject", fs::file_type::regular);
+    if (!pyproject) {
+        return; // one mistake: its default lock is not reported too
+    }
+    const fs::path project = pyproject->parent_path();
+    const bool uv = std::string_view(in.kind) == "uv_project";
+    std::optional<fs::path> lock;
+    if (!in.lock.empty() || !uv) {
+        fs::path given = in.lock.empty() ? in.pyproject.parent_path() / in.lock_name : in.lock;
+        lock = resolve(given, mark, key + "." + in.lock_key, fs::file_type::regular);
+        if (!lock) {
+            return;
+        }
+    } else if (std::error_code ec; fs::is_regular_file(project / in.lock_name, ec)) {
+        lock = project / in.lock_name;
+    } else {
+        // The Flyte SDK takes a uv project without a lock; uv resolves it in the build.
+        r.files.locked = false;
+        warn(mark, key,
+             fmt::format("no uv.lock beside '{}': the dependencies are resolved when the image is "
+                         "built, so a rebuild may install other versions",
+                         in.pyproject.string()),
+             "run `uv lock` and keep uv.lock with the project");
+    }
+    LocalSources sources;
+    {
+        std::string pyproject_text = read_text(*pyproject);
+        std::string lock_text = lock ? read_text(*lock) : std::string();
+        auto lock_view = lock ? std::optional<std::string_view>(lock_text) : std::nullopt;
+        sources = uv ? uv_local_sources(project, pyproject_text, lock_view)
+                     : poetry_local_sources(pyproject_text, lock_view);
+    }
+    if (uv) {
+        uv_version_warnings(sources, mark, p);
+    }
+    r.files.dir = dir;
+    std::vector<fs::path> local;
+    for (const auto& rel : sources.paths) {
+        auto f = resolve(fs::path(rel_of(project)) / rel, mark, key + ".pyproject", fs::file_type::none);
+        if (!f || *f == project || project.native().rfind(f->native() + "/", 0) == 0) {
+            continue; // reported; or the project itself, or a folder around it
+        }
+        local.push_back(*f);
+    }
+    r.files.mirrored = !local.empty();
+    const std::string base = r.files.mirrored ? rel_of(project) : std::string();
+    r.files.project = base;
+    const std::string at = base.empty() ? dir : dir + "/" + base;
+    add_file(*pyproject, at + "/pyproject.toml", mark, key + ".pyproject");
+    r.files.names.push_back("pyproject.toml");
+    if (lock) {
+        add_file(*lock, at + "/" + in.lock_name, mark, key + "." + in.lock_key);
+        r.files.names.push_back(in.lock_name);
+    }
+    auto add_source = [&](const fs::path& src, const std::string& prefix) {
+        if (std::error_code ec; fs::is_directory(src, ec)) {
+            add_tree(src, prefix + "/" + rel_of(src), mark, key);
+        } else {
+            add_file(src, prefix + "/" + rel_of(src), mark, key);
+        }
+    };
+    for (const auto& src : local) {
+        add_source(src, dir);
+    }
+    if (in.install_project) {
+        const std::string proj = dir + "/project";
+        add_tree(project, base.empty() ? proj : proj + "/" + base, mark, key + ".pyproject");
+        warn_heavy_folders(project, mark, key + ".pyproject");
+        for (const auto& src : local) {
+            // Sources inside the project's folder came with its tree.
+            if (src.native().rfind(project.native() + "/", 0) != 0) {
+                add_source(src, proj);
+            }
+        }
+    }
+}
+
+// A lock (or pyproject) that asks for a newer uv than the configured image is a failed build:
+// say so before it starts.
+void Planner::uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path) {
+    const std::string& image = m_cfg.uv_image.value;
+    auto colon = image.rfind(':');
+    std::string version = colon == std::string::npos ? std::string() : image.substr(colon + 1);
+    if (sources.required_version.empty() || version.empty() ||
+        version.find_first_not_of("0123456789.") != std::string::npos) {
+        return;
+    }
+    try {
+        std::string req = sources.required_version;
+        if (req.find_first_of("<>=!~") != 0) {
+            req = "==" + req;
+        }
+        if (!spec::python_satisfies(version, req)) {
+            m_plan.warnings.push_back(Diagnostic{
+                .file = m_file,
+                .mark = mark,
+                .path = path + ".uv_project",
+                .message = fmt::format("the project requires uv {} but the configured uv image is {}",
+                                       sources.required_version, image),
+                .hint = "set uv_image in the config to a uv that satisfies it",
+                .severity = Severity::warning});
+        }
+    } catch (const Error&) {
+        // not a version specifier imgspec reads: uv reports it in the build
+    }
+}
+
+// A script's `name @ file:///path` (or file:relative/path) dependency: a host path that the build
+// cannot see. The folder goes into the context (it must be inside the spec's folder) and the
+// requirement names it where the pip step mounts it.
+std::string Planner::local_dependency(const std::string& dep, const fs::path& script_dir) {
+    auto at = dep.find("@");
+    auto url = dep.find("file:", at == std::string::npos ? 0 : at);
+    if (at == std::string::npos || url == std::string::npos) {
+        return dep;
+    }
+    std::size_t begin = url + 5;
+    if (dep.compare(begin, 2, "//") == 0) {
+        begin += 2; // file:///abs -> /abs; file://host/... is not a local path
+    }
+    std::size_t end = dep.find_first_of(" ;", begin);
+    end = end == std::string::npos ? dep.size() : end;
+    const std::string path = dep.substr(begin, end - begin);
+    fs::path local = fs::path(path).is_absolute() ? fs::path(path) : script_dir / path;
+    fs::path rel = fs::weakly_canonical(local).lexically_relative(m_root);
+    if (rel.empty() || *rel.begin() == ".." || !fs::exists(local)) {
+        error(m_spec.base_mark, "from.uv_script",
+              fmt::format("dependency '{}': '{}' is {}", dep, path,
+                          fs::exists(local) ? "outside the spec's folder" : "not there"),
+              "a local dependency is copied into the build context: keep it inside the spec's "
+              "folder, or publish it to an index");
+        return dep;
+    }
+    m_script_sources.push_back(fs::weakly_canonical(local));
+    // layers/0: the script's pip layer comes first.
+    return fmt::format("{}file://{}/layers/0/{}{}", dep.substr(0, url), bind_root, rel.generic_string(),
+                       dep.substr(end));
+}
 
 void Planner::uv_script(const spec::UvScriptBase& b) {
     auto script = resolve(b.script, m_spec.base_mark, "from.uv_script", fs::file_type::regular);
@@ -451,10 +665,10 @@ void Planner::uv_script(const spec::UvScriptBase& b) {
     spec::PipLayer pip;
     pip.options = b.options;
     for (const auto& dep : meta.dependencies) {
-        pip.packages.push_back(dep);
         if (auto msg = spec::check_pip_requirement(dep); !msg.empty()) {
             error(m_spec.base_mark, "from.uv_script", fmt::format("dependency '{}': {}", dep, msg));
         }
+        pip.packages.push_back(local_dependency(dep, script->parent_path()));
     }
     if (!pip.packages.empty()) {
         spec::Layer l{pip, "pip_packages", "from.uv_script", m_spec.base_mark};
@@ -466,6 +680,7 @@ void Planner::resolve_base() {
     const auto& s = m_spec;
     m_plan.platforms = s.platforms;
     m_plan.python_version = s.python_version;
+    m_plan.python_version_given = !s.python_version.empty();
     m_plan.registry = s.registry;
     m_plan.name = s.name;
     std::vector<spec::Platform> default_platforms = {spec::Platform("linux/amd64")};
@@ -479,8 +694,14 @@ void Planner::resolve_base() {
         if (m_plan.name.empty()) {
             m_plan.name = "flyte";
         }
+        if (!d->flyte_version.empty() && !d->install_flyte) {
+            warn(s.base_mark, "from.debian_base.flyte_version",
+                 "flyte_version has no effect with install_flyte: false",
+                 "remove flyte_version, or set install_flyte: true");
+        }
     } else if (const auto* b = std::get_if<spec::ImageBase>(&s.base)) {
         m_plan.base_image = b->uri;
+        m_plan.base_user_image = b->uri;
     } else if (const auto* r = std::get_if<spec::RefNameBase>(&s.base)) {
         auto it = m_cfg.refs.find(r->name);
         if (it == m_cfg.refs.end()) {
@@ -495,6 +716,7 @@ void Planner::resolve_base() {
             error(s.base_mark, "from.ref_name", fmt::format("unknown image ref name '{}'", r->name), hint);
         } else {
             m_plan.base_image = it->second.value;
+            m_plan.base_user_image = it->second.value;
         }
     } else if (const auto* u = std::get_if<spec::UvScriptBase>(&s.base)) {
         default_platforms = {spec::Platform("linux/amd64"), spec::Platform("linux/arm64")};
@@ -530,7 +752,7 @@ void Planner::resolve_base() {
                 PlanOptions popts = m_opts;
                 popts.chain = chain;
                 try {
-                    auto parent = std::make_unique<Plan>(plan_file(parent_file, m_cfg, popts));
+                    auto parent = std::make_shared<const Plan>(plan_file(parent_file, m_cfg, popts));
                     if (!parent->spec.extendable) {
                         error(s.base_mark, "from.spec",
                               fmt::format("'{}' is not extendable", ps->file.string()),
@@ -539,15 +761,26 @@ void Planner::resolve_base() {
                     if (m_plan.platforms.empty()) {
                         m_plan.platforms = parent->platforms;
                     }
+                    for (const auto& platform : m_plan.platforms) {
+                        if (std::find(parent->platforms.begin(), parent->platforms.end(), platform) ==
+                            parent->platforms.end()) {
+                            warn(s.base_mark, "from.spec",
+                                 fmt::format("this image is built for {} but its parent '{}' is not "
+                                             "(its platforms: {}): the build will fail to pull it",
+                                             platform.str(), ps->file.string(),
+                                             util::join(spec::platform_names(parent->platforms), ", ")),
+                                 "add the platform to the parent spec, or drop it here");
+                        }
+                    }
                     if (m_plan.python_version.empty()) {
                         m_plan.python_version = parent->python_version;
                     }
                     if (m_plan.registry.empty()) {
                         m_plan.registry = parent->registry;
                     }
-                    if (m_opts.uri_of) {
-                        m_plan.base_image = m_opts.uri_of(*parent);
-                    }
+                    // The parent's image runs as the parent's user; so does this one.
+                    m_plan.final_user = parent->final_user;
+                    m_plan.base_user_image = parent->base_user_image;
                     m_plan.parent = std::move(parent);
                 } catch (const SpecError& e) {
                     for (const auto& diag : e.diagnostics()) {
@@ -560,6 +793,13 @@ void Planner::resolve_base() {
     }
     if (m_plan.platforms.empty()) {
         m_plan.platforms = default_platforms;
+    }
+    if (m_plan.debian_base) {
+        m_plan.final_user = "flyte"; // the SDK's default image runs as flyte
+    }
+    if (!s.runtime.user.empty()) {
+        m_plan.final_user = s.runtime.user;
+        m_plan.base_user_image.clear();
     }
     if (m_plan.python_version.empty()) {
         m_plan.python_version = spec::default_python_version;
@@ -584,13 +824,6 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
         add_file(*f, dir + "/" + as_name, mark, p + "." + key);
         return true;
     };
-    auto project_dir = [&](const fs::path& pyproject, const std::string& key) {
-        auto f = resolve(pyproject, mark, p + "." + key, fs::file_type::regular);
-        if (f) {
-            r.files.dir = dir;
-            add_tree(f->parent_path(), dir + "/project", mark, p + "." + key);
-        }
-    };
     auto secrets = [&](const std::vector<spec::SecretMount>& ms, const std::string& key) {
         for (const auto& m : ms) {
             collect_secret(m, p + "." + key);
@@ -603,30 +836,27 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 secrets(l.secret_mounts, "secret_mounts");
             } else if constexpr (std::is_same_v<T, spec::PipLayer>) {
                 secrets(l.options.secret_mounts, "secret_mounts");
+                if (layer.path == "from.uv_script" && !m_script_sources.empty()) {
+                    r.files.dir = dir;
+                    for (const auto& src : m_script_sources) {
+                        if (fs::is_directory(src)) {
+                            add_tree(src, dir + "/" + rel_of(src), mark, "from.uv_script");
+                        } else {
+                            add_file(src, dir + "/" + rel_of(src), mark, "from.uv_script");
+                        }
+                    }
+                }
             } else if constexpr (std::is_same_v<T, spec::RequirementsLayer>) {
                 secrets(l.options.secret_mounts, "secret_mounts");
                 use_file(l.file, "requirements", l.file.filename().string());
             } else if constexpr (std::is_same_v<T, spec::UvProjectLayer>) {
                 secrets(l.options.secret_mounts, "secret_mounts");
-                fs::path lock = l.uvlock.empty() ? l.pyproject.parent_path() / "uv.lock" : l.uvlock;
-                // Dependencies install from pyproject and lock alone, so a source edit keeps them cached;
-                // install_project then installs the project from its folder.
-                // A missing pyproject is one mistake: its default lock is not reported too.
-                if (use_file(l.pyproject, "uv_project.pyproject", "pyproject.toml")) {
-                    use_file(lock, "uv_project.uvlock", "uv.lock");
-                }
-                if (l.mode == spec::InstallMode::install_project) {
-                    project_dir(l.pyproject, "uv_project.pyproject");
-                }
+                python_project(r, dir, {"uv_project", l.pyproject, l.uvlock, "uv.lock", "uvlock",
+                                        l.mode == spec::InstallMode::install_project});
             } else if constexpr (std::is_same_v<T, spec::PoetryLayer>) {
                 secrets(l.secret_mounts, "poetry_project.secret_mounts");
-                fs::path lock = l.lock.empty() ? l.pyproject.parent_path() / "poetry.lock" : l.lock;
-                if (use_file(l.pyproject, "poetry_project.pyproject", "pyproject.toml")) {
-                    use_file(lock, "poetry_project.poetry_lock", "poetry.lock");
-                }
-                if (l.mode == spec::InstallMode::install_project) {
-                    project_dir(l.pyproject, "poetry_project.pyproject");
-                }
+                python_project(r, dir, {"poetry_project", l.pyproject, l.lock, "poetry.lock", "poetry_lock",
+                                        l.mode == spec::InstallMode::install_project});
             } else if constexpr (std::is_same_v<T, spec::SourceFolderLayer>) {
                 if (auto d = resolve(l.src, mark, p + ".source_folder.src", fs::file_type::directory)) {
                     r.files.dir = dir;
@@ -649,9 +879,9 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                     }
                 }
             } else if constexpr (std::is_same_v<T, spec::DockerignoreLayer>) {
-                if (auto f = resolve(l.file, mark, p + ".dockerignore", fs::file_type::regular)) {
+                // Read before the first layer (run()): the rules apply to every copy.
+                if (m_ignore_layers.count(index) > 0) {
                     r.files.dir = dir;
-                    set_ignore_rules(*f, dir + "/.dockerignore", mark, p + ".dockerignore");
                 }
             } else if constexpr (std::is_same_v<T, spec::CodeBundleLayer>) {
                 auto root = resolve(l.root_dir, mark, p + ".code_bundle.root_dir", fs::file_type::directory);
@@ -710,24 +940,34 @@ Plan Planner::run() {
     m_layers = m_spec.layers;
     std::error_code sec;
     for (const auto& [name, def] : m_spec.secrets) {
-        if (!def.file.empty() && def.file.is_relative() && def.file.string().rfind("~/", 0) != 0) {
-            fs::path f = fs::weakly_canonical(m_root / def.file, sec);
-            m_secret_files.insert(sec ? m_root / def.file : f);
-        } else if (!def.file.empty()) {
-            m_secret_files.insert(fs::weakly_canonical(def.file, sec));
+        if (def.file.empty()) {
+            continue;
+        }
+        fs::path file = secret_file(def.file);
+        fs::path f = fs::weakly_canonical(file, sec);
+        m_secret_files.insert(sec ? file : f);
+        if (struct stat st {}; ::stat(file.c_str(), &st) == 0) {
+            m_secret_inodes.emplace_back(static_cast<std::uint64_t>(st.st_dev),
+                                      static_cast<std::uint64_t>(st.st_ino));
         }
     }
     resolve_base();
     // With no dockerignore layer, a .dockerignore in the spec's folder applies, as in Docker.
     std::error_code ec;
     if (m_plan.user_dockerfile) {
-        // from: dockerfile: the Dockerfile's folder is the context, copied whole (after ignore rules).
+        // from: dockerfile: the Dockerfile's folder is the context, as `docker build -f` with that
+        // folder: every file after its ignore rules (<name>.dockerignore beside the Dockerfile
+        // first, else .dockerignore), the Dockerfile and the rules included as Docker sends them.
         const auto& df = std::get<spec::DockerfileBase>(m_spec.base);
-        fs::path folder = (m_root / df.file).lexically_normal().parent_path();
-        m_root = fs::weakly_canonical(folder, ec);
-        fs::path ignore = m_root / ".dockerignore";
+        fs::path user_file = (m_root / df.file).lexically_normal();
+        m_root = fs::weakly_canonical(user_file.parent_path(), ec);
+        m_plan.dockerfile_path = user_file.filename().string();
+        fs::path ignore = m_root / (m_plan.dockerfile_path + ".dockerignore");
+        if (!fs::is_regular_file(ignore, ec)) {
+            ignore = m_root / ".dockerignore";
+        }
         if (fs::is_regular_file(ignore, ec)) {
-            set_ignore_rules(ignore, ".imgspec/dockerignore", m_spec.base_mark, "from.dockerfile");
+            set_ignore_rules(ignore, "", m_spec.base_mark, "from.dockerfile");
         }
         std::vector<Entry> saved;
         add_tree(m_root, "ctx", m_spec.base_mark, "from.dockerfile");
@@ -739,9 +979,6 @@ Plan Planner::run() {
             if (util::starts_with(e.path, "ctx/")) {
                 e.path = e.path.substr(4);
             }
-            if (e.path == "Dockerfile" || e.path == ".dockerignore") {
-                continue; // imgspec writes the Dockerfile; the rules were applied already
-            }
             saved.push_back(std::move(e));
         }
         m_entries = std::move(saved);
@@ -752,6 +989,18 @@ Plan Planner::run() {
                fs::is_regular_file(m_root / ".dockerignore", ec)) {
         // Only with no dockerignore layer does the folder's .dockerignore apply (as in the SDK).
         set_ignore_rules(m_root / ".dockerignore", ".imgspec/dockerignore", {}, ".dockerignore");
+    }
+    // dockerignore layers apply to every copy of the spec, before or after them (as in the SDK),
+    // so a layer order never ships a file the rules exclude.
+    for (std::size_t i = 0; i < m_layers.size(); ++i) {
+        if (const auto* d = std::get_if<spec::DockerignoreLayer>(&m_layers[i].body)) {
+            const std::string& p = m_layers[i].path;
+            if (auto f = resolve(d->file, m_layers[i].mark, p + ".dockerignore", fs::file_type::regular)) {
+                set_ignore_rules(*f, fmt::format("layers/{}/.dockerignore", i), m_layers[i].mark,
+                                 p + ".dockerignore");
+                m_ignore_layers.insert(i);
+            }
+        }
     }
     bool copied = false;
     std::size_t first_copy = 0;
@@ -771,6 +1020,18 @@ Plan Planner::run() {
                                        m_layers[first_copy].path),
                 .hint = "move it before the copy",
                 .severity = Severity::warning});
+        }
+        if (const auto* c = std::get_if<spec::CommandsLayer>(&layer.body)) {
+            for (std::size_t k = 0; k < c->commands.size(); ++k) {
+                std::string head = c->commands[k].substr(0, 4);
+                std::transform(head.begin(), head.end(), head.begin(),
+                               [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+                if (head == "RUN ") {
+                    warn(layer.mark, fmt::format("{}.commands[{}]", layer.path, k),
+                         "a command starting with 'RUN ' runs a program named RUN",
+                         "each command is already a RUN step: drop the 'RUN '");
+                }
+            }
         }
         if (!copied && is_copy_layer(layer.body)) {
             copied = true;

@@ -28,6 +28,23 @@ namespace imgspec::plan {
 
 namespace {
 
+// A hard link to a secret's file has the secret's bytes under another name.
+bool is_secret_by_identity(const WalkOptions& o, int dir_fd, const dirent* de) {
+    if (o.secret_ids.empty() || de->d_type == DT_DIR) {
+        return false;
+    }
+    bool maybe = std::any_of(o.secret_ids.begin(), o.secret_ids.end(),
+                             [&](const auto& id) { return id.second == de->d_ino; });
+    struct stat st {};
+    if (!maybe || ::fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+        return false;
+    }
+    return std::any_of(o.secret_ids.begin(), o.secret_ids.end(), [&](const auto& id) {
+        return id.first == static_cast<std::uint64_t>(st.st_dev) &&
+               id.second == static_cast<std::uint64_t>(st.st_ino);
+    });
+}
+
 constexpr std::size_t read_buffer_size = 1 << 20;
 
 const char* changed_hint = "Something is writing to the folder being copied. Wait for it to "
@@ -374,7 +391,7 @@ void list_folder(WalkedFolder& f, const WalkOptions& o,
             continue;
         }
         std::string abs = slash_join(f.abs, name);
-        if (o.is_secret && o.is_secret(abs)) {
+        if ((o.is_secret && o.is_secret(abs)) || is_secret_by_identity(o, fd, de)) {
             f.found.push_back(
                 Finding::note(Finding::secret, std::string(name), std::move(rel_path())));
             continue;

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <unordered_set>
 
 namespace imgspec::render {
 
@@ -25,6 +27,7 @@ std::string expand_python(std::string templ, const std::string& version) {
 // One RUN instruction: mounts plus a shell script.
 struct Run {
     std::vector<std::string> mounts;
+    std::unordered_set<std::string> seen; // mounts and exports, once each
     std::vector<std::string> exports; // "VAR=/run/secrets/id": env secrets, read from a mounted file
     std::string script;
 };
@@ -62,6 +65,8 @@ class Renderer {
         }
     }
 
+    // As in the Flyte SDK: a secret with a `mount` (its own or its definition's) is a file there;
+    // without one it is an environment variable, `as_env_var` or the key in upper case.
     void secret_mounts(Run& run, const std::vector<spec::SecretMount>& ms) {
         for (const auto& m : ms) {
             std::string id = m.group.empty() ? m.key : m.group + "_" + m.key;
@@ -72,15 +77,20 @@ class Renderer {
                     target = it->second.mount;
                 }
             }
-            if (!m.as_env_var.empty()) {
+            if (target.empty()) {
                 // The value reaches the step as a variable read from a file mount: works on every
                 // BuildKit without a newer Dockerfile frontend (secret env= needs syntax 1.10).
                 target = "/run/secrets/" + id;
-                run.exports.push_back(m.as_env_var + "=" + shell_quote(target));
-            } else if (target.empty()) {
-                target = "/run/secrets/" + id;
+                std::string e = spec::secret_env_name(m) + "=" + shell_quote(target);
+                if (run.seen.insert(e).second) {
+                    run.exports.push_back(e);
+                }
             }
-            run.mounts.push_back(fmt::format("type=secret,id={},target={},required=true", id, target));
+            // One secret mounted twice in a step (as a variable and under another name) is one mount.
+            std::string mount = fmt::format("type=secret,id={},target={},required=true", id, target);
+            if (run.seen.insert(mount).second) {
+                run.mounts.push_back(mount);
+            }
         }
     }
 
@@ -102,11 +112,12 @@ class Renderer {
             cache(run, "imgspec-pip", "/root/.cache/pip");
         }
         std::string flags;
+        // A URL may hold $TOKEN of a secret exported in this step: the shell expands it.
         if (!o.index_url.empty()) {
-            flags += " --index-url " + shell_quote(o.index_url);
+            flags += " --index-url " + shell_quote_refs(o.index_url);
         }
         for (const auto& u : o.extra_index_urls) {
-            flags += " --extra-index-url " + shell_quote(u);
+            flags += " --extra-index-url " + shell_quote_refs(u);
         }
         if (o.pre) {
             flags += m_uv ? " --prerelease=allow" : " --pre";
@@ -153,26 +164,98 @@ class Renderer {
         line(fmt::format("ENV VIRTUAL_ENV={0} UV_PYTHON={0}/bin/python UV_LINK_MODE=copy \\\n    "
                          "PATH=\"{0}/bin:$PATH\"",
                          venv_dir));
+        // A python_version given for a base that is not Flyte's own: uv makes a venv of that
+        // version; pip can only use the base's python3, so the build checks it has that version.
+        const bool given = m_plan.python_version_given && !m_plan.debian_base;
+        const std::string& v = m_plan.python_version;
         Run run;
         if (m_uv) {
-            run.script = fmt::format("[ -x {0}/bin/python ] || uv venv {0} --python python3", venv_dir);
+            run.script = fmt::format("[ -x {0}/bin/python ] || uv venv {0} --python {1}", venv_dir,
+                                     given ? v : "python3");
         } else {
             run.script = fmt::format("[ -x {0}/bin/python ] || python3 -m venv {0}", venv_dir);
         }
         emit(run);
+        if (given) {
+            auto dot = v.find('.');
+            Run check;
+            check.script = fmt::format(
+                "{0}/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != ({1}, {2}))' || "
+                "{{ echo \"imgspec: python_version is {3} but the image's Python is $({0}/bin/python "
+                "-V 2>&1); use a base with Python {3}, or change python_version\" >&2; exit 1; }}",
+                venv_dir, v.substr(0, dot), v.substr(dot + 1), v);
+            emit(check);
+        }
     }
 
+    // The Flyte SDK's default image: a flyte user, a venv, bytecode compiled at install, /root on
+    // PYTHONPATH, flyte pinned; it runs as flyte (see footer()).
     void debian_base() {
         apt_install({"build-essential", "ca-certificates"}, {});
         line("RUN id -u flyte >/dev/null 2>&1 || useradd --create-home --uid 1000 --shell /bin/bash flyte");
         line("WORKDIR /home/flyte");
         python_env();
+        line("ENV UV_COMPILE_BYTECODE=1 PYTHONPATH=/root");
         if (m_plan.debian.install_flyte) {
             Run run;
-            std::string pkg = m_plan.debian.flyte_version.empty() ? "flyte" : "flyte==" + m_plan.debian.flyte_version;
-            run.script = pip_install(run, {}) + " " + shell_quote(pkg);
+            const std::string& version = m_plan.debian.flyte_version.empty()
+                                             ? std::string(spec::default_flyte_version)
+                                             : m_plan.debian.flyte_version;
+            run.script = pip_install(run, {}) + " " + shell_quote("flyte==" + version);
             emit(run);
         }
+    }
+
+    // Runtime settings, then the user the image runs as: the installs ran as 0:0.
+    void footer() {
+        const spec::Runtime& rt = m_plan.spec.runtime;
+        for (const auto& [k, v] : rt.labels) {
+            line("LABEL " + dockerfile_quote(k) + "=" + dockerfile_quote(v));
+        }
+        for (const auto& port : rt.expose) {
+            line("EXPOSE " + port);
+        }
+        if (!rt.stopsignal.empty()) {
+            line("STOPSIGNAL " + rt.stopsignal);
+        }
+        if (rt.healthcheck) {
+            const spec::Healthcheck& h = *rt.healthcheck;
+            if (h.none) {
+                line("HEALTHCHECK NONE");
+            } else {
+                std::string opts;
+                for (auto [flag, value] : {std::pair{"interval", &h.interval}, std::pair{"timeout", &h.timeout},
+                                           std::pair{"start-period", &h.start_period},
+                                           std::pair{"retries", &h.retries}}) {
+                    if (!value->empty()) {
+                        opts += fmt::format(" --{}={}", flag, *value);
+                    }
+                }
+                line("HEALTHCHECK" + opts + " CMD " + command_json(h.test));
+            }
+        }
+        if (rt.entrypoint) {
+            line("ENTRYPOINT " + command_json(*rt.entrypoint));
+        }
+        if (rt.cmd) {
+            line("CMD " + command_json(*rt.cmd));
+        }
+        if (!m_plan.final_user.empty()) {
+            line("USER " + m_plan.final_user);
+        } else if (!m_plan.base_user_image.empty()) {
+            // The base image's own user, looked up by `imgspec build` (a default for a plain
+            // `docker build` of this file: root, as the steps above ran).
+            line(fmt::format("ARG {}=0:0", base_user_arg));
+            line(fmt::format("USER ${}", base_user_arg));
+        }
+    }
+
+    // Exec form always: a shell command is ["/bin/sh", "-c", ...], exact through JSON.
+    static std::string command_json(const spec::Command& c) {
+        if (c.shell) {
+            return json_array({"/bin/sh", "-c", c.args.at(0)});
+        }
+        return json_array(c.args);
     }
 
     void copy(const ResolvedLayer& r) {
@@ -209,7 +292,14 @@ void Renderer::layer(const ResolvedLayer& r) {
                 apt_install(l.packages, l.secret_mounts);
             } else if constexpr (std::is_same_v<T, spec::PipLayer>) {
                 Run run;
-                run.script = pip_install(run, l.options) + quoted_list(l.packages);
+                if (!r.files.dir.empty()) {
+                    bind(run, r.files.dir, true); // a script's local dependencies (built in place)
+                }
+                std::string packages;
+                for (const auto& p : l.packages) {
+                    packages += " " + shell_quote_refs(p); // $TOKEN of a secret of this step
+                }
+                run.script = pip_install(run, l.options) + packages;
                 emit(run);
             } else if constexpr (std::is_same_v<T, spec::RequirementsLayer>) {
                 Run run;
@@ -222,53 +312,90 @@ void Renderer::layer(const ResolvedLayer& r) {
                                 fmt::format("{}: uv_project needs the uv installer", r.layer.path),
                                 "set 'installer: uv' in the config, or use requirements");
                 }
+                // --locked unless the user chose --frozen (or --locked) in extra_args, which would
+                // conflict; none without a lock (resolved at build time: a warning said so).
+                const auto args = util::shell_split(l.options.extra_args);
+                const bool own_lock_flag = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+                    return a == "--frozen" || a == "--locked";
+                });
+                const std::string lock_flag = own_lock_flag || !r.files.locked ? "" : " --locked";
                 Run run;
-                bind(run, r.files.dir + "/pyproject.toml");
-                bind(run, r.files.dir + "/uv.lock");
-                std::string opts = pip_flags(run, l.options);
                 std::string dir = std::string(bind_root) + "/" + r.files.dir;
-                run.script = fmt::format("uv sync --active --inexact --locked --no-install-project "
+                if (r.files.mirrored || !r.files.locked) {
+                    // The whole layer folder: a workspace's members and path sources are in it;
+                    // rw, as uv writes a lock it does not find (thrown away with the mount).
+                    bind(run, r.files.dir, !r.files.locked);
+                    if (!r.files.project.empty()) {
+                        dir += "/" + r.files.project;
+                    }
+                } else {
+                    bind(run, r.files.dir + "/pyproject.toml");
+                    bind(run, r.files.dir + "/uv.lock");
+                }
+                std::string opts = pip_flags(run, l.options);
+                // --no-editable: a workspace member or path source installed as a dependency must
+                // not point into the mount, which is gone when the step ends.
+                run.script = fmt::format("uv sync --active --inexact{} --no-install-project --no-editable "
                                          "--project {}{}",
-                                         dir, opts);
+                                         lock_flag, dir, opts);
                 emit(run);
                 if (l.mode == spec::InstallMode::install_project) {
                     Run proj;
                     std::string pdir = bind(proj, r.files.dir + "/project", true);
+                    if (!r.files.project.empty()) {
+                        pdir += "/" + r.files.project;
+                    }
                     std::string popts = pip_flags(proj, l.options);
-                    proj.script = fmt::format("uv sync --active --inexact --locked --no-editable "
+                    proj.script = fmt::format("uv sync --active --inexact{} --no-editable "
                                               "--project {}{}",
-                                              pdir, popts);
+                                              lock_flag, pdir, popts);
                     emit(proj);
                 }
             } else if constexpr (std::is_same_v<T, spec::PoetryLayer>) {
                 Run run;
-                bind(run, r.files.dir + "/pyproject.toml");
-                bind(run, r.files.dir + "/poetry.lock");
+                std::string dir = std::string(bind_root) + "/" + r.files.dir;
+                if (r.files.mirrored) {
+                    bind(run, r.files.dir); // the project's path dependencies are in it
+                    dir += "/" + r.files.project;
+                } else {
+                    bind(run, r.files.dir + "/pyproject.toml");
+                    bind(run, r.files.dir + "/poetry.lock");
+                }
                 cache(run, "imgspec-poetry", "/tmp/poetry_cache");
                 std::string install = pip_install(run, {});
                 secret_mounts(run, l.secret_mounts);
                 std::string extra = quoted_list(util::shell_split(l.extra_args));
-                std::string dir = std::string(bind_root) + "/" + r.files.dir;
+                // The image's own poetry when it has one (e.g. Debian's python3-poetry).
                 run.script = fmt::format(
-                    "{} poetry && cd {} && POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false "
+                    "{{ command -v poetry >/dev/null 2>&1 || {} poetry; }} && cd {} && "
+                    "POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false "
                     "poetry install --no-interaction --no-root{}",
                     install, dir, extra);
                 emit(run);
                 if (l.mode == spec::InstallMode::install_project) {
+                    // The project as a wheel, not `poetry install --only-root`: that installs it
+                    // editable, pointing into the mount (gone at run time), and rejects group
+                    // options such as --without dev, which only the dependency step needs.
                     Run proj;
                     std::string pdir = bind(proj, r.files.dir + "/project", true);
+                    if (!r.files.project.empty()) {
+                        pdir += "/" + r.files.project;
+                    }
                     cache(proj, "imgspec-poetry", "/tmp/poetry_cache");
                     secret_mounts(proj, l.secret_mounts);
-                    proj.script = fmt::format("cd {} && POETRY_CACHE_DIR=/tmp/poetry_cache "
-                                              "POETRY_VIRTUALENVS_CREATE=false poetry install "
-                                              "--no-interaction --only-root{}",
-                                              pdir, extra);
+                    std::string wheel_install = pip_install(proj, {});
+                    proj.script = fmt::format("cd {} && rm -rf /tmp/imgspec-wheel && POETRY_CACHE_DIR=/tmp/poetry_cache "
+                                              "POETRY_VIRTUALENVS_CREATE=false poetry build --no-interaction --format wheel && "
+                                              "mkdir /tmp/imgspec-wheel && cp dist/*.whl /tmp/imgspec-wheel/ && "
+                                              "{} --no-deps /tmp/imgspec-wheel/*.whl && rm -rf /tmp/imgspec-wheel",
+                                              pdir, wheel_install);
                     emit(proj);
                 }
             } else if constexpr (std::is_same_v<T, spec::EnvLayer>) {
                 std::string s = "ENV";
                 for (std::size_t i = 0; i < l.vars.size(); ++i) {
-                    s += (i == 0 ? " " : " \\\n    ") + l.vars[i].first + "=" + dockerfile_quote(l.vars[i].second);
+                    s += (i == 0 ? " " : " \\\n    ") + l.vars[i].first + "=" +
+                         dockerfile_env_quote(l.vars[i].second);
                 }
                 line(s);
             } else if constexpr (std::is_same_v<T, spec::SourceFolderLayer> ||
@@ -320,7 +447,9 @@ std::string Renderer::render() {
     std::string base = m_plan.debian_base ? expand_python(m_cfg.debian_base_image.value, m_plan.python_version)
                                           : m_plan.base_image;
     line("FROM " + base);
-    line("USER 0");
+    // A uid:gid, not a bare 0: BuildKit looks a bare uid up in /etc/passwd, which a base made
+    // FROM scratch does not have.
+    line("USER 0:0");
     if (m_plan.debian_base) {
         debian_base();
     } else if (python) {
@@ -329,6 +458,7 @@ std::string Renderer::render() {
     for (const auto& r : m_plan.layers) {
         layer(r);
     }
+    footer();
     return m_out;
 }
 

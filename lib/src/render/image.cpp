@@ -6,6 +6,10 @@
 namespace imgspec::render {
 
 Image resolve_plan(plan::Plan p, const Config& config) {
+    // A parent spec is the base: its URI (its render and tag) is this image's FROM.
+    if (p.parent && p.base_image.empty()) {
+        p.base_image = resolve_plan(*p.parent, config).uri;
+    }
     Image img;
     const auto& s = p.spec;
     bool plain_base = std::holds_alternative<spec::ImageBase>(s.base) ||
@@ -18,7 +22,7 @@ Image resolve_plan(plan::Plan p, const Config& config) {
         return img;
     }
     img.dockerfile = render_dockerfile(p, config);
-    img.context = plan::context_manifest(std::move(p.files), img.dockerfile);
+    img.context = plan::context_manifest(std::move(p.files), img.dockerfile, p.dockerfile_path);
     img.tag = s.tag.empty() ? plan::compute_tag(img.context, p.platforms) : s.tag;
     img.uri = (p.registry.empty() ? "" : p.registry + "/") + p.name + ":" + img.tag;
     img.plan = std::move(p);
@@ -27,31 +31,18 @@ Image resolve_plan(plan::Plan p, const Config& config) {
 
 plan::Plan release_plan(Image&& img) {
     if (!img.passthrough) {
-        img.plan.files = plan::files_of_context(std::move(img.context));
+        img.plan.files = plan::files_of_context(std::move(img.context), img.plan.dockerfile_path);
     }
     return std::move(img.plan);
 }
 
-Image resolve_image(const std::filesystem::path& spec_file, const Config& config, plan::PlanOptions options) {
-    if (!options.uri_of) {
-        options.uri_of = [&config](const plan::Plan& parent) {
-            // Parents are planned already; render and tag a copy of what the URI needs.
-            plan::Plan copy;
-            copy.spec = parent.spec;
-            copy.name = parent.name;
-            copy.registry = parent.registry;
-            copy.platforms = parent.platforms;
-            copy.python_version = parent.python_version;
-            copy.base_image = parent.base_image;
-            copy.debian_base = parent.debian_base;
-            copy.debian = parent.debian;
-            copy.user_dockerfile = parent.user_dockerfile;
-            copy.layers = parent.layers;
-            copy.files = parent.files;
-            return resolve_plan(std::move(copy), config).uri;
-        };
-    }
-    return resolve_plan(plan::plan_file(spec_file, config, options), config);
+Image resolve_image(const std::filesystem::path& spec_file, const Config& config,
+                    plan::PlanOptions options) {
+    return resolve_spec(spec::read_spec(spec_file), config, std::move(options));
+}
+
+Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptions options) {
+    return resolve_plan(plan::make_plan(spec, config, options), config);
 }
 
 } // namespace imgspec::render

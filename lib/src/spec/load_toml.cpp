@@ -1,6 +1,7 @@
 // TOML -> Node through toml++.
 
 #include <imgspec/spec/node.hpp>
+#include <imgspec/spec/syntax_errors.hpp>
 #include <imgspec/util/text_index.hpp>
 
 #include <fmt/format.h>
@@ -385,7 +386,7 @@ class Converter {
             break;
         case toml::node_type::integer:
             node.kind = Node::Kind::integer;
-            node.scalar = fmt::format("{}", value.as_integer()->get()); // 0x1F -> "31"
+            node.scalar = int_text(*value.as_integer());
             break;
         case toml::node_type::floating_point:
             node.kind = Node::Kind::floating;
@@ -440,6 +441,17 @@ class Converter {
 
     // As written when the source has it ("3.10" stays "3.10"), else the shortest text that reads
     // back as the same double.
+    // As written ("0x1F", "1_000", "+1"), as YAML keeps it, so that a number where a string is
+    // expected reads the same in both formats; the decimal when the source text is not at hand.
+    std::string int_text(const toml::value<std::int64_t>& value) const {
+        std::optional<std::string_view> text = m_source.text_of(value.source());
+        if (text && !text->empty() &&
+            text->find_first_not_of("+-0123456789abcdefABCDEFxob_") == std::string_view::npos) {
+            return std::string(*text);
+        }
+        return fmt::format("{}", value.get());
+    }
+
     std::string float_text(const toml::value<double>& value) const {
         std::optional<std::string_view> text = m_source.text_of(value.source());
         if (text && spells_float(*text, value.get())) {
@@ -491,8 +503,11 @@ Node load_toml(std::string_view text, const std::string& file, const LoadLimits&
     toml::table table;
     auto parse_failed = [&](const toml::parse_error& error) {
         const toml::source_position& begin = error.source().begin;
-        diags.error(file, {static_cast<int>(begin.line), static_cast<int>(begin.column)}, {},
-                    std::string(error.description()));
+        SyntaxError explained =
+            explain_toml_error(text, {static_cast<int>(begin.line), static_cast<int>(begin.column)},
+                               error.description());
+        diags.error(file, explained.mark, {}, std::move(explained.message),
+                    std::move(explained.hint));
     };
 #if TOML_EXCEPTIONS
     try {

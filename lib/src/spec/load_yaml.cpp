@@ -2,6 +2,7 @@
 // tag, and keep aliases as references, so an alias bomb is measured before anything is expanded.
 
 #include <imgspec/spec/node.hpp>
+#include <imgspec/spec/syntax_errors.hpp>
 #include <imgspec/util/text_index.hpp>
 
 #include <fmt/format.h>
@@ -619,7 +620,9 @@ Node load_yaml(std::string_view text, const std::string& file, const LoadLimits&
             file, lines.at(e.mark), builder.path(),
             fmt::format("nested deeper than the YAML parser allows ({} levels)", e.depth()));
     } catch (const YAML::ParserException& e) {
-        diags.error(file, lines.at(e.mark), builder.path(), e.msg);
+        SyntaxError explained = explain_yaml_error(text, lines.at(e.mark), e.msg);
+        diags.error(file, explained.mark, builder.path(), std::move(explained.message),
+                    std::move(explained.hint));
     }
     diags.throw_if_any();
 

@@ -1,5 +1,8 @@
 #include <imgspec/spec/names.hpp>
 
+#include <fmt/format.h>
+
+#include <cstdlib>
 #include <regex>
 
 namespace imgspec::spec {
@@ -298,9 +301,142 @@ std::string check_apt_package(std::string_view pkg) {
 }
 
 std::string check_python_version(std::string_view v) {
-    static const std::regex re(R"([0-9]+\.[0-9]+)");
-    if (v.size() > 16 || !matches(v, re)) {
+    static const std::regex re(R"(([0-9]+)\.([0-9]+))");
+    std::cmatch m;
+    if (v.size() > 16 || !std::regex_match(v.begin(), v.end(), m, re)) {
         return "not a valid Python version: expected \"M.m\" such as \"3.12\"";
+    }
+    // The Flyte SDK's range: its images and wheels exist for these.
+    int minor = std::atoi(m[2].str().c_str());
+    if (m[1].str() != "3" || minor < min_python_minor || minor > max_python_minor) {
+        return fmt::format("not a supported Python version: use 3.{} to 3.{}", min_python_minor,
+                           max_python_minor);
+    }
+    return {};
+}
+
+std::string check_mount_path(std::string_view path) {
+    // A mount target lands in a --mount=type=secret,target=... option: no ',', '"', '=' or white
+    // space that could add an option, no newline that could add an instruction.
+    bool ok = !path.empty() && path.size() <= 4096 && path.front() == '/';
+    for (char c : path) {
+        ok = ok && (alnum(c) || c == '/' || c == '_' || c == '.' || c == '-' || c == '@' || c == '+');
+    }
+    if (!ok) {
+        return "not a valid mount point: an absolute path of letters, digits and '/', '_', '.', "
+               "'-', '@', '+'";
+    }
+    return {};
+}
+
+std::string check_user(std::string_view user) {
+    static const std::regex re(R"([A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?)");
+    if (user.size() > 256 || !matches(user, re)) {
+        return "not a valid user: NAME, UID, NAME:GROUP or UID:GID";
+    }
+    return {};
+}
+
+std::string check_duration(std::string_view d) {
+    static const std::regex re(R"(([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+)");
+    if (d.size() > 64 || !matches(d, re)) {
+        return "not a valid duration: a number with a unit (ms, s, m, h), e.g. 30s or 1m30s";
+    }
+    return {};
+}
+
+std::string check_port(std::string_view port) {
+    static const std::regex re(R"(([0-9]{1,5})(/(tcp|udp|sctp))?)");
+    std::cmatch m;
+    if (port.size() > 16 || !std::regex_match(port.begin(), port.end(), m, re) ||
+        std::atoi(m[1].str().c_str()) > 65535 || std::atoi(m[1].str().c_str()) == 0) {
+        return "not a valid port: 1 to 65535, optionally with /tcp, /udp or /sctp";
+    }
+    return {};
+}
+
+std::string check_signal(std::string_view sig) {
+    static const std::regex re(R"(SIG[A-Z0-9+-]{2,16}|[0-9]{1,2})");
+    if (!matches(sig, re)) {
+        return "not a valid signal: a name such as SIGTERM, or a number";
+    }
+    return {};
+}
+
+namespace {
+
+bool name_start(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+bool name_char(char c) {
+    return name_start(c) || (c >= '0' && c <= '9');
+}
+
+// The length of the name at the start of s (0: none).
+std::size_t name_length(std::string_view s) {
+    if (s.empty() || !name_start(s[0])) {
+        return 0;
+    }
+    std::size_t n = 1;
+    while (n < s.size() && name_char(s[n])) {
+        ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+std::optional<std::vector<std::string>> variable_refs(std::string_view s) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '$') {
+            continue;
+        }
+        std::string_view rest = s.substr(i + 1);
+        bool braced = !rest.empty() && rest[0] == '{';
+        std::size_t n = name_length(braced ? rest.substr(1) : rest);
+        if (n == 0 || (braced && (rest.size() < n + 2 || rest[n + 1] != '}'))) {
+            return std::nullopt;
+        }
+        out.emplace_back(rest.substr(braced ? 1 : 0, n));
+        i += n + (braced ? 2 : 0);
+    }
+    return out;
+}
+
+std::string check_env_value(std::string_view v) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size() && v[i + 1] == '$') {
+            ++i;
+            continue;
+        }
+        if (v[i] != '$' || i + 1 >= v.size() || v[i + 1] != '{') {
+            continue; // $NAME expands; a '$' before anything else is a dollar, as in a Dockerfile
+        }
+        std::string_view rest = v.substr(i + 2);
+        std::size_t n = name_length(rest);
+        std::size_t close = rest.find('}');
+        bool ok = n > 0 && close != std::string_view::npos &&
+                  (close == n || (close > n + 1 && rest[n] == ':' &&
+                                  (rest[n + 1] == '-' || rest[n + 1] == '+')) ||
+                   (close == n + 2 && rest[n] == ':'));
+        if (!ok || rest.substr(0, close).find('$') != std::string_view::npos) {
+            return "'${' starts an expansion that is not ${NAME}, ${NAME:-word} or ${NAME:+word}";
+        }
+        i += 2 + close;
+    }
+    return {};
+}
+
+std::string check_label_key(std::string_view key) {
+    bool ok = !key.empty() && key.size() <= 256;
+    for (char c : key) {
+        ok = ok && (alnum(c) || c == '.' || c == '-' || c == '_' || c == '/');
+    }
+    if (!ok) {
+        return "not a valid label key: letters, digits, '.', '-', '_' and '/', e.g. "
+               "org.opencontainers.image.source";
     }
     return {};
 }

@@ -44,8 +44,6 @@ std::string describe(Node::Kind kind) {
 
 namespace {
 
-enum class Format { yaml, toml };
-
 // A file-level problem: one diagnostic, nothing else to collect.
 [[noreturn]] void refuse(const std::string& path, Mark mark, std::string message,
                          std::string hint = {}) {
@@ -72,15 +70,10 @@ Format format_of(const std::string& path) {
 
 // Reads at most max_bytes + 1 bytes, so a huge file (or an endless one such as /dev/zero) costs
 // no more than the limit.
-std::string read_limited(const std::string& path, std::size_t max_bytes) {
-    auto close = [](std::FILE* f) { std::fclose(f); };
-    std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
-    if (!file) {
-        refuse(path, {}, fmt::format("cannot read the file: {}", std::strerror(errno)));
-    }
+std::string read_limited(std::FILE* file, const std::string& path, std::size_t max_bytes) {
     std::string data;
     char buffer[64 * 1024];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get())) {
+    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, file)) {
         if (data.size() + n > max_bytes) {
             refuse(
                 path, {},
@@ -88,11 +81,20 @@ std::string read_limited(const std::string& path, std::size_t max_bytes) {
         }
         data.append(buffer, n);
     }
-    if (std::ferror(file.get())) {
+    if (std::ferror(file)) {
         // fopen() succeeds on a directory; the read is what fails (EISDIR).
         refuse(path, {}, fmt::format("cannot read the file: {}", std::strerror(errno)));
     }
     return data;
+}
+
+std::string read_limited(const std::string& path, std::size_t max_bytes) {
+    auto close = [](std::FILE* f) { std::fclose(f); };
+    std::unique_ptr<std::FILE, decltype(close)> file(std::fopen(path.c_str(), "rb"), close);
+    if (!file) {
+        refuse(path, {}, fmt::format("cannot read the file: {}", std::strerror(errno)));
+    }
+    return read_limited(file.get(), path, max_bytes);
 }
 
 // The length of the UTF-8 sequence at text[i], or 0 when it is not valid UTF-8 (overlong forms,
@@ -161,6 +163,12 @@ Node load_file(const std::string& path, const LoadLimits& limits) {
     Format format = format_of(path);
     check_text(text, path);
     return format == Format::yaml ? load_yaml(text, path, limits) : load_toml(text, path, limits);
+}
+
+Node load_stdin(Format format, const std::string& name, const LoadLimits& limits) {
+    std::string text = read_limited(stdin, name, limits.max_bytes);
+    check_text(text, name);
+    return format == Format::yaml ? load_yaml(text, name, limits) : load_toml(text, name, limits);
 }
 
 } // namespace imgspec::spec

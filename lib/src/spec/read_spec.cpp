@@ -19,9 +19,10 @@ namespace {
 
 using Kind = Node::Kind;
 
-const std::vector<std::string> top_keys = {"name",     "registry",        "platform", "python_version",
-                                           "extendable", "tag",           "from",     "registry_secret",
-                                           "layers",   "secrets"};
+const std::vector<std::string> top_keys = {
+    "name",    "registry", "platform",   "python_version", "extendable", "tag",
+    "from",    "registry_secret", "layers", "secrets",     "user",       "entrypoint",
+    "cmd",     "labels",   "expose",     "stopsignal",     "healthcheck"};
 const std::vector<std::string> base_keys = {"debian_base", "base",       "ref_name",
                                             "uv_script",   "dockerfile", "spec"};
 const std::vector<std::string> layer_kinds = {
@@ -65,11 +66,12 @@ std::string invalid(std::string_view value, const std::string& message) {
     return value.empty() ? message : shown(value) + " is " + message;
 }
 
-// Secret names as a user may misremember them: case and '-' versus '_' do not count.
+// Secret names as a user may misremember them, and as the Flyte SDK turns a secret's key into
+// an environment variable: upper case, '-' and '.' as '_'.
 std::string loose_name(std::string_view name) {
     std::string out;
     for (char c : name) {
-        out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out += c == '-' || c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     return out;
 }
@@ -197,6 +199,21 @@ class Reader {
         return false;
     }
 
+    // A value that must be text (an env value, a label): a string, or a number or boolean as it is
+    // written (0x1F, 1_000, 3.10): both loaders keep a scalar's source text, so a YAML spec and
+    // its TOML twin give the same value.
+    bool text(const Node& n, const std::string& path, std::string& out) {
+        if (n.kind == Kind::string) {
+            return string(n, path, out);
+        }
+        if (n.kind == Kind::integer || n.kind == Kind::floating || n.kind == Kind::boolean) {
+            out = n.scalar;
+            return true;
+        }
+        type_error(n, path, "a string");
+        return false;
+    }
+
     // A string or a list of strings.
     bool strings(const Node& n, const std::string& path, std::vector<std::string>& out,
                  bool allow_single = true) {
@@ -233,12 +250,19 @@ class Reader {
                 error(n, path, "a secret mount needs a 'key'");
             }
             if (const Node* g = n.find("group")) {
-                string(*g, path + ".group", m.group);
+                if (string(*g, path + ".group", m.group) && !m.group.empty()) {
+                    if (auto msg = check_secret_name(m.group); !msg.empty()) {
+                        error(*g, path + ".group", invalid(m.group, msg));
+                        m.group.clear();
+                    }
+                }
             }
             if (const Node* t = n.find("mount")) {
-                string(*t, path + ".mount", m.mount);
-                if (!m.mount.empty() && m.mount.front() != '/') {
-                    error(*t, path + ".mount", "the mount point must be an absolute path");
+                if (string(*t, path + ".mount", m.mount)) {
+                    if (auto msg = check_mount_path(m.mount); !msg.empty()) {
+                        error(*t, path + ".mount", invalid(m.mount, msg), "e.g. /root/.netrc");
+                        m.mount.clear();
+                    }
                 }
             }
             if (const Node* e = n.find("as_env_var")) {
@@ -282,10 +306,20 @@ class Reader {
         if (!string(n, path, out)) {
             return;
         }
-        static const std::string bad = " \t\n\r\"'`$\\;|&<>(){}";
+        // '$' only as $NAME or ${NAME} of a secret (checked against the step's secrets later).
+        static const std::string bad = " \t\n\r\"'`\\;|&<>()";
+        std::string without_refs = out;
+        for (std::size_t i = without_refs.find("${"); i != std::string::npos; i = without_refs.find("${")) {
+            without_refs.erase(i, 2);
+            if (auto close = without_refs.find('}', i); close != std::string::npos) {
+                without_refs.erase(close, 1);
+            }
+        }
         if (out.empty() || out.find("://") == std::string::npos ||
-            out.find_first_of(bad) != std::string::npos) {
-            error(n, path, "not a valid index URL", "e.g. https://pypi.example.com/simple");
+            without_refs.find_first_of(bad + "{}") != std::string::npos || !variable_refs(out)) {
+            error(n, path, "not a valid index URL",
+                  "e.g. https://pypi.example.com/simple, or https://__token__:$PAT@host/simple with "
+                  "PAT a secret of this step");
         }
     }
 
@@ -316,7 +350,47 @@ class Reader {
         if (const Node* n = opts.find("secret_mounts")) {
             o.secret_mounts = secret_mounts(*n, path + ".secret_mounts");
         }
+        if (const Node* n = opts.find("index_url")) {
+            secret_refs(*n, path + ".index_url", o.index_url, o.secret_mounts);
+        }
+        if (const Node* n = opts.find("extra_index_urls")) {
+            for (std::size_t i = 0; i < o.extra_index_urls.size(); ++i) {
+                secret_refs(n->kind == Kind::list ? n->items[i] : *n,
+                            fmt::format("{}.extra_index_urls[{}]", path, i), o.extra_index_urls[i],
+                            o.secret_mounts);
+            }
+        }
         return o;
+    }
+
+    // `$NAME` in a pip option or package: only the variable of a secret this step exports
+    // (mounted without a file), which the RUN's shell expands.
+    void secret_refs(const Node& n, const std::string& path, const std::string& value,
+                     const std::vector<SecretMount>& mounts) {
+        auto refs = variable_refs(value);
+        if (!refs) {
+            return; // reported by the value's own check
+        }
+        for (const auto& name : *refs) {
+            bool exported = std::any_of(mounts.begin(), mounts.end(), [&](const SecretMount& m) {
+                return mount_target(m).empty() && secret_env_name(m) == name;
+            });
+            if (!exported) {
+                error(n, path, fmt::format("'${}' is not a secret exported in this step", name),
+                      fmt::format("add secret_mounts: [{}] to this layer (a secret without 'mount' is "
+                                  "an environment variable); a literal '$' cannot appear here",
+                                  name));
+            }
+        }
+    }
+
+    // A secret mount's file target: its own, else its definition's; empty: an env variable.
+    std::string mount_target(const SecretMount& m) const {
+        if (!m.mount.empty()) {
+            return m.mount;
+        }
+        auto it = m_def_mounts.find(m.key);
+        return it != m_def_mounts.end() ? it->second : std::string();
     }
 
     void extra_args(const Node& n, const std::string& path, std::string& out) {
@@ -358,6 +432,10 @@ class Reader {
         Mark mark;
     };
     std::vector<SecretUse> m_secret_uses;
+    // The `mount` of each secret definition, read ahead: a layer's secret is a file or a variable.
+    std::map<std::string, std::string> m_def_mounts;
+    void runtime(const Node& root, Runtime& out);
+    std::optional<Command> command(const Node& n, const std::string& path);
 
   private:
     std::string m_file;
@@ -419,14 +497,25 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
         }
     }
     if (kind.empty()) {
+        // Name the key meant as the kind: one close to a kind, else one that no kind takes.
         std::string hint = fmt::format("layer kinds: {}", util::join(layer_kinds, ", "));
+        const std::string none = "no layer kind in this layer";
+        std::string message = none;
         for (const auto& [k, v] : n.entries) {
             if (auto near = util::closest_match(k, layer_kinds); !near.empty()) {
                 hint = fmt::format("did you mean '{}'?", near);
+                message = fmt::format("unknown layer kind '{}'", k);
                 break;
             }
+            auto takes = [&k = k](const std::string& kd) {
+                auto options = layer_option_keys(kd);
+                return std::find(options.begin(), options.end(), k) != options.end();
+            };
+            if (message == none && std::none_of(layer_kinds.begin(), layer_kinds.end(), takes)) {
+                message = fmt::format("unknown layer kind '{}'", k);
+            }
         }
-        error(n, path, "no layer kind in this layer", hint);
+        error(n, path, message, hint);
         return;
     }
     const std::string kpath = path + "." + kind;
@@ -511,18 +600,28 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
         layer.body = l;
     } else if (kind == "pip_packages") {
         PipLayer l;
+        l.options = pip_options(opts, path);
         if (strings(*value, kpath, l.packages)) {
             for (std::size_t i = 0; i < l.packages.size(); ++i) {
-                if (auto msg = check_pip_requirement(l.packages[i]); !msg.empty()) {
-                    error(value->kind == Kind::list ? value->items[i] : *value,
-                          fmt::format("{}[{}]", kpath, i), invalid(l.packages[i], msg));
+                const Node& item = value->kind == Kind::list ? value->items[i] : *value;
+                // `$TOKEN` of a secret of this step may stand in a URL (git+https://$TOKEN@...).
+                std::string checked = l.packages[i];
+                if (auto refs = variable_refs(checked); refs && !refs->empty()) {
+                    for (auto at = checked.find('$'); at != std::string::npos; at = checked.find('$')) {
+                        std::size_t end = checked[at + 1] == '{' ? checked.find('}', at) + 1
+                                                                  : at + 1 + (*refs)[0].size();
+                        checked.replace(at, end - at, "x");
+                    }
+                    secret_refs(item, fmt::format("{}[{}]", kpath, i), l.packages[i], l.options.secret_mounts);
+                }
+                if (auto msg = check_pip_requirement(checked); !msg.empty()) {
+                    error(item, fmt::format("{}[{}]", kpath, i), invalid(l.packages[i], msg));
                 }
             }
             if (l.packages.empty()) {
                 error(*value, kpath, "no packages listed");
             }
         }
-        l.options = pip_options(opts, path);
         layer.body = l;
     } else if (kind == "requirements") {
         RequirementsLayer l;
@@ -572,17 +671,21 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
                 if (auto msg = check_env_name(k); !msg.empty()) {
                     error_at(value->key_marks[i], vpath, msg);
                 }
-                if (v.kind == Kind::string || v.kind == Kind::integer || v.kind == Kind::boolean) {
+                std::string val;
+                if (v.kind != Kind::string && v.kind != Kind::null && text(v, vpath, val)) {
+                    l.vars.emplace_back(k, val);
+                } else if (v.kind == Kind::string) {
                     if (v.scalar.find_first_of("\n\r") != std::string::npos) {
                         error(v, vpath, "an environment value cannot contain a newline",
                               "a Dockerfile ENV cannot carry one; write the value to a file "
                               "with a source_file layer instead");
-                    }
-                    if (v.scalar.find('\0') != std::string::npos) {
+                    } else if (v.scalar.find('\0') != std::string::npos) {
                         error(v, vpath, "an environment value cannot contain a NUL byte");
+                    } else if (auto msg = check_env_value(v.scalar); !msg.empty()) {
+                        error(v, vpath, msg, "write \\$ for a literal dollar sign");
                     }
                     l.vars.emplace_back(k, v.scalar);
-                } else {
+                } else if (v.kind == Kind::null) {
                     type_error(v, vpath, "a string");
                 }
             }
@@ -827,6 +930,13 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
         return s;
     }
     check_keys(root, "", top_keys);
+    if (const Node* n = root.find("secrets"); n != nullptr && n->kind == Kind::map) {
+        for (const auto& [k, v] : n->entries) {
+            if (const Node* m = v.find("mount"); m != nullptr && m->kind == Kind::string) {
+                m_def_mounts[k] = m->scalar;
+            }
+        }
+    }
     if (const Node* n = root.find("name")) {
         if (string(*n, "name", s.name)) {
             if (auto msg = check_image_name(s.name); !msg.empty()) {
@@ -910,8 +1020,10 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
                     path_value(*f, spath + ".file", d.file);
                 }
                 if (const Node* m = v.find("mount")) {
-                    if (string(*m, spath + ".mount", d.mount) && (d.mount.empty() || d.mount[0] != '/')) {
-                        error(*m, spath + ".mount", "the mount point must be an absolute path");
+                    if (string(*m, spath + ".mount", d.mount)) {
+                        if (auto msg = check_mount_path(d.mount); !msg.empty()) {
+                            error(*m, spath + ".mount", invalid(d.mount, msg), "e.g. /root/.netrc");
+                        }
                     }
                 }
                 // With a 'value' the error above says what to do instead.
@@ -931,32 +1043,39 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
             type_error(*n, "layers", "a list of layers");
         }
     }
-    // Secrets named but not defined mean the environment variable of that name.
+    // Secrets named but not defined mean the environment variable of that name, as the Flyte SDK
+    // names it: github-pat is GITHUB_PAT.
     for (const auto& use : m_secret_uses) {
         // An invalid name was reported where it is used.
         if (use.key.empty() || s.secrets.count(use.key) > 0 ||
             !check_secret_name(use.key).empty()) {
             continue;
         }
-        if (!check_env_name(use.key).empty()) {
+        // A name that reads as a defined secret's (docker-config for DOCKER_CONFIG) is a slip,
+        // not a different secret from the host's environment.
+        std::string defined_twin;
+        for (const auto& [k, v] : s.secrets) {
+            if (loose_name(k) == loose_name(use.key)) {
+                defined_twin = k;
+                break;
+            }
+        }
+        if (!defined_twin.empty() || !check_env_name(loose_name(use.key)).empty()) {
             std::vector<std::string> names;
             for (const auto& [k, v] : s.secrets) {
                 names.push_back(k);
             }
-            std::string hint = "define it under 'secrets:' or use an environment variable name";
-            if (auto near = util::closest_match(use.key, names); !near.empty()) {
+            std::string hint = "define it under 'secrets:' or use a name that is an environment "
+                               "variable in upper case (github-pat: GITHUB_PAT)";
+            if (!defined_twin.empty()) {
+                hint = fmt::format("did you mean '{}'?", defined_twin);
+            } else if (auto near = util::closest_match(use.key, names); !near.empty()) {
                 hint = fmt::format("did you mean '{}'?", near);
-            } else {
-                for (const auto& name : names) {
-                    if (loose_name(name) == loose_name(use.key)) {
-                        hint = fmt::format("did you mean '{}'?", name);
-                        break;
-                    }
-                }
             }
             error_at(use.mark, use.path, fmt::format("secret '{}' is not defined", use.key), hint);
         }
     }
+    runtime(root, s.runtime);
     if (std::holds_alternative<DockerfileBase>(s.base) && !s.layers.empty()) {
         error(*root.find("layers"), "layers", "a spec built from a Dockerfile cannot add layers",
               "put these steps into the Dockerfile, or build from 'base:' instead");
@@ -971,18 +1090,177 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
     return s;
 }
 
+std::optional<Command> Reader::command(const Node& n, const std::string& path) {
+    Command c;
+    if (n.kind == Kind::string) {
+        c.shell = true;
+        c.args.push_back(n.scalar);
+    } else if (n.kind == Kind::list) {
+        if (!strings(n, path, c.args, false)) {
+            return std::nullopt;
+        }
+    } else {
+        type_error(n, path, "a string (run by /bin/sh -c) or a list (run as it is)");
+        return std::nullopt;
+    }
+    if (c.args.empty() || (c.shell && c.args[0].find_first_not_of(" \t") == std::string::npos)) {
+        error(n, path, "an empty command");
+        return std::nullopt;
+    }
+    for (const auto& a : c.args) {
+        if (a.find('\0') != std::string::npos) {
+            error(n, path, "a command must not contain a NUL character");
+            return std::nullopt;
+        }
+    }
+    return c;
+}
+
+void Reader::runtime(const Node& root, Runtime& out) {
+    if (const Node* n = root.find("user")) {
+        std::string u;
+        if (text(*n, "user", u)) {
+            if (auto msg = check_user(u); !msg.empty()) {
+                error(*n, "user", invalid(u, msg), "e.g. flyte, 1000 or 1000:1000");
+            } else {
+                out.user = u;
+            }
+        }
+    }
+    if (const Node* n = root.find("entrypoint")) {
+        out.entrypoint = command(*n, "entrypoint");
+    }
+    if (const Node* n = root.find("cmd")) {
+        out.cmd = command(*n, "cmd");
+    }
+    if (const Node* n = root.find("labels")) {
+        if (n->kind != Kind::map) {
+            type_error(*n, "labels", "a map of key: value");
+        } else {
+            for (std::size_t i = 0; i < n->entries.size(); ++i) {
+                const auto& [k, v] = n->entries[i];
+                const std::string lpath = "labels." + k;
+                if (auto msg = check_label_key(k); !msg.empty()) {
+                    error_at(n->key_marks[i], lpath, invalid(k, msg));
+                    continue;
+                }
+                std::string val;
+                if (text(v, lpath, val)) {
+                    if (val.find_first_of("\n\r") != std::string::npos) {
+                        error(v, lpath, "a label value cannot contain a newline");
+                        continue;
+                    }
+                    out.labels.emplace_back(k, val);
+                }
+            }
+        }
+    }
+    if (const Node* n = root.find("expose")) {
+        const Node* items = n;
+        Node one;
+        if (n->kind != Kind::list) {
+            one.kind = Kind::list;
+            one.items.push_back(*n);
+            items = &one;
+        }
+        for (std::size_t i = 0; i < items->items.size(); ++i) {
+            const Node& item = items->items[i];
+            std::string path = n->kind == Kind::list ? fmt::format("expose[{}]", i) : "expose";
+            std::string port;
+            if (text(item, path, port)) {
+                if (auto msg = check_port(port); !msg.empty()) {
+                    error(item, path, invalid(port, msg), "e.g. 8080 or \"8080/udp\"");
+                } else {
+                    out.expose.push_back(port);
+                }
+            }
+        }
+    }
+    if (const Node* n = root.find("stopsignal")) {
+        std::string sig;
+        if (text(*n, "stopsignal", sig)) {
+            if (auto msg = check_signal(sig); !msg.empty()) {
+                error(*n, "stopsignal", invalid(sig, msg));
+            } else {
+                out.stopsignal = sig;
+            }
+        }
+    }
+    if (const Node* n = root.find("healthcheck")) {
+        Healthcheck h;
+        if (n->kind == Kind::string && n->scalar == "none") {
+            h.none = true;
+            out.healthcheck = h;
+        } else if (n->kind != Kind::map) {
+            type_error(*n, "healthcheck", "a map {test, interval, timeout, start_period, retries} or none");
+        } else {
+            check_keys(*n, "healthcheck", {"test", "interval", "timeout", "start_period", "retries"});
+            if (const Node* t = n->find("test")) {
+                if (auto c = command(*t, "healthcheck.test")) {
+                    h.test = *c;
+                }
+            } else {
+                error(*n, "healthcheck", "a healthcheck needs a 'test' command",
+                      "e.g. test: \"curl -f http://localhost:8080/ || exit 1\"");
+            }
+            for (auto [key, field] : {std::pair{"interval", &h.interval}, std::pair{"timeout", &h.timeout},
+                                      std::pair{"start_period", &h.start_period}}) {
+                if (const Node* d = n->find(key)) {
+                    std::string dpath = std::string("healthcheck.") + key;
+                    if (string(*d, dpath, *field)) {
+                        if (auto msg = check_duration(*field); !msg.empty()) {
+                            error(*d, dpath, invalid(*field, msg));
+                            field->clear();
+                        }
+                    }
+                }
+            }
+            if (const Node* r = n->find("retries")) {
+                if (r->kind != Kind::integer || r->scalar.find_first_not_of("0123456789") != std::string::npos ||
+                    r->scalar.size() > 4) {
+                    error(*r, "healthcheck.retries", "expected a whole number, e.g. 3");
+                } else {
+                    h.retries = r->scalar;
+                }
+            }
+            out.healthcheck = h;
+        }
+    }
+}
+
+} // namespace
+
+std::string secret_env_name(const SecretMount& m) {
+    if (!m.as_env_var.empty()) {
+        return m.as_env_var;
+    }
+    return loose_name(m.group.empty() ? m.key : m.group + "_" + m.key);
+}
+
+namespace {
+
+// `name` for messages; `abs` the file, whose folder is the spec's.
+Spec read_root(Node root, const std::string& name, const std::filesystem::path& abs) {
+    point_empty_values_at_keys(root);
+    Diagnostics diags;
+    Reader reader(name, diags);
+    Spec s = reader.spec(root, abs);
+    s.display = name;
+    diags.throw_if_any();
+    return s;
+}
+
 } // namespace
 
 Spec read_spec(const std::filesystem::path& file) {
-    std::filesystem::path abs = std::filesystem::absolute(file).lexically_normal();
-    Node root = load_file(file.string());
-    point_empty_values_at_keys(root);
-    Diagnostics diags;
-    Reader reader(file.string(), diags);
-    Spec s = reader.spec(root, abs);
-    s.display = file.string();
-    diags.throw_if_any();
-    return s;
+    return read_root(load_file(file.string()), file.string(),
+                     std::filesystem::absolute(file).lexically_normal());
+}
+
+Spec read_spec_stdin(Format format, const std::filesystem::path& dir) {
+    const std::string name = "<stdin>";
+    return read_root(load_stdin(format, name), name,
+                     (std::filesystem::absolute(dir) / name).lexically_normal());
 }
 
 } // namespace imgspec::spec

@@ -83,6 +83,48 @@ const Key keys[] = {
      R"([{"PIP_TOKEN": {"env": "PIP_TOKEN"},
           "GIT_CREDS": {"file": "~/.git-credentials", "mount": "/root/.git-credentials"}}])"},
 
+    // ---- runtime settings -------------------------------------------------------------------
+    {"user", R"({"anyOf": [{"type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$"},
+                           {"type": "integer", "minimum": 0}]})",
+     "The user the image runs as (USER): NAME, UID, NAME:GROUP or UID:GID. The installs run as 0:0; "
+     "at the end the image runs as this user, else as its base's own user (flyte for debian_base).",
+     R"(["1000:1000", "app"])"},
+    {"entrypoint", R"({"anyOf": [{"type": "string", "minLength": 1},
+                                 {"type": "array", "items": {"type": "string"}, "minItems": 1}]})",
+     "ENTRYPOINT: a string runs through /bin/sh -c, a list runs as it is.",
+     R"([["python", "-m", "app"], "exec python -m app"])"},
+    {"cmd", R"({"anyOf": [{"type": "string", "minLength": 1},
+                          {"type": "array", "items": {"type": "string"}, "minItems": 1}]})",
+     "CMD: a string runs through /bin/sh -c, a list runs as it is.",
+     R"([["--port", "8080"]])"},
+    {"labels", R"({"type": "object", "propertyNames": {"pattern": "^[A-Za-z0-9._/-]+$"},
+                   "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "boolean"}]}})",
+     "Image labels (LABEL), written as given: no $ expansion.",
+     R"([{"org.opencontainers.image.source": "https://github.com/example/app"}])"},
+    {"expose", R"({"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535},
+                             {"type": "string", "pattern": "^[0-9]{1,5}(/(tcp|udp|sctp))?$"},
+                             {"type": "array", "items": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 65535},
+                              {"type": "string", "pattern": "^[0-9]{1,5}(/(tcp|udp|sctp))?$"}]}}]})",
+     "Ports the image listens on (EXPOSE): 8080 or \"8080/udp\", one or a list.",
+     R"([[8080, "9090/udp"]])"},
+    {"stopsignal", R"({"type": "string", "pattern": "^(SIG[A-Z0-9+-]{2,16}|[0-9]{1,2})$"})",
+     "The signal that stops the container (STOPSIGNAL).",
+     R"(["SIGINT"])"},
+    {"healthcheck", R"({"anyOf": [{"const": "none"},
+                                  {"type": "object", "required": ["test"], "additionalProperties": false,
+                                   "properties": {"test": {"description": "The check: a string runs through /bin/sh -c, a list as it is.",
+                                                           "examples": ["curl -f http://localhost:8080/ || exit 1"],
+                                                           "anyOf": [{"type": "string", "minLength": 1},
+                                                                     {"type": "array", "items": {"type": "string"}, "minItems": 1}]},
+                                                  "interval": {"description": "Time between checks.", "examples": ["30s"], "type": "string"},
+                                                  "timeout": {"description": "Time a check may take.", "examples": ["5s"], "type": "string"},
+                                                  "start_period": {"description": "Time to start up before failures count.", "examples": ["1m"], "type": "string"},
+                                                  "retries": {"description": "Failures in a row that make the container unhealthy.", "examples": [3],
+                                                              "type": "integer", "minimum": 0}}}]})",
+     "HEALTHCHECK: a test command (a string runs through /bin/sh -c) with interval, timeout, "
+     "start_period (durations such as 30s) and retries; or none to turn off the base's check.",
+     R"([{"test": "curl -f http://localhost:8080/ || exit 1", "interval": "30s", "retries": 3}, "none"])"},
+
     // ---- base forms (from:) ----------------------------------------------------------------
     {"from.debian_base", R"({"anyOf": [{"type": "null"}, {"const": true}]})",
      "Flyte's Debian base image (Flyte SDK from_debian_base): python:{python_version}-slim-bookworm "
@@ -94,7 +136,7 @@ const Key keys[] = {
      "python_version, else \"3.12\".",
      R"(["3.12"])"},
     {"from.debian_base.flyte_version", R"({"type": "string", "pattern": "^[A-Za-z0-9.*+!_-]+$"})",
-     "The flyte version to install, e.g. \"2.0.1\". Default: the latest (unpinned).",
+     "The flyte version to install, e.g. \"2.0.1\". Default: 2.0.1 (pinned, so the image and its tag do not drift).",
      R"(["2.0.1"])"},
     {"from.debian_base.install_flyte", R"({"type": "boolean"})",
      "Install flyte into the base image. Default true.",
@@ -172,9 +214,10 @@ const Key keys[] = {
     {"layers[].env_vars", R"({"type": "object", "propertyNames": {"$ref": "#/$defs/env_name"},
                              "additionalProperties": {"anyOf": [
                                {"type": "string", "not": {"pattern": "[\\n\\r\\x00]"}},
-                               {"type": "integer"}, {"type": "boolean"}]}})",
-     "Environment variables of the image (Flyte SDK with_env_vars): NAME: value. A value cannot "
-     "hold a newline (a Dockerfile ENV cannot carry one).",
+                               {"type": "number"}, {"type": "boolean"}]}})",
+     "Environment variables of the image (Flyte SDK with_env_vars): NAME: value. $NAME, ${NAME}, "
+     "${NAME:-word} and ${NAME:+word} expand as in a Dockerfile (PATH: /opt/bin:$PATH); \\$ is a "
+     "dollar. A number keeps its text (0x1F stays 0x1F). A value cannot hold a newline.",
      R"([{"HF_HOME": "/cache/hf", "GREETING": "hello world"}])"},
     {"layers[].source_folder", R"({"$ref": "#/$defs/context_path"})",
      "Copy a folder into the image (Flyte SDK with_source_folder), after the ignore rules. A "
@@ -339,6 +382,15 @@ const char* const pip_options = "index_url,extra_index_urls,pre,extra_args,secre
 // Shared definitions: value syntax, as names.cpp checks it. Patterns are ECMA-262 (and Python re)
 // compatible; "not a pattern" forms stand in for "no newline" because Python's '$' also matches
 // before a final newline.
+// "10|11|12|13|14": the minor versions check_python_version accepts.
+std::string supported_minors() {
+    std::string out;
+    for (int m = min_python_minor; m <= max_python_minor; ++m) {
+        out += (out.empty() ? "" : "|") + std::to_string(m);
+    }
+    return out;
+}
+
 Json definitions() {
     // Building blocks of names.cpp's regular expressions.
     const std::string component = R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)";
@@ -387,8 +439,9 @@ Json definitions() {
                       {"pattern", "^(?:" + ref_host + "/)?" + image_name + "(?::" + tag +
                                       ")?(?:@sha256:[a-f0-9]{64})?$"}};
     d["platform"] = {{"type", "string"}, {"enum", known_platforms()}};
-    d["python_version"] = {
-        {"type", "string"}, {"maxLength", 16}, {"pattern", R"(^[0-9]+\.[0-9]+$)"}};
+    d["python_version"] = {{"type", "string"},
+                           {"maxLength", 16},
+                           {"pattern", R"(^3\.(?:)" + supported_minors() + ")$"}};
     d["env_name"] = {
         {"type", "string"}, {"maxLength", 255}, {"pattern", "^[A-Za-z_][A-Za-z0-9_]*$"}};
     d["secret_name"] = {{"type", "string"}, {"maxLength", 255}, {"pattern", "^[A-Za-z0-9_.-]+$"}};
@@ -404,7 +457,9 @@ Json definitions() {
                         {"not", {{"pattern", R"([\x00-\x1f\x7f])"}}}};
     d["plugin"] = {{"allOf", Json::array({Json{{"$ref", "#/$defs/requirement"}}})},
                    {"pattern", "^flyteplugins-"}};
-    d["index_url"] = {{"type", "string"}, {"pattern", "^" + url_chars + "*://" + url_chars + "*$"}};
+    // $NAME or ${NAME}: a secret exported in the same step, expanded by its shell.
+    const std::string url_piece = "(?:" + url_chars + R"re(|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})re" + ")";
+    d["index_url"] = {{"type", "string"}, {"pattern", "^" + url_piece + "*://" + url_piece + "*$"}};
     d["command"] = {
         {"type", "string"}, {"pattern", R"([^ \t\n])"}, {"not", {{"pattern", R"(\x00)"}}}};
     // A file the spec names: relative to the spec's folder, inside it (imgspec checks the rest).

@@ -112,7 +112,7 @@ TEST(Quote, RenderedEnvAndCommandsKeepTheirMeaning) {
 from: {base: "busybox:latest"}
 layers:
   - env_vars:
-      A: 'say "hi" and $HOME \ back'
+      A: 'say "hi" and \$HOME \ back'
       B: "it's `id` $(id)"
   - commands:
       - "printf '%s\n' \"multi\nline\""

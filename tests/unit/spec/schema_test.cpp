@@ -109,7 +109,9 @@ TEST(Schema, HasEveryTopKeyBaseFormAndLayerKind) {
     }
     EXPECT_EQ(top,
               (std::set<std::string>{"name", "registry", "platform", "python_version", "extendable",
-                                     "tag", "from", "registry_secret", "layers", "secrets"}));
+                                     "tag", "from", "registry_secret", "layers", "secrets", "user",
+                                     "entrypoint", "cmd", "labels", "expose", "stopsignal",
+                                     "healthcheck"}));
     std::set<std::string> forms;
     for (const auto& [k, v] : s["$defs"]["from"]["properties"].items()) {
         forms.insert(k);

@@ -39,6 +39,10 @@ struct BuildOptions {
     // (cleared) just before buildx's first output reaches the terminal, so buildx's progress,
     // whatever the --progress mode, is never drawn over. Not part of the argv. Null: none.
     util::Progress* context_progress = nullptr;
+    // The user of the image the plan starts from (Plan::base_user_image), as build looked it
+    // up: --build-arg IMGSPEC_BASE_USER, which the Dockerfile restores at its end. Empty: the
+    // Dockerfile's default (0:0).
+    std::string base_user;
 };
 
 // The options with the config's defaults filled in (the builder).

@@ -72,6 +72,10 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
 // unset or empty or the file cannot be read.
 std::string read_secret_value(const plan::SecretSource& secret);
 
+// The user an image runs as (its config's User), from the registry, else the local engine; ""
+// when the image sets none (root) or neither can tell (a warning says so).
+std::string image_user(util::ProcessRunner& runner, const std::string& uri, const Env& env);
+
 // The user's docker config folder: $DOCKER_CONFIG, else ~/.docker.
 std::filesystem::path user_docker_config_dir();
 

@@ -8,7 +8,6 @@
 #include <imgspec/spec/model.hpp>
 #include <imgspec/util/progress.hpp>
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,10 +15,20 @@
 
 namespace imgspec::plan {
 
+// Where bind-mounted inputs (requirements, lock files, wheels, local sources) appear inside RUN
+// steps: a layer's folder of the context, layers/N, is at <bind_root>/layers/N.
+inline constexpr const char* bind_root = "/tmp/imgspec";
+
 // Where one layer's files sit in the build context ("layers/3") and what they are.
 struct LayerFiles {
     std::string dir;                    // context folder of this layer, "" when it has no files
     std::vector<std::string> names;     // for requirements/uv/poetry/local wheels: file names in dir
+    // uv_project with local sources (a workspace's members, path dependencies): the layer folder
+    // mirrors the spec's folder, the pyproject and lock at `project` (their folder, relative to
+    // the spec's) and each local source at its own place, so the dependency step sees them all.
+    bool mirrored = false;
+    std::string project;
+    bool locked = true;                 // uv_project: a uv.lock is there
 };
 
 struct ResolvedLayer {
@@ -47,12 +56,26 @@ struct Plan {
     std::string base_image;
     bool debian_base = false;             // render the Flyte Debian base steps
     spec::DebianBase debian;
+    // (For `from: spec` it is the parent's URI, which render::resolve_plan fills in: planning
+    // never renders.)
     std::optional<std::string> user_dockerfile; // from: dockerfile: its content
+    // Where the Dockerfile sits in the context: "Dockerfile", or for from: dockerfile the user's
+    // file at its own path, so that the folder's other files (a Dockerfile too) stay as they are.
+    std::string dockerfile_path = "Dockerfile";
+    // python_version was given (not the default): the venv must have it, checked in the build.
+    bool python_version_given = false;
+    // The user the image runs as, restored after the installs (which run as 0:0): the spec's
+    // `user`, flyte for a debian_base, a parent spec's; empty when it is the user of an external
+    // image (`base_user_image`), looked up at build time and passed as a build argument.
+    std::string final_user;
+    std::string base_user_image;
     std::vector<ResolvedLayer> layers;
     Manifest files;                       // every copied file, without the Dockerfile, sorted
     std::vector<SecretSource> secrets;    // every secret a RUN step or the registry needs
     std::optional<SecretSource> registry_secret;
-    std::unique_ptr<Plan> parent;         // from: spec
+    // from: spec. Shared, not owned: a plan is a value that copies whole (build renders a copy of
+    // its parent) and a parent is never changed once planned.
+    std::shared_ptr<const Plan> parent;
     // Advice that is not an error, with severity warning (an install after the source copy, a
     // secret's file left out of the context); a parent's are in its own plan.
     std::vector<Diagnostic> warnings;
@@ -68,8 +91,6 @@ struct PlanOptions {
     bool use_cache = true;
     // Folder of the stat cache; empty: $XDG_CACHE_HOME/imgspec, else ~/.cache/imgspec.
     std::filesystem::path cache_dir;
-    // The URI of a planned parent spec (`from: spec`); set by the layer that can render and tag.
-    std::function<std::string(const Plan&)> uri_of;
     // Specs being planned, outermost first: a `from: spec` chain that returns to one is a cycle.
     std::vector<std::filesystem::path> chain;
     // Told about the files read for hashing (see plan::hash_pending): a "hashing" phase per spec

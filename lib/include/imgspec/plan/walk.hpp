@@ -114,6 +114,9 @@ struct WalkOptions {
     const Dockerignore* ignore = nullptr; // null: nothing is excluded
     // A secret's file (by its path on disk) is left out, as a Finding::secret. Null: none is.
     std::function<bool(const std::string& abs)> is_secret;
+    // Secrets' files by identity (st_dev, st_ino): a hard link to one, under any name, is left
+    // out too. Checked by readdir's d_ino first, so it costs a stat only for a likely match.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> secret_ids;
     bool cache_keys = false; // fill Finding::key (on the walking threads)
     // A regular file (by readdir's d_type) is not stat'ed: its entry has mode 0 and size 0, which
     // hash_file sets from the fstat of the open file it reads anyway (one syscall fewer per file;

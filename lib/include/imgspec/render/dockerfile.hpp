@@ -8,9 +8,11 @@
 
 namespace imgspec::render {
 
-// Where bind-mounted inputs (requirements, lock files, wheels) appear inside RUN steps.
-inline constexpr const char* bind_root = "/tmp/imgspec";
+using plan::bind_root;
 inline constexpr const char* venv_dir = "/opt/venv";
+// The build argument that carries an external base image's user (Plan::base_user_image), which
+// the Dockerfile restores at its end.
+inline constexpr const char* base_user_arg = "IMGSPEC_BASE_USER";
 
 // Render the Dockerfile for a plan (a `dockerfile` base returns the user's file unchanged).
 // Throws Error(invalid_spec) when a layer cannot be rendered with the configured installer

@@ -26,6 +26,9 @@ struct Image {
 Image resolve_image(const std::filesystem::path& spec_file, const Config& config,
                     plan::PlanOptions options = {});
 
+// The same for a spec already read (from standard input, say).
+Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptions options = {});
+
 // The same for an already planned spec.
 Image resolve_plan(plan::Plan plan, const Config& config);
 

@@ -3,6 +3,7 @@
 // disk, the config or other specs (that is plan's job).
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/spec/node.hpp>
 #include <imgspec/spec/platform.hpp>
 
 #include <filesystem>
@@ -89,7 +90,7 @@ struct Layer {
 
 struct DebianBase {
     std::string python_version; // empty -> spec's python_version -> default
-    std::string flyte_version;  // empty -> latest (unpinned)
+    std::string flyte_version;  // empty -> default_flyte_version (pinned, so the tag covers it)
     bool install_flyte = true;
 };
 struct ImageBase { std::string uri; };
@@ -99,6 +100,31 @@ struct DockerfileBase { std::filesystem::path file; };
 struct SpecBase { std::filesystem::path file; };
 
 using Base = std::variant<DebianBase, ImageBase, RefNameBase, UvScriptBase, DockerfileBase, SpecBase>;
+
+// A container's command, as a Dockerfile ENTRYPOINT or CMD: a string runs through /bin/sh -c (shell
+// form), a list runs as it is (exec form).
+struct Command {
+    std::vector<std::string> args;
+    bool shell = false;
+};
+
+struct Healthcheck {
+    bool none = false; // `healthcheck: none`: turn off the base's check
+    Command test;
+    std::string interval, timeout, start_period; // durations as Docker writes them ("30s", "1m30s")
+    std::string retries;                         // a number, as text
+};
+
+// What the image does when it runs: the spec's top-level runtime settings.
+struct Runtime {
+    std::string user; // empty -> the base's own user (restored after the installs)
+    std::optional<Command> entrypoint;
+    std::optional<Command> cmd;
+    std::vector<std::pair<std::string, std::string>> labels;
+    std::vector<std::string> expose; // "8080" or "8080/udp"
+    std::string stopsignal;
+    std::optional<Healthcheck> healthcheck;
+};
 
 struct Spec {
     std::filesystem::path file; // absolute, lexically normal
@@ -115,13 +141,24 @@ struct Spec {
     std::string registry_secret;
     std::vector<Layer> layers;
     std::map<std::string, SecretDef> secrets;
+    Runtime runtime;
 };
 
 // Read a spec file (YAML or TOML) into the model. Checks shape only: types, unknown keys, required
 // keys, value syntax (names, tags, platforms, env names, package strings). Files are checked by plan.
 // Throws SpecError with every problem at once.
 Spec read_spec(const std::filesystem::path& file);
+// The same for a spec on standard input, whose relative paths resolve in `dir` (its context); it is
+// named "<stdin>" in messages.
+Spec read_spec_stdin(Format format, const std::filesystem::path& dir);
 
 inline constexpr const char* default_python_version = "3.12";
+// The flyte version a debian_base installs when the spec names none: pinned, so that the image
+// and its tag do not drift as new releases appear.
+inline constexpr const char* default_flyte_version = "2.0.1";
+
+// The environment variable a secret is exported as when its RUN step gets it without a mount, as
+// the Flyte SDK names it: "<group>_<key>" (or the key) in upper case, '-' and '.' as '_'.
+std::string secret_env_name(const SecretMount& m);
 
 } // namespace imgspec::spec

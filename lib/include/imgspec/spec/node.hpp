@@ -20,7 +20,7 @@ struct Node {
 
     Kind kind = Kind::null;
     // The scalar as written (YAML) or as printed canonically (TOML): "true", "42", "3.10", "abc".
-    // TOML integers are printed in decimal (0x1F -> "31"); TOML floats keep their source text.
+    // TOML integers and floats keep their source text ("0x1F", "1_000"), as YAML's do.
     // Empty for null: yaml-cpp does not keep the text of ~ or null.
     std::string scalar;
     std::vector<Node> items;                           // kind == list
@@ -58,5 +58,11 @@ Node load_toml(std::string_view text, const std::string& file, const LoadLimits&
 // Read a file and parse it by extension: .yaml/.yml -> YAML, .toml -> TOML.
 // Throws SpecError (unreadable, too large, unknown extension, not UTF-8 text, parse errors).
 Node load_file(const std::string& path, const LoadLimits& limits = {});
+
+enum class Format { yaml, toml };
+
+// Read standard input to its end and parse it as `format`; `name` ("<stdin>") stands for the file
+// in messages. Throws SpecError as load_file does.
+Node load_stdin(Format format, const std::string& name, const LoadLimits& limits = {});
 
 } // namespace imgspec::spec

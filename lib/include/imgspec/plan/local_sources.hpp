@@ -1,0 +1,35 @@
+#pragma once
+// The local sources of a Python project: a uv workspace's members and the path dependencies of a
+// uv or poetry project, which the installer needs beside pyproject.toml and the lock to install
+// the project's dependencies.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imgspec::plan {
+
+struct LocalSources {
+    // Folders (or files: a path source may be a wheel), relative to the project's folder,
+    // lexically normal, '/'-separated, sorted, none inside another; "." (the project) left out.
+    std::vector<std::string> paths;
+    // What the lock asks of uv, for a warning when the configured uv image may be older.
+    std::string required_version; // [manifest] / requires: `required-version` of [tool.uv]
+    std::string exclude_newer;    // [options] exclude-newer
+};
+
+// From the pyproject ([tool.uv.workspace] members, with '*' globs expanded under `project_dir`,
+// minus `exclude`; [tool.uv.sources] entries with `path`) and the lock, when there is one
+// ([[package]] sources `editable`, `path`, `directory`, `virtual`). A file that does not parse
+// gives nothing: uv reports it in the build. Reads the folder for the globs, nothing else.
+LocalSources uv_local_sources(const std::filesystem::path& project_dir, std::string_view pyproject,
+                              std::optional<std::string_view> lock);
+
+// From the pyproject ([tool.poetry.dependencies] and every [tool.poetry.group.*.dependencies]
+// entry with `path`) and poetry.lock ([[package]] whose [package.source] is of type file or
+// directory: its `url`).
+LocalSources poetry_local_sources(std::string_view pyproject, std::optional<std::string_view> lock);
+
+} // namespace imgspec::plan

@@ -1,0 +1,5 @@
+from tabulate import tabulate
+
+
+def main():
+    print(tabulate([["cash", 10]]))

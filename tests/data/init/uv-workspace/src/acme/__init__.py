@@ -1,0 +1,1 @@
+from acme_api import VERSION
