@@ -110,8 +110,10 @@ std::vector<std::string> buildx_argv(const render::Image& image, const BuildOpti
         std::string source = s.env.empty() ? "src=" + s.file : "env=" + s.env;
         argv.insert(argv.end(), {"--secret", csv_field("id=" + s.id) + "," + csv_field(source)});
     }
-    if (!options.base_user.empty() && !image.plan.base_user_image.empty() && image.plan.final_user.empty()) {
-        argv.insert(argv.end(), {"--build-arg", fmt::format("{}={}", render::base_user_arg, options.base_user)});
+    if (!options.base_user.empty() && !image.plan.base_user_image.empty() &&
+        image.plan.final_user.empty()) {
+        argv.insert(argv.end(), {"--build-arg",
+                                 fmt::format("{}={}", render::base_user_arg, options.base_user)});
     }
     argv.emplace_back("--provenance=false");
     argv.insert(argv.end(), {"--metadata-file", metadata_file});

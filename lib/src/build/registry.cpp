@@ -352,8 +352,8 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
 }
 
 std::string image_user(util::ProcessRunner& runner, const std::string& uri, const Env& env) {
-    util::ProcessResult r = runner.run(
-        docker({"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
+    util::ProcessResult r = runner.run(docker(
+        {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
     json doc = r.exit_code == 0 && !r.timed_out ? json::parse(r.out, nullptr, false) : json();
     // One config, or a map of platform -> config for an index; the first platform's user.
     if (doc.is_object() && !doc.contains("config") && !doc.empty() && doc.begin()->is_object()) {

@@ -33,7 +33,8 @@ std::string shell_quote_refs(std::string_view s) {
         bool braced = s[i + 1] == '{';
         std::size_t begin = i + (braced ? 2 : 1);
         std::size_t end = begin;
-        while (end < s.size() && (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '_')) {
+        while (end < s.size() &&
+               (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '_')) {
             ++end;
         }
         if (end == begin || (braced && (end >= s.size() || s[end] != '}'))) {

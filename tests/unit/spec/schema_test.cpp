@@ -107,11 +107,10 @@ TEST(Schema, HasEveryTopKeyBaseFormAndLayerKind) {
     for (const auto& [k, v] : s["properties"].items()) {
         top.insert(k);
     }
-    EXPECT_EQ(top,
-              (std::set<std::string>{"name", "registry", "platform", "python_version", "extendable",
-                                     "tag", "from", "registry_secret", "layers", "secrets", "user",
-                                     "entrypoint", "cmd", "labels", "expose", "stopsignal",
-                                     "healthcheck"}));
+    EXPECT_EQ(top, (std::set<std::string>{"name", "registry", "platform", "python_version",
+                                          "extendable", "tag", "from", "registry_secret", "layers",
+                                          "secrets", "user", "entrypoint", "cmd", "labels",
+                                          "expose", "stopsignal", "healthcheck"}));
     std::set<std::string> forms;
     for (const auto& [k, v] : s["$defs"]["from"]["properties"].items()) {
         forms.insert(k);
