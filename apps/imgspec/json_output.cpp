@@ -96,6 +96,17 @@ void layer_details(Json& j, const spec::LayerBody& body) {
                 j["commands"] = l.commands;
             } else if constexpr (std::is_same_v<T, spec::LocalV2PluginsLayer>) {
                 j["packages"] = l.plugins;
+            } else if constexpr (std::is_same_v<T, spec::RequirementsLayer> ||
+                                 std::is_same_v<T, spec::UvProjectLayer> ||
+                                 std::is_same_v<T, spec::PoetryLayer> ||
+                                 std::is_same_v<T, spec::SourceFolderLayer> ||
+                                 std::is_same_v<T, spec::SourceFileLayer> ||
+                                 std::is_same_v<T, spec::DockerignoreLayer> ||
+                                 std::is_same_v<T, spec::CodeBundleLayer> ||
+                                 std::is_same_v<T, spec::LocalV2Layer>) {
+                // described by their context_dir, context_files and dst
+            } else {
+                static_assert(spec::no_case_for<T>, "a layer kind without a JSON case");
             }
         },
         body);

@@ -20,7 +20,10 @@ with open(os.path.join(ctx, 'spec.yaml'), 'w') as f:
     f.write(f'name: e2e-hostile\nregistry: {reg}\nplatform: [linux/amd64]\n'
             f'from: {{base: "{reg}/busybox:latest"}}\nlayers:\n  - env_vars:\n')
     for k, v in values.items():
-        f.write(f'      {k}: {json.dumps(v, ensure_ascii=False)}\n')  # a JSON string is a YAML double-quoted scalar
+        # A JSON string is a YAML double-quoted scalar. '$' expands in env_vars as in a
+        # Dockerfile; written as '\$' it is the literal dollar these values want.
+        literal = v.replace('$', '\\$')
+        f.write(f'      {k}: {json.dumps(literal, ensure_ascii=False)}\n')
     f.write('  - source_folder: {src: odd, dst: /odd}\n')
 with open(os.path.join(ctx, 'values.json'), 'w') as f:
     json.dump(values, f)

@@ -17,7 +17,7 @@ layers:
   - workdir: /srv/app
   - env_vars:
       SPACES: "hello   world"
-      QUOTES: 'it''s "quoted" and \$HOME stays \\ literal'
+      QUOTES: 'it''s "quoted" and \\\$HOME stays \\ literal'
   - source_folder: {src: src, dst: /srv/app/src}
   - source_file: {src: [etc/run.sh, etc/app.yaml], dst: /srv/etc}
   - commands: ["/srv/etc/run.sh > /srv/app/built.txt", "uname -m > /srv/app/arch.txt"]

@@ -51,11 +51,12 @@ tgz=$(ls "$WORK"/pkg/imgspec-*.tar.gz 2>/dev/null | head -1)
 if [ ! -f "$deb" ]; then finish; exit; fi
 
 depends=$(dpkg-deb -f "$deb" Depends)
-# libarchive and libssl are not among them when linked statically (IMGSPEC_STATIC_DEPS, the default
-# when their .a files are installed).
+# libarchive, libssl and libre2 are not among them when linked statically (IMGSPEC_STATIC_DEPS, the
+# default when their .a files are installed).
 libs="libyaml-cpp libtomlplusplus libspdlog libc6"
 objdump -p "$IMGSPEC" 2>/dev/null | grep -q 'NEEDED.*libarchive' && libs="$libs libarchive"
 objdump -p "$IMGSPEC" 2>/dev/null | grep -q 'NEEDED.*libcrypto' && libs="$libs libssl"
+objdump -p "$IMGSPEC" 2>/dev/null | grep -q 'NEEDED.*libre2' && libs="$libs libre2"
 for lib in $libs; do
   [[ $depends == *"$lib"* ]] && ok "Depends names $lib (dpkg-shlibdeps)" || fail "Depends lacks $lib: $depends"
 done
@@ -128,6 +129,11 @@ for spec in quickstart trainer uv-project; do
   there=$(in_root env IMGSPEC_CONFIG=/tmp/config.yaml imgspec "${REF[@]}" uri "/tmp/specs/$spec.toml" 2>&1)
   [ "$here" = "$there" ] && ok "uri of $spec in the root = here ($there)" || fail "uri of $spec: root '$there', here '$here'"
 done
+# specs/.dockerignore has wildcard rules, which RE2 (static or from the Depends) matches in the root.
+"$IMGSPEC" render "$SRC/specs/quickstart.yaml" --context "$WORK/here.tar" >/dev/null 2>&1
+in_root env IMGSPEC_CONFIG=/tmp/config.yaml imgspec render /tmp/specs/quickstart.yaml --context /tmp/context.tar >/dev/null 2>&1
+cmp -s "$WORK/here.tar" "$ROOT/tmp/context.tar" && ok "render --context in the root = here (.dockerignore on RE2)" ||
+  fail "render --context in the root differs from here"
 (cd "$ROOT/tmp/specs" && ls ./*.yaml ./*.toml) | sed 's|^\./|/tmp/specs/|' >"$WORK/specs.list"
 mapfile -t specs <"$WORK/specs.list"
 in_root env IMGSPEC_CONFIG=/tmp/config.yaml imgspec "${REF[@]}" validate "${specs[@]}" >"$WORK/out" 2>&1 &&

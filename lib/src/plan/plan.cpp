@@ -929,6 +929,11 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                     error(mark, dist_path, fmt::format("no wheels (*.whl) in '{}'", l.dist.string()),
                           "build them first, e.g. `uv build --wheel -o dist`");
                 }
+            } else if constexpr (std::is_same_v<T, spec::WorkdirLayer> ||
+                                 std::is_same_v<T, spec::EnvLayer>) {
+                // nothing on disk to resolve
+            } else {
+                static_assert(spec::no_case_for<T>, "a layer kind that plans nothing");
             }
         },
         layer.body);

@@ -415,6 +415,8 @@ void Renderer::layer(const ResolvedLayer& r) {
                 wheels(r, {"flyte"});
             } else if constexpr (std::is_same_v<T, spec::LocalV2PluginsLayer>) {
                 wheels(r, l.plugins);
+            } else {
+                static_assert(spec::no_case_for<T>, "a layer kind that renders nothing");
             }
         },
         r.layer.body);

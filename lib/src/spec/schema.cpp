@@ -379,9 +379,6 @@ const Form layer_kinds[] = {
 
 const char* const pip_options = "index_url,extra_index_urls,pre,extra_args,secret_mounts";
 
-// Shared definitions: value syntax, as names.cpp checks it. Patterns are ECMA-262 (and Python re)
-// compatible; "not a pattern" forms stand in for "no newline" because Python's '$' also matches
-// before a final newline.
 // "10|11|12|13|14": the minor versions check_python_version accepts.
 std::string supported_minors() {
     std::string out;
@@ -391,6 +388,9 @@ std::string supported_minors() {
     return out;
 }
 
+// Shared definitions: value syntax, as names.cpp checks it. Patterns are ECMA-262 (and Python re)
+// compatible; "not a pattern" forms stand in for "no newline" because Python's '$' also matches
+// before a final newline.
 Json definitions() {
     // Building blocks of names.cpp's regular expressions.
     const std::string component = R"([a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)";

@@ -81,6 +81,11 @@ using LayerBody = std::variant<WorkdirLayer, AptLayer, PipLayer, RequirementsLay
                                DockerignoreLayer, CodeBundleLayer, CommandsLayer, LocalV2Layer,
                                LocalV2PluginsLayer>;
 
+// The last branch of an `if constexpr` chain in a std::visit over LayerBody: a kind without a
+// case of its own fails to compile instead of silently doing nothing.
+template <class T>
+inline constexpr bool no_case_for = false;
+
 struct Layer {
     LayerBody body;
     std::string kind; // the spec key: "pip_packages", "workdir", ...
