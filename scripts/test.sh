@@ -7,6 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${IMGSPEC_BUILD_DIR:-$root/build}
 
 bash "$root/scripts/deps.sh"
+# Formatting first: a diff fails the run in a second, before any compiling.
+bash "$root/scripts/check-format.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
 if [ "${IMGSPEC_NO_ENGINE:-}" != 1 ]; then

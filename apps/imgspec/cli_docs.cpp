@@ -1,7 +1,7 @@
 #include "cli_docs.hpp"
 
 #include <imgspec/core/config.hpp>
-#include <imgspec/spec/names.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/spec/schema.hpp>
 #include <imgspec/util/strings.hpp>
 

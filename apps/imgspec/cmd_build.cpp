@@ -3,7 +3,7 @@
 
 #include <imgspec/build/build.hpp>
 #include <imgspec/core/error.hpp>
-#include <imgspec/spec/names.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/util/process.hpp>
 #include <imgspec/util/strings.hpp>
 
@@ -95,16 +95,15 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
         options.mode = build::OutputMode::dest;
         options.output = args.output;
     }
-    for (const auto& p : args.platforms) {
-        if (!spec::check_platform(p).empty()) {
-            throw Error(ErrorKind::usage, fmt::format("--platform: unknown platform '{}'", p),
+    for (const auto& text : args.platforms) {
+        auto p = spec::Platform::parse(text);
+        if (!p) {
+            throw Error(ErrorKind::usage, fmt::format("--platform: unknown platform '{}'", text),
                         "known: " + util::join(spec::known_platforms(), ", "));
         }
-    }
-    for (const auto& p : args.platforms) {
-        if (std::find(options.platforms.begin(), options.platforms.end(), p) ==
+        if (std::find(options.platforms.begin(), options.platforms.end(), *p) ==
             options.platforms.end()) {
-            options.platforms.push_back(p);
+            options.platforms.push_back(*p);
         }
     }
 

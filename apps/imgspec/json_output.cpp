@@ -3,6 +3,7 @@
 #include "common.hpp"
 
 #include <imgspec/plan/tag.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/util/sha256.hpp>
 
 #include <fmt/format.h>
@@ -146,7 +147,7 @@ Json uri_json(const std::string& spec_file, const render::Image& img) {
                    ? img.uri.substr(colon + 1)
                    : std::string();
     j["tag_source"] = img.passthrough ? "base" : img.plan.spec.tag.empty() ? "content" : "fixed";
-    j["platforms"] = img.plan.platforms;
+    j["platforms"] = spec::platform_names(img.plan.platforms);
     j["warnings"] = warnings_json(img.plan);
     return j;
 }
@@ -211,7 +212,8 @@ Json render_json(const std::string& spec_file, const render::Image& img, const C
     }
     j["files"] = files;
 
-    std::set<std::string> platforms(p.platforms.begin(), p.platforms.end());
+    std::vector<std::string> names = spec::platform_names(p.platforms);
+    std::set<std::string> platforms(names.begin(), names.end());
     Json inputs;
     inputs["algorithm"] = "sha256";
     inputs["length"] = plan::tag_length;

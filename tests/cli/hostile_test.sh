@@ -328,7 +328,7 @@ u2=$("$IMGSPEC" uri n/spec.yaml)
 # --- 6. Env values and package strings ----------------------------------------------------------------
 cd "$DATA" || exit 1
 run "env values with quotes, \$, backslashes, tabs" 0 "$IMGSPEC" render env-odd-values.yaml --dockerfile
-# Double-quoted with \ " $ escaped (README "Decisions"); BuildKit reads each back as written
+# Double-quoted with \ and " escaped, and every $ but $NAME, ${NAME}, ${NAME:-w}, ${NAME:+w} (README "Real projects");
 # (tests/e2e/hostile_build_test.sh runs the image and compares).
 err_out() { expect_in "$WORK/out" "$1" "env: $2"; }
 err_out 'DQ="say \"hi\""' "double quotes escaped"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # --json of uri, validate, render and build: valid JSON on stdout, exactly the documented fields
-# (packaging/README-ecosystem.md, "Machine-readable output"), values that agree with the text
+# (README.md, "Machine-readable output"), values that agree with the text
 # commands and with the context itself, nothing but JSON on stdout.
 source "$(dirname "$0")/lib.sh"
 : >"$WORK/config.yaml"

@@ -7,23 +7,34 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 namespace imgspec::test {
+
+// Write (or replace) a file; throws std::runtime_error when it cannot be written.
+inline void write_file(const std::filesystem::path& p, const std::string& content) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out << content;
+    if (!out) {
+        throw std::runtime_error("cannot write " + p.string());
+    }
+}
 
 // A temporary folder removed when the test ends.
 class TempDir {
   public:
     TempDir() {
         auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::string name = std::string(info ? info->test_suite_name() : "t") + "." +
-                           (info ? info->name() : "x");
+        std::string name =
+            std::string(info ? info->test_suite_name() : "t") + "." + (info ? info->name() : "x");
         for (auto& c : name) {
             if (c == '/') {
                 c = '_';
             }
         }
-        std::string templ = (std::filesystem::temp_directory_path() / ("imgspec-" + name + "-XXXXXX")).string();
+        std::string templ =
+            (std::filesystem::temp_directory_path() / ("imgspec-" + name + "-XXXXXX")).string();
         char* made = mkdtemp(templ.data());
         if (made == nullptr) {
             throw std::runtime_error("mkdtemp failed");
@@ -43,10 +54,10 @@ class TempDir {
     std::filesystem::path operator/(const std::string& rel) const { return m_path / rel; }
 
     // Write a file (creating folders), returning its path.
-    std::filesystem::path write(const std::string& rel, const std::string& content) const {
+    std::filesystem::path write(const std::string& rel, const std::string& content = {}) const {
         auto p = m_path / rel;
         std::filesystem::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << content;
+        write_file(p, content);
         return p;
     }
 

@@ -63,27 +63,17 @@ void collect_missing_secrets(const plan::Plan& p, std::vector<std::string>& miss
     }
 }
 
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-bool contains(const std::string& s, std::string_view needle) {
-    return s.find(needle) != std::string::npos;
-}
-
 Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
     std::string line = error_line(r.err);
-    std::string l = lower(line);
+    std::string l = util::to_lower(line);
     std::string message = fmt::format("buildx failed for {} (exit {}): {}", uri, r.exit_code,
                                       line.empty() ? "no error output" : line);
-    if (contains(l, "cannot connect to the docker daemon") ||
-        contains(l, "is the docker daemon running") || contains(l, "docker.sock")) {
+    if (util::contains(l, "cannot connect to the docker daemon") ||
+        util::contains(l, "is the docker daemon running") || util::contains(l, "docker.sock")) {
         return Error(ErrorKind::unavailable, message,
                      "is dockerd running? For the local test engine: scripts/engine.sh up");
     }
-    if (contains(l, "did not complete successfully")) {
+    if (util::contains(l, "did not complete successfully")) {
         return Error(ErrorKind::build_failed, message);
     }
     // A docker-driver builder only works while its own docker context is selected.
@@ -99,10 +89,11 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
     // image. The patterns are matched on buildx's final line only: a RUN step's output that
     // says "connection refused" is a failed build, not an unavailable registry.
     std::string hint = registry_hint(line, uri);
-    bool registry_step = contains(l, "failed to push") || contains(l, "failed to resolve source") ||
-                         contains(l, "failed to authorize") ||
-                         contains(l, "failed to do request") || contains(l, "failed to fetch") ||
-                         contains(l, "pull access denied") || contains(l, "unexpected status");
+    bool registry_step =
+        util::contains(l, "failed to push") || util::contains(l, "failed to resolve source") ||
+        util::contains(l, "failed to authorize") || util::contains(l, "failed to do request") ||
+        util::contains(l, "failed to fetch") || util::contains(l, "pull access denied") ||
+        util::contains(l, "unexpected status");
     if (registry_step && !hint.empty()) {
         return Error(ErrorKind::unavailable, message, hint);
     }
@@ -114,7 +105,7 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
 // `image "URI": already exists`. The image is the same; building again (all cached) succeeds.
 bool lost_export_race(const util::ProcessResult& r, const std::string& uri) {
     std::string line = error_line(r.err);
-    return contains(line, fmt::format("image \"{}\": already exists", uri));
+    return util::contains(line, fmt::format("image \"{}\": already exists", uri));
 }
 constexpr int export_race_retries = 2;
 
@@ -251,7 +242,8 @@ class Builder {
         }
 
         auto t0 = Clock::now();
-        std::vector<std::string> platforms = effective_platforms(image, options);
+        std::vector<std::string> platforms =
+            spec::platform_names(effective_platforms(image, options));
         result.platforms = platforms;
         if (image.passthrough) {
             result.skipped = true;
@@ -442,10 +434,10 @@ BuildResult build_image(const render::Image& image, const Config& config,
     return builder.build(image, opts);
 }
 
-render::Image with_platforms(render::Image image, const std::vector<std::string>& platforms,
+render::Image with_platforms(render::Image image, const std::vector<spec::Platform>& platforms,
                              const Config& config) {
     // The same set in another order is the spec's own image: keep its tag.
-    auto sorted = [](std::vector<std::string> v) {
+    auto sorted = [](std::vector<spec::Platform> v) {
         std::sort(v.begin(), v.end());
         v.erase(std::unique(v.begin(), v.end()), v.end());
         return v;

@@ -49,8 +49,8 @@ OutputMode effective_mode(const render::Image& image, const BuildOptions& option
     return image.plan.registry.empty() ? OutputMode::load : OutputMode::push;
 }
 
-std::vector<std::string> effective_platforms(const render::Image& image,
-                                             const BuildOptions& options) {
+std::vector<spec::Platform> effective_platforms(const render::Image& image,
+                                                const BuildOptions& options) {
     return options.platforms.empty() ? image.plan.platforms : options.platforms;
 }
 
@@ -60,7 +60,7 @@ std::vector<std::string> buildx_argv(const render::Image& image, const BuildOpti
     if (!options.builder.empty()) {
         argv.insert(argv.end(), {"--builder", options.builder});
     }
-    std::vector<std::string> platforms = effective_platforms(image, options);
+    std::vector<std::string> platforms = spec::platform_names(effective_platforms(image, options));
     if (platforms.empty()) {
         throw Error(ErrorKind::usage, fmt::format("{}: no platform to build", image.uri));
     }
@@ -110,8 +110,10 @@ std::vector<std::string> buildx_argv(const render::Image& image, const BuildOpti
         std::string source = s.env.empty() ? "src=" + s.file : "env=" + s.env;
         argv.insert(argv.end(), {"--secret", csv_field("id=" + s.id) + "," + csv_field(source)});
     }
-    if (!options.base_user.empty() && !image.plan.base_user_image.empty() && image.plan.final_user.empty()) {
-        argv.insert(argv.end(), {"--build-arg", fmt::format("{}={}", render::base_user_arg, options.base_user)});
+    if (!options.base_user.empty() && !image.plan.base_user_image.empty() &&
+        image.plan.final_user.empty()) {
+        argv.insert(argv.end(), {"--build-arg",
+                                 fmt::format("{}={}", render::base_user_arg, options.base_user)});
     }
     argv.emplace_back("--provenance=false");
     argv.insert(argv.end(), {"--metadata-file", metadata_file});

@@ -3,7 +3,10 @@
 #include <imgspec/spec/names.hpp>
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/spec/platform.hpp>
+#include <imgspec/util/fd.hpp>
 #include <imgspec/util/sha256.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -31,17 +34,6 @@ namespace {
 // imagetools may wait on a registry that drops packets; do not hang a CI job on it.
 constexpr std::chrono::seconds inspect_timeout{120};
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-bool contains(std::string_view haystack, std::string_view needle) {
-    return haystack.find(needle) != std::string_view::npos;
-}
-
 // error_line, or a placeholder for an empty output.
 std::string describe(std::string_view err) {
     std::string line = error_line(err);
@@ -55,7 +47,7 @@ std::string registry_host(std::string_view uri) {
         return "docker.io";
     }
     std::string_view first = uri.substr(0, slash);
-    if (contains(first, ".") || contains(first, ":") || first == "localhost") {
+    if (util::contains(first, ".") || util::contains(first, ":") || first == "localhost") {
         return std::string(first);
     }
     return "docker.io";
@@ -68,13 +60,13 @@ std::string platform_of(const json& os, const json& arch, const json& variant) {
     if (variant.is_string() && !variant.get<std::string>().empty()) {
         p += "/" + variant.get<std::string>();
     }
-    return normalize_platform(p);
+    return spec::normalize_platform(p);
 }
 
 std::vector<std::string> normalized_set(const std::vector<std::string>& platforms) {
     std::vector<std::string> out;
     for (const auto& p : platforms) {
-        std::string n = normalize_platform(p);
+        std::string n = spec::normalize_platform(p);
         if (std::find(out.begin(), out.end(), n) == out.end()) {
             out.push_back(n);
         }
@@ -169,43 +161,6 @@ std::string error_line(std::string_view output) {
     return !last_error.empty() ? last_error : last;
 }
 
-std::string normalize_platform(std::string_view platform) {
-    std::vector<std::string> parts;
-    std::string cur;
-    for (char c : platform) {
-        if (c == '/') {
-            parts.push_back(cur);
-            cur.clear();
-        } else {
-            cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-    }
-    parts.push_back(cur);
-    std::string os = parts.size() > 1 ? parts[0] : "linux";
-    std::string arch = parts.size() > 1 ? parts[1] : parts[0];
-    std::string variant = parts.size() > 2 ? parts[2] : "";
-    if (arch == "aarch64") {
-        arch = "arm64";
-    } else if (arch == "x86_64" || arch == "x86-64") {
-        arch = "amd64";
-    } else if (arch == "i386" || arch == "i686") {
-        arch = "386";
-    } else if (arch == "armhf") {
-        arch = "arm";
-        variant = "v7";
-    } else if (arch == "armel") {
-        arch = "arm";
-        variant = "v6";
-    }
-    if ((arch == "arm64" && variant == "v8") || (arch == "amd64" && variant == "v1")) {
-        variant.clear();
-    }
-    if (arch == "arm" && variant.empty()) {
-        variant = "v7";
-    }
-    return variant.empty() ? os + "/" + arch : os + "/" + arch + "/" + variant;
-}
-
 std::optional<std::vector<std::string>> index_platforms(const std::string& raw) {
     json doc = json::parse(raw, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
@@ -240,7 +195,7 @@ std::optional<std::vector<std::string>> index_platforms(const std::string& raw) 
         json none;
         std::string plat = platform_of(p->value("os", none), p->value("architecture", none),
                                        p->value("variant", none));
-        if (plat == "unknown/unknown" || contains(plat, "/unknown")) {
+        if (plat == "unknown/unknown" || util::contains(plat, "/unknown")) {
             continue;
         }
         if (std::find(out.begin(), out.end(), plat) == out.end()) {
@@ -253,18 +208,18 @@ std::optional<std::vector<std::string>> index_platforms(const std::string& raw) 
 bool is_not_found(std::string_view err) {
     std::istringstream in{std::string(err)};
     for (std::string line; std::getline(in, line);) {
-        std::string l = lower(line);
+        std::string l = util::to_lower(line);
         while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) {
             l.pop_back();
         }
         // "not found" from a missing program is no answer about the image.
-        if (contains(l, "executable file not found") || contains(l, "command not found") ||
-            contains(l, "unknown command")) {
+        if (util::contains(l, "executable file not found") ||
+            util::contains(l, "command not found") || util::contains(l, "unknown command")) {
             return false;
         }
         if ((l.size() >= 11 && l.compare(l.size() - 11, 11, ": not found") == 0) ||
-            contains(l, "manifest unknown") || contains(l, "name unknown") ||
-            contains(l, "no such image")) {
+            util::contains(l, "manifest unknown") || util::contains(l, "name unknown") ||
+            util::contains(l, "no such image")) {
             return true;
         }
     }
@@ -272,25 +227,27 @@ bool is_not_found(std::string_view err) {
 }
 
 std::string registry_hint(std::string_view err, std::string_view uri) {
-    std::string l = lower(err);
+    std::string l = util::to_lower(err);
     std::string host = registry_host(uri);
-    if (contains(l, "cannot connect to the docker daemon") || contains(l, "docker.sock")) {
+    if (util::contains(l, "cannot connect to the docker daemon") ||
+        util::contains(l, "docker.sock")) {
         return "is dockerd running? For the local test engine: scripts/engine.sh up";
     }
-    if (contains(l, "unauthorized") || contains(l, "authorization") ||
-        contains(l, "authentication required") || contains(l, "no basic auth credentials") ||
-        contains(l, "denied") || contains(l, " 401") || contains(l, " 403")) {
+    if (util::contains(l, "unauthorized") || util::contains(l, "authorization") ||
+        util::contains(l, "authentication required") ||
+        util::contains(l, "no basic auth credentials") || util::contains(l, "denied") ||
+        util::contains(l, " 401") || util::contains(l, " 403")) {
         return fmt::format("the registry {} refused the credentials: set `registry_secret` in the "
                            "spec to a secret holding a docker config.json for it, or run "
                            "`docker login {}`",
                            host, host);
     }
-    if (contains(l, "server gave http response to https client")) {
+    if (util::contains(l, "server gave http response to https client")) {
         return fmt::format("{} speaks plain HTTP: add it to dockerd's insecure-registries", host);
     }
-    if (contains(l, "connection refused") || contains(l, "no such host") ||
-        contains(l, "i/o timeout") || contains(l, "network is unreachable") ||
-        contains(l, "dial tcp")) {
+    if (util::contains(l, "connection refused") || util::contains(l, "no such host") ||
+        util::contains(l, "i/o timeout") || util::contains(l, "network is unreachable") ||
+        util::contains(l, "dial tcp")) {
         return fmt::format("is the registry {} running and reachable? For the local test "
                            "registries: scripts/engine.sh up",
                            host);
@@ -367,13 +324,13 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
             found.push_back(p);
             continue;
         }
-        std::string l = lower(q.err);
-        if (contains(l, "requires api version") || contains(l, "unknown flag")) {
+        std::string l = util::to_lower(q.err);
+        if (util::contains(l, "requires api version") || util::contains(l, "unknown flag")) {
             per_platform = false; // the daemon (or client) predates per-platform inspect
             break;
         }
-        if (is_not_found(q.err) || contains(l, "does not provide the specified platform") ||
-            contains(l, "does not match the specified platform")) {
+        if (is_not_found(q.err) || util::contains(l, "does not provide the specified platform") ||
+            util::contains(l, "does not match the specified platform")) {
             continue;
         }
         throw Error(ErrorKind::unavailable,
@@ -395,8 +352,8 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
 }
 
 std::string image_user(util::ProcessRunner& runner, const std::string& uri, const Env& env) {
-    util::ProcessResult r = runner.run(
-        docker({"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
+    util::ProcessResult r = runner.run(docker(
+        {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
     json doc = r.exit_code == 0 && !r.timed_out ? json::parse(r.out, nullptr, false) : json();
     // One config, or a map of platform -> config for an index; the first platform's user.
     if (doc.is_object() && !doc.contains("config") && !doc.empty() && doc.begin()->is_object()) {
@@ -491,21 +448,10 @@ DockerConfigDir::DockerConfigDir(const std::string& config_json, const std::stri
                         fmt::format("cannot create {}: {}", file.string(), std::strerror(errno)));
         }
         std::string text = cfg.dump(2);
-        const char* p = text.data();
-        std::size_t left = text.size();
-        while (left > 0) {
-            ssize_t n = ::write(fd, p, left);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n < 0) {
-                int err = errno;
-                ::close(fd);
-                throw Error(ErrorKind::other,
-                            fmt::format("cannot write {}: {}", file.string(), std::strerror(err)));
-            }
-            p += n;
-            left -= static_cast<std::size_t>(n);
+        if (int err = util::write_all(fd, text.data(), text.size()); err != 0) {
+            ::close(fd);
+            throw Error(ErrorKind::other,
+                        fmt::format("cannot write {}: {}", file.string(), util::errno_text(err)));
         }
         ::close(fd);
 

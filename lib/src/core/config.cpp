@@ -48,11 +48,13 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
         diags.error(name, root.mark, "", "a config file is a map of settings");
         diags.throw_if_any();
     }
-    const std::vector<std::string> keys = {"registry",     "builder",   "refs",  "debian_base_image",
-                                           "uv_image", "installer", "syntax_image"};
+    const std::vector<std::string> keys = {"registry",          "builder",  "refs",
+                                           "debian_base_image", "uv_image", "installer",
+                                           "syntax_image"};
     auto str = [&](const spec::Node& n, const std::string& key, Setting& out) {
         if (n.kind != spec::Node::Kind::string) {
-            diags.error(name, n.mark, key, fmt::format("expected a string, got {}", spec::describe(n.kind)));
+            diags.error(name, n.mark, key,
+                        fmt::format("expected a string, got {}", spec::describe(n.kind)));
             return;
         }
         out = {n.scalar, "file", n.mark.line > 0 ? fmt::format("{}:{}", name, n.mark.line) : name};
@@ -61,7 +63,8 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
         const auto& [k, v] = root.entries[i];
         if (k == "registry") {
             str(v, k, cfg.registry);
-            if (auto e = spec::check_registry(cfg.registry.value); !cfg.registry.value.empty() && !e.empty()) {
+            if (auto e = spec::check_registry(cfg.registry.value);
+                !cfg.registry.value.empty() && !e.empty()) {
                 diags.error(name, v.mark, k, e);
             }
         } else if (k == "builder") {
@@ -147,7 +150,7 @@ void read_env(Config& cfg) {
 } // namespace
 
 const std::vector<std::string>& setting_names() {
-    static const std::vector<std::string> names = {"registry", "builder", "installer",
+    static const std::vector<std::string> names = {"registry", "builder",           "installer",
                                                    "uv_image", "debian_base_image", "syntax_image"};
     return names;
 }
@@ -162,7 +165,8 @@ Config load_config(const std::optional<std::filesystem::path>& explicit_file,
     if (explicit_file) {
         std::error_code ec;
         if (!std::filesystem::exists(*explicit_file, ec)) {
-            throw Error(ErrorKind::usage, fmt::format("config file {} does not exist", explicit_file->string()));
+            throw Error(ErrorKind::usage,
+                        fmt::format("config file {} does not exist", explicit_file->string()));
         }
         read_file(cfg, *explicit_file);
         cfg.file_source = "flag";

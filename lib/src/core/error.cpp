@@ -6,7 +6,9 @@
 
 namespace imgspec {
 
-int exit_code(ErrorKind kind) { return static_cast<int>(kind); }
+int exit_code(ErrorKind kind) {
+    return static_cast<int>(kind);
+}
 
 namespace {
 
@@ -140,12 +142,12 @@ static std::string summarize(const std::vector<Diagnostic>& ds) {
 }
 
 SpecError::SpecError(std::vector<Diagnostic> diagnostics)
-    : Error(ErrorKind::invalid_spec, summarize(diagnostics)), m_diagnostics(std::move(diagnostics)) {}
+    : Error(ErrorKind::invalid_spec, summarize(diagnostics)),
+      m_diagnostics(std::move(diagnostics)) {}
 
 void Diagnostics::error(std::string file, Mark mark, std::string path, std::string message,
                         std::string hint) {
-    m_list.push_back(
-        {std::move(file), mark, std::move(path), std::move(message), std::move(hint)});
+    m_list.push_back({std::move(file), mark, std::move(path), std::move(message), std::move(hint)});
 }
 
 void Diagnostics::throw_if_any() const {

@@ -37,8 +37,8 @@ bool component_match(std::string_view pattern, std::string_view name) {
            component_match(pattern.substr(1), name.substr(1));
 }
 
-void expand(const fs::path& dir, const fs::path& base, const std::vector<std::string>& parts, std::size_t at,
-            std::vector<std::string>& out) {
+void expand(const fs::path& dir, const fs::path& base, const std::vector<std::string>& parts,
+            std::size_t at, std::vector<std::string>& out) {
     if (at == parts.size()) {
         if (fs::is_regular_file(dir / "pyproject.toml")) {
             out.push_back(base.generic_string());
@@ -131,7 +131,8 @@ void add_path_dependencies(const toml::table* deps, Found& found) {
 
 } // namespace
 
-LocalSources poetry_local_sources(std::string_view pyproject, std::optional<std::string_view> lock) {
+LocalSources poetry_local_sources(std::string_view pyproject,
+                                  std::optional<std::string_view> lock) {
     Found found;
     if (auto t = parse(pyproject)) {
         auto poetry = (*t)["tool"]["poetry"];
@@ -188,8 +189,9 @@ LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pypr
         }
         if (const toml::table* sources = uv["sources"].as_table()) {
             for (const auto& [name, source] : *sources) {
-                if (auto path = source.as_table() ? (*source.as_table())["path"].value<std::string>()
-                                                  : std::nullopt) {
+                if (auto path = source.as_table()
+                                    ? (*source.as_table())["path"].value<std::string>()
+                                    : std::nullopt) {
                     add(*path);
                 }
             }
@@ -202,7 +204,8 @@ LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pypr
         if (auto t = parse(*lock)) {
             if (const toml::array* packages = (*t)["package"].as_array()) {
                 for (const auto& pkg : *packages) {
-                    const toml::table* source = pkg.as_table() ? (*pkg.as_table())["source"].as_table() : nullptr;
+                    const toml::table* source =
+                        pkg.as_table() ? (*pkg.as_table())["source"].as_table() : nullptr;
                     if (source == nullptr) {
                         continue;
                     }

@@ -686,14 +686,14 @@ void Planner::resolve_base() {
     m_plan.python_version_given = !s.python_version.empty();
     m_plan.registry = s.registry;
     m_plan.name = s.name;
-    std::vector<std::string> default_platforms = {"linux/amd64"};
+    std::vector<spec::Platform> default_platforms = {spec::Platform("linux/amd64")};
     if (const auto* d = std::get_if<spec::DebianBase>(&s.base)) {
         m_plan.debian_base = true;
         m_plan.debian = *d;
         if (!d->python_version.empty()) {
             m_plan.python_version = d->python_version;
         }
-        default_platforms = {"linux/amd64", "linux/arm64"};
+        default_platforms = {spec::Platform("linux/amd64"), spec::Platform("linux/arm64")};
         if (m_plan.name.empty()) {
             m_plan.name = "flyte";
         }
@@ -722,7 +722,7 @@ void Planner::resolve_base() {
             m_plan.base_user_image = it->second.value;
         }
     } else if (const auto* u = std::get_if<spec::UvScriptBase>(&s.base)) {
-        default_platforms = {"linux/amd64", "linux/arm64"};
+        default_platforms = {spec::Platform("linux/amd64"), spec::Platform("linux/arm64")};
         if (m_plan.python_version.empty()) {
             m_plan.python_version = spec::default_python_version;
         }
@@ -778,8 +778,8 @@ void Planner::resolve_base() {
                             warn(s.base_mark, "from.spec",
                                  fmt::format("this image is built for {} but its parent '{}' is not "
                                              "(its platforms: {}): the build will fail to pull it",
-                                             platform, ps->file.string(),
-                                             util::join(parent->platforms, ", ")),
+                                             platform.str(), ps->file.string(),
+                                             util::join(spec::platform_names(parent->platforms), ", ")),
                                  "add the platform to the parent spec, or drop it here");
                         }
                     }

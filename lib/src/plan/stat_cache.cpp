@@ -102,23 +102,6 @@ bool read_exact(int fd, void* into, std::size_t size) {
     return true;
 }
 
-bool write_all(int fd, const std::string& data) {
-    const char* p = data.data();
-    std::size_t left = data.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 // A name this cache writes: a record file (32 hex digits, see file_for) or a temporary one
 // (".<32 hex>.tmp.XXXXXX", see save).
 bool is_cache_name(std::string_view n) {
@@ -448,9 +431,9 @@ void StatCache::save() noexcept {
         int err = 0;
         auto flush = [&] {
             sum.update(buf);
-            if (ok && !write_all(fd, buf)) {
-                ok = false;
-                err = errno;
+            if (ok) {
+                err = util::write_all(fd, buf.data(), buf.size());
+                ok = err == 0;
             }
             buf.clear();
         };
@@ -491,9 +474,9 @@ void StatCache::save() noexcept {
         flush();
         Digest trailer = sum.finish();
         buf.assign(reinterpret_cast<const char*>(trailer.data()), trailer.size());
-        if (ok && !write_all(fd, buf)) {
-            ok = false;
-            err = errno;
+        if (ok) {
+            err = util::write_all(fd, buf.data(), buf.size());
+            ok = err == 0;
         }
         if (::close(fd) != 0 && ok) {
             ok = false;

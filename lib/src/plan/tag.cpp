@@ -101,7 +101,7 @@ class Fields {
 
 } // namespace
 
-std::string compute_tag(const Manifest& context, const std::vector<std::string>& platforms) {
+std::string compute_tag(const Manifest& context, const std::vector<spec::Platform>& platforms) {
     Fields h;
     h.field("imgspec-tag-v1");
     h.field(static_cast<std::uint64_t>(context.entries.size()));
@@ -128,13 +128,13 @@ std::string compute_tag(const Manifest& context, const std::vector<std::string>&
         }
     }
     // A set, not a sequence: [amd64, arm64] and [arm64, amd64] build the same image.
-    std::vector<std::string> sorted = platforms;
+    std::vector<spec::Platform> sorted = platforms;
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     h.field("platforms");
     h.field(static_cast<std::uint64_t>(sorted.size()));
     for (const auto& p : sorted) {
-        h.field(p);
+        h.field(p.str());
     }
     return util::to_hex(h.finish()).substr(0, tag_length);
 }

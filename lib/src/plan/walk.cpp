@@ -38,7 +38,8 @@ bool is_secret_by_identity(const WalkOptions& o, int dir_fd, const dirent* de) {
     bool maybe = std::any_of(o.secret_ids.begin(), o.secret_ids.end(),
                              [&](const auto& id) { return id.second == de->d_ino; });
     struct stat st {};
-    if (!maybe || ::fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+    if (!maybe || ::fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode)) {
         return false;
     }
     return std::any_of(o.secret_ids.begin(), o.secret_ids.end(), [&](const auto& id) {

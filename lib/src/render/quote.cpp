@@ -6,36 +6,6 @@
 
 namespace imgspec::render {
 
-namespace {
-
-bool shell_safe(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c == '/' || c == ':' || c == '=' || c == '@' ||
-           c == '+' || c == ',' || c == '%';
-}
-
-} // namespace
-
-std::string shell_quote(std::string_view s) {
-    bool safe = !s.empty();
-    for (char c : s) {
-        safe = safe && shell_safe(c);
-    }
-    if (safe) {
-        return std::string(s);
-    }
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    out += '\'';
-    return out;
-}
-
 std::string dockerfile_quote(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
@@ -63,7 +33,8 @@ std::string shell_quote_refs(std::string_view s) {
         bool braced = s[i + 1] == '{';
         std::size_t begin = i + (braced ? 2 : 1);
         std::size_t end = begin;
-        while (end < s.size() && (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '_')) {
+        while (end < s.size() &&
+               (std::isalnum(static_cast<unsigned char>(s[end])) || s[end] == '_')) {
             ++end;
         }
         if (end == begin || (braced && (end >= s.size() || s[end] != '}'))) {
@@ -118,11 +89,21 @@ std::string json_quote(std::string_view s) {
     std::string out = "\"";
     for (unsigned char c : s) {
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
         default:
             if (c < 0x20 || c == 0x7f) {
                 out += fmt::format("\\u{:04x}", c);

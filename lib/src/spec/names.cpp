@@ -225,22 +225,6 @@ std::string check_image_ref(std::string_view ref) {
     return {};
 }
 
-const std::vector<std::string>& known_platforms() {
-    static const std::vector<std::string> platforms = {
-        "linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6",  "linux/386",
-        "linux/ppc64le", "linux/s390x", "linux/riscv64", "linux/arm64/v8"};
-    return platforms;
-}
-
-std::string check_platform(std::string_view platform) {
-    for (const auto& p : known_platforms()) {
-        if (p == platform) {
-            return {};
-        }
-    }
-    return "unknown platform";
-}
-
 std::string check_env_name(std::string_view name) {
     if (name.size() > 255) {
         return too_long("environment variable name", 255);
@@ -336,7 +320,8 @@ std::string check_mount_path(std::string_view path) {
     // space that could add an option, no newline that could add an instruction.
     bool ok = !path.empty() && path.size() <= 4096 && path.front() == '/';
     for (char c : path) {
-        ok = ok && (alnum(c) || c == '/' || c == '_' || c == '.' || c == '-' || c == '@' || c == '+');
+        ok = ok &&
+             (alnum(c) || c == '/' || c == '_' || c == '.' || c == '-' || c == '@' || c == '+');
     }
     if (!ok) {
         return "not a valid mount point: an absolute path of letters, digits and '/', '_', '.', "
@@ -433,10 +418,11 @@ std::string check_env_value(std::string_view v) {
         std::string_view rest = v.substr(i + 2);
         std::size_t n = name_length(rest);
         std::size_t close = rest.find('}');
-        bool ok = n > 0 && close != std::string_view::npos &&
-                  (close == n || (close > n + 1 && rest[n] == ':' &&
-                                  (rest[n + 1] == '-' || rest[n + 1] == '+')) ||
-                   (close == n + 2 && rest[n] == ':'));
+        bool ok =
+            n > 0 && close != std::string_view::npos &&
+            (close == n ||
+             (close > n + 1 && rest[n] == ':' && (rest[n + 1] == '-' || rest[n + 1] == '+')) ||
+             (close == n + 2 && rest[n] == ':'));
         if (!ok || rest.substr(0, close).find('$') != std::string_view::npos) {
             return "'${' starts an expansion that is not ${NAME}, ${NAME:-word} or ${NAME:+word}";
         }

@@ -1,5 +1,7 @@
 #include <imgspec/spec/node.hpp>
 
+#include <imgspec/util/strings.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -52,9 +54,7 @@ namespace {
 
 Format format_of(const std::string& path) {
     std::string ext = std::filesystem::path(path).extension().string();
-    std::string lower = ext;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string lower = util::to_lower(ext);
     if (lower == ".yaml" || lower == ".yml") {
         return Format::yaml;
     }

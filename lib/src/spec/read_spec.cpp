@@ -3,6 +3,7 @@
 #include <imgspec/spec/model.hpp>
 #include <imgspec/spec/names.hpp>
 #include <imgspec/spec/node.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -951,28 +952,8 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
         }
     }
     if (const Node* n = root.find("platform")) {
-        if (strings(*n, "platform", s.platforms)) {
-            std::set<std::string> seen;
-            for (std::size_t i = 0; i < s.platforms.size(); ++i) {
-                const Node& item = n->kind == Kind::list ? n->items[i] : *n;
-                if (auto msg = check_platform(s.platforms[i]); !msg.empty()) {
-                    std::string hint = "known: " + util::join(known_platforms(), ", ");
-                    if (s.platforms[i].find(',') != std::string::npos) {
-                        hint = "give several platforms as a list: [linux/amd64, linux/arm64]";
-                    } else if (auto near = util::closest_match(s.platforms[i], known_platforms());
-                               !near.empty()) {
-                        hint = fmt::format("did you mean '{}'?", near);
-                    }
-                    error(item, n->kind == Kind::list ? fmt::format("platform[{}]", i) : "platform",
-                          fmt::format("unknown platform '{}'", s.platforms[i]), hint);
-                } else if (!seen.insert(s.platforms[i]).second) {
-                    error(item, fmt::format("platform[{}]", i),
-                          fmt::format("platform '{}' listed twice", s.platforms[i]));
-                }
-            }
-            if (s.platforms.empty()) {
-                error(*n, "platform", "no platform listed");
-            }
+        if (std::vector<std::string> written; strings(*n, "platform", written)) {
+            s.platforms = read_platforms(*n, written, m_file, m_diags);
         }
     }
     if (const Node* n = root.find("python_version")) {

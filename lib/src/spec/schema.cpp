@@ -8,6 +8,7 @@
 // checks that both agree on sample values).
 
 #include <imgspec/spec/names.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/spec/schema.hpp>
 
 #include <nlohmann/json.hpp>
@@ -457,7 +458,8 @@ Json definitions() {
     d["plugin"] = {{"allOf", Json::array({Json{{"$ref", "#/$defs/requirement"}}})},
                    {"pattern", "^flyteplugins-"}};
     // $NAME or ${NAME}: a secret exported in the same step, expanded by its shell.
-    const std::string url_piece = "(?:" + url_chars + R"re(|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})re" + ")";
+    const std::string url_piece =
+        "(?:" + url_chars + R"re(|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})re" + ")";
     d["index_url"] = {{"type", "string"}, {"pattern", "^" + url_piece + "*://" + url_piece + "*$"}};
     d["command"] = {
         {"type", "string"}, {"pattern", R"([^ \t\n])"}, {"not", {{"pattern", R"(\x00)"}}}};

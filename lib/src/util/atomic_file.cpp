@@ -1,10 +1,12 @@
 #include <imgspec/util/atomic_file.hpp>
 
+#include "signal_safe_paths.hpp"
+
 #include <imgspec/core/error.hpp>
+#include <imgspec/util/fd.hpp>
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -17,60 +19,14 @@ namespace imgspec::util {
 
 namespace {
 
-// The signal-safe registry. A slot is free, being filled or emptied (the handler skips it), or
-// holds a live temp path. Static storage: a signal handler may not allocate or lock.
-constexpr int slot_count = 32;
-constexpr std::size_t slot_path_size = 4096;
-
-enum SlotState : int { slot_free = 0, slot_busy = 1, slot_live = 2 };
-
-struct Slot {
-    std::atomic<int> state{slot_free};
-    char path[slot_path_size];
-};
-
-static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
-
-Slot g_slots[slot_count];
-
-int register_temp(const std::string& path) noexcept {
-    if (path.size() >= slot_path_size) {
-        return -1;
-    }
-    for (int i = 0; i < slot_count; ++i) {
-        int expected = slot_free;
-        if (g_slots[i].state.compare_exchange_strong(expected, slot_busy)) {
-            std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
-            g_slots[i].state.store(slot_live, std::memory_order_release);
-            return i;
-        }
-    }
-    return -1;
-}
-
-void unregister_temp(int slot) noexcept {
-    if (slot < 0) {
-        return;
-    }
-    // Busy first, so a handler running now skips the slot rather than reading a changing path.
-    g_slots[slot].state.store(slot_busy, std::memory_order_release);
-    g_slots[slot].path[0] = '\0';
-    g_slots[slot].state.store(slot_free, std::memory_order_release);
-}
-
-std::string error_text(int err) {
-    return std::strerror(err);
-}
+// The temp files of live AtomicFiles, for the signal handler.
+constinit detail::SignalSafePaths g_temp_files;
 
 } // namespace
 
 void remove_registered_temp_files_signal_safe() noexcept {
     int saved_errno = errno;
-    for (Slot& slot : g_slots) {
-        if (slot.state.load(std::memory_order_acquire) == slot_live) {
-            ::unlink(slot.path);
-        }
-    }
+    g_temp_files.for_each_live([](const char* path) { ::unlink(path); });
     errno = saved_errno;
 }
 
@@ -85,10 +41,10 @@ AtomicFile::AtomicFile(std::filesystem::path target, unsigned mode)
     if (m_fd < 0) {
         int err = errno;
         throw Error(ErrorKind::other, fmt::format("cannot create a temporary file beside {}: {}",
-                                                  m_target.string(), error_text(err)));
+                                                  m_target.string(), errno_text(err)));
     }
     m_temp = tmpl;
-    m_slot = register_temp(tmpl);
+    m_slot = g_temp_files.add(tmpl);
 }
 
 AtomicFile::~AtomicFile() {
@@ -101,19 +57,9 @@ void AtomicFile::write(const void* data, std::size_t size) {
             ErrorKind::other,
             fmt::format("internal error: {} written after commit or abort", m_target.string()));
     }
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-        ssize_t n = ::write(m_fd, p, size);
-        if (n < 0) {
-            int err = errno;
-            if (err == EINTR) {
-                continue;
-            }
-            throw Error(ErrorKind::other,
-                        fmt::format("cannot write {}: {}", m_temp.string(), error_text(err)));
-        }
-        p += n;
-        size -= static_cast<std::size_t>(n);
+    if (int err = write_all(m_fd, data, size); err != 0) {
+        throw Error(ErrorKind::other,
+                    fmt::format("cannot write {}: {}", m_temp.string(), errno_text(err)));
     }
 }
 
@@ -125,7 +71,7 @@ void AtomicFile::commit(Durability durability) {
     }
     auto fail = [this](const char* what, int err) {
         std::string message =
-            fmt::format("cannot {} {}: {}", what, m_target.string(), error_text(err));
+            fmt::format("cannot {} {}: {}", what, m_target.string(), errno_text(err));
         abort();
         throw Error(ErrorKind::other, message);
     };
@@ -181,10 +127,8 @@ void AtomicFile::abort() noexcept {
 }
 
 void AtomicFile::release_slot() noexcept {
-    if (m_slot >= 0) {
-        unregister_temp(m_slot);
-        m_slot = -1;
-    }
+    g_temp_files.remove(m_slot);
+    m_slot = -1;
 }
 
 } // namespace imgspec::util

@@ -1,18 +1,18 @@
 #include <imgspec/util/process.hpp>
 
+#include "signal_state.hpp"
+
 #include <imgspec/core/error.hpp>
-#include <imgspec/util/atomic_file.hpp>
 #include <imgspec/util/fd.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <optional>
 #include <string_view>
@@ -34,75 +34,8 @@ namespace imgspec::util {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Signal state. Only lock-free atomics and async-signal-safe calls are touched by the handler.
-// ---------------------------------------------------------------------------------------------
-
-static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
-
-constexpr int no_child = 0;
-constexpr int spawning = -1; // a child is about to start: record signals, do not re-raise
-
-std::atomic<int> g_child_pgid{no_child};
-std::atomic<int> g_signal{0};
-std::atomic<int> g_signal_count{0};
-std::atomic<bool> g_installed{false};
-
-constexpr int cleanup_slots = 32;
-constexpr std::size_t cleanup_path_size = 4096;
-enum CleanupState : int { cleanup_free = 0, cleanup_busy = 1, cleanup_live = 2 };
-struct CleanupSlot {
-    std::atomic<int> state{cleanup_free};
-    char path[cleanup_path_size];
-};
-CleanupSlot g_cleanup[cleanup_slots];
-
-void remove_cleanup_paths_signal_safe() noexcept {
-    // Files first, then folders (now empty); a few rounds for nested folders. Order-free, so the
-    // handler needs no sorting.
-    for (int round = 0; round < 3; ++round) {
-        for (CleanupSlot& slot : g_cleanup) {
-            if (slot.state.load(std::memory_order_acquire) == cleanup_live) {
-                if (::unlink(slot.path) != 0 && (errno == EISDIR || errno == EPERM)) {
-                    ::rmdir(slot.path);
-                }
-            }
-        }
-    }
-}
-
-void on_signal(int sig) {
-    int saved_errno = errno;
-    int expected = 0;
-    g_signal.compare_exchange_strong(expected, sig);
-    int count = g_signal_count.fetch_add(1) + 1;
-    remove_registered_temp_files_signal_safe();
-    remove_cleanup_paths_signal_safe();
-    int pgid = g_child_pgid.load();
-    if (pgid > 0) {
-        // The child has a process group of its own, so the terminal's Ctrl-C did not reach it:
-        // stop it here; PosixProcessRunner::run throws once it is gone. A second Ctrl-C means
-        // "now".
-        ::kill(-pgid, count == 1 ? SIGTERM : SIGKILL);
-    } else if (pgid == no_child) {
-        // Nothing to wait for. SIGINT: die of it, so a calling shell stops too (status 130).
-        // SIGTERM: exit 130 as well, the one documented "interrupted" code (dying of it would be
-        // 143).
-        if (sig == SIGTERM) {
-            ::_exit(128 + SIGINT);
-        }
-        ::signal(sig, SIG_DFL);
-        ::raise(sig);
-    }
-    errno = saved_errno;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Small POSIX helpers
 // ---------------------------------------------------------------------------------------------
-
-std::string errno_text(int err) {
-    return std::strerror(err);
-}
 
 struct Pipe {
     Fd read;
@@ -138,20 +71,6 @@ std::optional<Pipe> make_pty() {
         ::ioctl(slave.get(), TIOCSWINSZ, &ws);
     }
     return Pipe{std::move(master), std::move(slave)};
-}
-
-void write_all_noexcept(int fd, const char* p, std::size_t n) noexcept {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return; // imgspec's stderr is gone: nothing sensible to do with the bytes
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
 }
 
 int decode_status(int status) {
@@ -215,7 +134,7 @@ constexpr int poll_interval_ms = 100;
 // Kills the child's group with SIGKILL once `interrupt_grace` has passed since the first call
 // that saw a signal. `since` holds that moment.
 void escalate_after_interrupt(pid_t pgid, std::optional<Clock::time_point>& since, bool& killed) {
-    if (killed || g_signal.load() == 0) {
+    if (killed || detail::received_signal() == 0) {
         return;
     }
     auto now = Clock::now();
@@ -290,7 +209,8 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
                     before_forward();
                 }
                 forwarded = true;
-                write_all_noexcept(STDERR_FILENO, buf, size);
+                // imgspec's stderr gone: nothing sensible to do with the bytes.
+                (void)write_all(STDERR_FILENO, buf, size);
             }
             r.sink->append(buf, size);
             if (r.forward && r.sink->size() > 2 * tee_keep) {
@@ -326,7 +246,7 @@ int wait_child(pid_t pid, std::optional<Clock::time_point> deadline, bool& timed
         escalate_after_interrupt(pid, interrupted_at, escalated);
         ::usleep(10000);
     }
-    g_child_pgid.store(no_child);
+    detail::set_child_group(detail::no_child);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
@@ -379,99 +299,13 @@ class SigpipeBlock {
 };
 
 void throw_if_interrupted() {
-    if (g_signal.load() != 0) {
+    if (int sig = detail::received_signal(); sig != 0) {
         throw Error(ErrorKind::interrupted,
-                    g_signal.load() == SIGTERM ? "terminated (SIGTERM)" : "interrupted");
+                    sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted");
     }
-}
-
-bool needs_quotes(const std::string& word) {
-    if (word.empty()) {
-        return true;
-    }
-    return std::any_of(word.begin(), word.end(), [](char c) {
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
-        return !plain;
-    });
 }
 
 } // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Public API
-// ---------------------------------------------------------------------------------------------
-
-void install_signal_handlers() {
-    if (g_installed.exchange(true)) {
-        return;
-    }
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    // Block the other one while handling, so the two never interleave in the handler.
-    sigaddset(&sa.sa_mask, SIGINT);
-    sigaddset(&sa.sa_mask, SIGTERM);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
-}
-
-bool interrupted() noexcept {
-    return g_signal.load() != 0;
-}
-
-SignalCleanupPath::SignalCleanupPath(const std::filesystem::path& path) {
-    std::string p = std::filesystem::absolute(path).string();
-    if (p.size() >= cleanup_path_size) {
-        spdlog::debug("{}: path too long to be removed on a signal", p);
-        return;
-    }
-    for (int i = 0; i < cleanup_slots; ++i) {
-        int expected = cleanup_free;
-        if (g_cleanup[i].state.compare_exchange_strong(expected, cleanup_busy)) {
-            std::memcpy(g_cleanup[i].path, p.c_str(), p.size() + 1);
-            g_cleanup[i].state.store(cleanup_live, std::memory_order_release);
-            m_slot = i;
-            return;
-        }
-    }
-    spdlog::debug("{}: no free slot to remove it on a signal", p);
-}
-
-void SignalCleanupPath::release() noexcept {
-    if (m_slot < 0) {
-        return;
-    }
-    g_cleanup[m_slot].state.store(cleanup_busy, std::memory_order_release);
-    g_cleanup[m_slot].path[0] = '\0';
-    g_cleanup[m_slot].state.store(cleanup_free, std::memory_order_release);
-    m_slot = -1;
-}
-
-std::string shell_join(const std::vector<std::string>& argv) {
-    std::string out;
-    for (const auto& word : argv) {
-        if (!out.empty()) {
-            out += ' ';
-        }
-        if (!needs_quotes(word)) {
-            out += word;
-            continue;
-        }
-        out += '\'';
-        for (char c : word) {
-            if (c == '\'') {
-                out += "'\\''";
-            } else {
-                out += c;
-            }
-        }
-        out += '\'';
-    }
-    return out;
-}
 
 namespace {
 
@@ -562,16 +396,16 @@ Child spawn(const ProcessSpec& spec, ProcessResult& result) {
     std::vector<char*> env_c = c_strings(env);
 
     throw_if_interrupted();
-    g_child_pgid.store(spawning);
+    detail::set_child_group(detail::spawning);
     int rc = ::posix_spawnp(&child.pid, argv_c[0], &actions, &attr, argv_c.data(), env_c.data());
     if (rc != 0) {
-        g_child_pgid.store(no_child);
+        detail::set_child_group(detail::no_child);
         throw_if_interrupted();
         throw Error(ErrorKind::other,
                     fmt::format("cannot run '{}': {}", spec.argv[0], errno_text(rc)));
     }
-    g_child_pgid.store(child.pid);
-    if (g_signal.load() != 0) {
+    detail::set_child_group(child.pid);
+    if (detail::received_signal() != 0) {
         ::kill(-child.pid, SIGTERM); // the signal came while the child was being started
     }
     return child;

@@ -1,5 +1,7 @@
 #include <imgspec/util/progress.hpp>
 
+#include <imgspec/util/fd.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,19 +13,6 @@
 namespace imgspec::util {
 
 namespace {
-
-void write_all(int fd, std::string_view s) {
-    while (!s.empty()) {
-        ssize_t n = ::write(fd, s.data(), s.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return; // progress is best effort: a closed terminal must not fail the work
-        }
-        s.remove_prefix(static_cast<std::size_t>(n));
-    }
-}
 
 int terminal_width(int fd) {
     winsize ws{};
@@ -162,7 +151,8 @@ void TerminalProgress::draw(bool force) {
     if (text.size() < m_drawn) {
         out.append(m_drawn - text.size(), ' ');
     }
-    write_all(m_options.fd, out);
+    // Best effort: a closed terminal must not fail the work.
+    (void)write_all(m_options.fd, out.data(), out.size());
     m_drawn = text.size();
 }
 
@@ -173,7 +163,7 @@ void TerminalProgress::end() noexcept {
             std::string blank(m_drawn + 2, ' '); // "\r", spaces over the line, "\r"
             blank.front() = '\r';
             blank.back() = '\r';
-            write_all(m_options.fd, blank);
+            (void)write_all(m_options.fd, blank.data(), blank.size());
         }
         m_drawn = 0;
         m_what.clear();

@@ -32,17 +32,26 @@ using imgspec::build::BuildResult;
 using imgspec::build::buildx_argv;
 using imgspec::build::OutputMode;
 using imgspec::render::Image;
+using imgspec::spec::Platform;
 using imgspec::util::ProcessResult;
 using imgspec::util::ProcessSpec;
 using Argv = std::vector<std::string>;
 
 namespace {
 
+std::vector<Platform> platforms(std::initializer_list<const char*> names) {
+    std::vector<Platform> out;
+    for (const char* n : names) {
+        out.emplace_back(n);
+    }
+    return out;
+}
+
 Image make_image(const std::string& registry = "127.0.0.1:5000") {
     Image img;
     img.plan.name = "hello";
     img.plan.registry = registry;
-    img.plan.platforms = {"linux/amd64", "linux/arm64"};
+    img.plan.platforms = platforms({"linux/amd64", "linux/arm64"});
     img.dockerfile = "FROM 127.0.0.1:5000/busybox:latest\nRUN echo hi\n";
     img.context = imgspec::plan::context_manifest({}, img.dockerfile);
     img.tag = "0123456789abcdef0123456789abcdef";
@@ -245,7 +254,7 @@ TEST(Buildx, OutputIsPassedAsGiven) {
 
 TEST(Buildx, PlatformsOverride) {
     BuildOptions o;
-    o.platforms = {"linux/arm64"};
+    o.platforms = platforms({"linux/arm64"});
     EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--platform"), "linux/arm64");
     Image none = make_image();
     none.plan.platforms.clear();
@@ -560,7 +569,7 @@ TEST(BuildImage, PassthroughBuildsNothing) {
     Image img;
     img.passthrough = true;
     img.uri = "127.0.0.1:5000/busybox:latest";
-    img.plan.platforms = {"linux/amd64"};
+    img.plan.platforms = platforms({"linux/amd64"});
     FakeRunner runner([](const ProcessSpec&) { return fail("no call expected"); });
     BuildResult r = build_image(img, Config{}, BuildOptions{}, runner);
     EXPECT_TRUE(r.skipped);
@@ -576,16 +585,20 @@ TEST(BuildImage, PlatformOverrideGetsItsOwnTag) {
         p.name = "hello";
         p.registry = "127.0.0.1:5000";
         p.base_image = "127.0.0.1:5000/busybox:latest";
-        p.platforms = {"linux/amd64", "linux/arm64"};
+        p.platforms = platforms({"linux/amd64", "linux/arm64"});
         return imgspec::render::resolve_plan(std::move(p), cfg);
     };
     Image img = image();
-    Image same = imgspec::build::with_platforms(image(), {"linux/arm64", "linux/amd64"}, cfg);
+    Image same =
+        imgspec::build::with_platforms(image(), platforms({"linux/arm64", "linux/amd64"}), cfg);
     EXPECT_EQ(same.uri, img.uri) << "the same set in another order is the same image";
+    Image v8 =
+        imgspec::build::with_platforms(image(), platforms({"linux/arm64/v8", "linux/amd64"}), cfg);
+    EXPECT_EQ(v8.uri, img.uri) << "linux/arm64/v8 is linux/arm64";
 
-    Image arm = imgspec::build::with_platforms(image(), {"linux/arm64"}, cfg);
+    Image arm = imgspec::build::with_platforms(image(), platforms({"linux/arm64"}), cfg);
     EXPECT_NE(arm.uri, img.uri);
-    EXPECT_EQ(arm.plan.platforms, (Argv{"linux/arm64"}));
+    EXPECT_EQ(arm.plan.platforms, platforms({"linux/arm64"}));
     EXPECT_EQ(arm.dockerfile, img.dockerfile);
 }
 

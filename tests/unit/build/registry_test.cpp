@@ -1,3 +1,5 @@
+#include "unit/test_util.hpp"
+
 #include <imgspec/build/registry.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/sha256.hpp>
@@ -24,8 +26,9 @@ using imgspec::build::check_remote;
 using imgspec::build::DockerConfigDir;
 using imgspec::build::index_platforms;
 using imgspec::build::is_not_found;
-using imgspec::build::normalize_platform;
 using imgspec::build::Presence;
+using imgspec::test::read_file;
+using imgspec::test::TempDir;
 using imgspec::util::ProcessResult;
 using imgspec::util::ProcessSpec;
 
@@ -57,34 +60,6 @@ class FakeRunner : public imgspec::util::ProcessRunner {
     std::deque<ProcessResult> m_results;
     std::vector<ProcessSpec> m_calls;
 };
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "imgspec-registry-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        m_path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-
-  private:
-    fs::path m_path;
-};
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 unsigned perms_of(const fs::path& p) {
     struct stat st {};
@@ -129,16 +104,6 @@ const std::string single_manifest = R"({
 } // namespace
 
 // ---- platforms and index parsing ----------------------------------------------------------------
-
-TEST(Registry, NormalizePlatform) {
-    EXPECT_EQ(normalize_platform("linux/amd64"), "linux/amd64");
-    EXPECT_EQ(normalize_platform("linux/arm64/v8"), "linux/arm64");
-    EXPECT_EQ(normalize_platform("linux/aarch64"), "linux/arm64");
-    EXPECT_EQ(normalize_platform("linux/x86_64"), "linux/amd64");
-    EXPECT_EQ(normalize_platform("linux/arm"), "linux/arm/v7");
-    EXPECT_EQ(normalize_platform("linux/arm/v6"), "linux/arm/v6");
-    EXPECT_EQ(normalize_platform("Linux/AMD64"), "linux/amd64");
-}
 
 TEST(Registry, IndexPlatformsSkipAttestations) {
     auto p = index_platforms(index_amd64_with_attestation);

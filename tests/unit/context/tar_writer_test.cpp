@@ -1,3 +1,5 @@
+#include "unit/test_util.hpp"
+
 #include <imgspec/context/tar_writer.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/walk.hpp>
@@ -33,44 +35,11 @@ using imgspec::context::write_tar_to_fd;
 using imgspec::plan::Entry;
 using imgspec::plan::EntryType;
 using imgspec::plan::Manifest;
+using imgspec::test::read_file;
+using imgspec::test::TempDir;
+using imgspec::test::write_file;
 
 namespace {
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "imgspec-tar-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        m_path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-
-  private:
-    fs::path m_path;
-};
-
-void write_file(const fs::path& p, const std::string& content) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) {
-        throw std::runtime_error("cannot write " + p.string());
-    }
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 const std::string dockerfile_text = "FROM scratch\nCOPY . /\n";
 const std::string long_dir = "long/" + std::string(100, 'd');

@@ -97,16 +97,16 @@ TEST(ParallelWalk, ErrorsComeInPathOrderOnAnyNumberOfThreads) {
     test::TempDir dir;
     fs::path spec = make_tree(dir);
     // FIFOs cannot be copied: each is one error, found by whichever thread lists its folder.
-    std::vector<std::string> fifos = {"src/a/fifo", "src/a-fifo", "src/a.fifo", "src/d3/e10/g/fifo",
-                                      "src/d0/e7/fifo", "src/zz"};
+    std::vector<std::string> fifos = {"src/a/fifo",        "src/a-fifo",     "src/a.fifo",
+                                      "src/d3/e10/g/fifo", "src/d0/e7/fifo", "src/zz"};
     for (const auto& f : fifos) {
         ASSERT_EQ(::mkfifo((dir / f).c_str(), 0644), 0) << f;
     }
     std::vector<std::string> one = errors_of(spec, 1);
     ASSERT_EQ(one.size(), fifos.size());
     // In byte order of the paths: "a-fifo" < "a.fifo" < "a/fifo" < "d0/..." < "d3/..." < "zz".
-    std::vector<std::string> order = {"src/a-fifo", "src/a.fifo", "src/a/fifo", "src/d0/e7/fifo",
-                                      "src/d3/e10/g/fifo", "src/zz"};
+    std::vector<std::string> order = {"src/a-fifo",     "src/a.fifo",        "src/a/fifo",
+                                      "src/d0/e7/fifo", "src/d3/e10/g/fifo", "src/zz"};
     for (std::size_t i = 0; i < order.size(); ++i) {
         EXPECT_NE(one[i].find(order[i] + ": is a FIFO"), std::string::npos) << one[i];
     }

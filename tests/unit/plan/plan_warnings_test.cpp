@@ -68,7 +68,8 @@ TEST(PlanWarnings, ASecretsFileInACopiedFolder) {
     EXPECT_EQ(w.severity, Severity::warning);
     EXPECT_EQ(w.mark.line, 4);
     EXPECT_EQ(w.path, "layers[0].source_folder.src");
-    EXPECT_EQ(w.message, "'src/token.txt' is a secret's file (by its name, or a hard link to it): left out of the build context");
+    EXPECT_EQ(w.message, "'src/token.txt' is a secret's file (by its name, or a hard link to it): "
+                         "left out of the build context");
     EXPECT_FALSE(w.hint.empty());
     for (const auto& e : plan.files.entries) {
         EXPECT_EQ(e.path.find("token.txt"), std::string::npos) << e.path;

@@ -1,3 +1,5 @@
+#include "unit/test_util.hpp"
+
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/python_imports.hpp>
 
@@ -19,6 +21,7 @@ using imgspec::ErrorKind;
 using imgspec::plan::PythonImport;
 using imgspec::plan::reachable_modules;
 using imgspec::plan::scan_imports;
+using imgspec::test::TempDir;
 
 namespace {
 
@@ -146,37 +149,6 @@ TEST(PythonImportsScan, ArbitraryBytesInLinearTime) {
     (void)scan_imports(std::string(1 << 20, '.') + "import x");
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "imgspec-pyimports-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        m_path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-
-    void write(const std::string& rel, const std::string& content = "") const {
-        const fs::path p = m_path / rel;
-        fs::create_directories(p.parent_path());
-        std::ofstream out(p, std::ios::binary | std::ios::trunc);
-        out << content;
-        if (!out) {
-            throw std::runtime_error("cannot write " + p.string());
-        }
-    }
-
-  private:
-    fs::path m_path;
-};
 
 TEST(PythonImportsReach, FollowsImportsTransitively) {
     TempDir t;

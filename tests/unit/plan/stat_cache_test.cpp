@@ -443,8 +443,9 @@ TEST(StatCache, RecordsOutOfTheWalksOrderAreWrittenAgainInIt) {
         c.load();
         for (int k = 0; k < n; ++k) {
             int i = reversed ? n - 1 - k : k;
-            EXPECT_EQ(c.lookup("/f" + std::to_string(i), old_stat(now, static_cast<std::uint64_t>(i))),
-                      digest_of(std::to_string(i)));
+            EXPECT_EQ(
+                c.lookup("/f" + std::to_string(i), old_stat(now, static_cast<std::uint64_t>(i))),
+                digest_of(std::to_string(i)));
         }
         c.save();
     };

@@ -43,8 +43,12 @@ void make_tree(const test::TempDir& d, bool reverse = false) {
     }
 }
 
-std::string uri_of(const fs::path& spec) { return render::resolve_image(spec, test::test_config()).uri; }
-std::string tag_of(const fs::path& spec) { return render::resolve_image(spec, test::test_config()).tag; }
+std::string uri_of(const fs::path& spec) {
+    return render::resolve_image(spec, test::test_config()).uri;
+}
+std::string tag_of(const fs::path& spec) {
+    return render::resolve_image(spec, test::test_config()).tag;
+}
 
 TEST(Tag, IsLongHexAndStable) {
     test::TempDir d;
@@ -103,7 +107,9 @@ TEST(Tag, MtimeDoesNotCount) {
     test::TempDir d;
     make_tree(d);
     auto before = tag_of(d / "spec.yaml");
-    struct utimbuf times {1000, 1000};
+    struct utimbuf times {
+        1000, 1000
+    };
     ASSERT_EQ(utime((d / "src/a.py").c_str(), &times), 0);
     EXPECT_EQ(before, tag_of(d / "spec.yaml"));
 }
@@ -144,9 +150,11 @@ TEST(Tag, PlatformOrderDoesNotCount) {
 
 TEST(Tag, PackageBoundariesCount) {
     test::TempDir d;
-    d.write("spec.yaml", "name: x\nfrom: {base: 'python:3.12'}\nlayers:\n  - pip_packages: [ab, c]\n");
+    d.write("spec.yaml",
+            "name: x\nfrom: {base: 'python:3.12'}\nlayers:\n  - pip_packages: [ab, c]\n");
     auto t1 = tag_of(d / "spec.yaml");
-    d.write("spec.yaml", "name: x\nfrom: {base: 'python:3.12'}\nlayers:\n  - pip_packages: [a, bc]\n");
+    d.write("spec.yaml",
+            "name: x\nfrom: {base: 'python:3.12'}\nlayers:\n  - pip_packages: [a, bc]\n");
     EXPECT_NE(t1, tag_of(d / "spec.yaml"));
 }
 

@@ -29,37 +29,10 @@ using imgspec::plan::hash_entries;
 using imgspec::plan::hash_entry;
 using imgspec::plan::stat_entry;
 using imgspec::test::pattern;
+using imgspec::test::TempDir;
+using imgspec::test::write_file;
 
 namespace {
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "imgspec-walk-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        m_path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-
-  private:
-    fs::path m_path;
-};
-
-void write_file(const fs::path& p, const std::string& content) {
-    std::ofstream out(p, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) {
-        throw std::runtime_error("cannot write " + p.string());
-    }
-}
 
 void expect_refused(const fs::path& p, const std::string& kind) {
     try {

@@ -1,6 +1,6 @@
 // Values with spaces, quotes, $, backslashes and newlines render into Dockerfile lines whose
-// meaning is the value itself: checked by reading the rendered text back with /bin/sh, a JSON parser,
-// and a reader of BuildKit's double-quoted words.
+// meaning is the value itself: checked by reading the rendered text back with /bin/sh, a JSON
+// parser, and a reader of BuildKit's double-quoted words.
 
 #include "unit/test_util.hpp"
 
@@ -20,11 +20,11 @@ using namespace imgspec;
 namespace {
 
 const std::vector<std::string> hostile = {
-    "plain",        "with space",      "it's",           "say \"hi\"", "$HOME",
-    "${PATH}",      "back\\slash",     "trailing\\",     "`id`",       "$(id)",
-    "; rm -rf /",   "a && b || c",     "tab\there",      "*.py",       "~user",
-    "#comment",     "semi;colon",      "'\"'\"'",        "",           "\\$x",
-    "percent%s",    "unicode: ünï ✓",  "line1\nline2",   "cr\rhere",   "<<EOF"};
+    "plain",      "with space",     "it's",         "say \"hi\"", "$HOME",
+    "${PATH}",    "back\\slash",    "trailing\\",   "`id`",       "$(id)",
+    "; rm -rf /", "a && b || c",    "tab\there",    "*.py",       "~user",
+    "#comment",   "semi;colon",     "'\"'\"'",      "",           "\\$x",
+    "percent%s",  "unicode: ünï ✓", "line1\nline2", "cr\rhere",   "<<EOF"};
 
 // Run /bin/sh with printf to print one quoted word, exactly as a RUN shell would read it.
 std::string sh_echo(const std::string& word) {
@@ -124,7 +124,8 @@ layers:
     auto env_at = df.find("ENV A=");
     ASSERT_NE(env_at, std::string::npos) << df;
     auto a_end = df.find(" \\\n", env_at);
-    EXPECT_EQ(buildkit_unquote(df.substr(env_at + 6, a_end - env_at - 6)), "say \"hi\" and $HOME \\ back");
+    EXPECT_EQ(buildkit_unquote(df.substr(env_at + 6, a_end - env_at - 6)),
+              "say \"hi\" and $HOME \\ back");
     auto b_at = df.find("B=", a_end);
     auto b_end = df.find('\n', b_at);
     EXPECT_EQ(buildkit_unquote(df.substr(b_at + 2, b_end - b_at - 2)), "it's `id` $(id)");
@@ -153,7 +154,8 @@ TEST(Quote, PackageStringsWithShellMetacharactersAreRefused) {
     test::TempDir d;
     for (const char* bad : {"numpy; rm -rf /", "`id`", "$(id)", "a && b", "x|y", "pkg\nother"}) {
         nlohmann::json j = bad;
-        d.write("spec.yaml", "name: q\nfrom: {base: busybox}\nlayers:\n  - pip_packages: [" + j.dump() + "]\n");
+        d.write("spec.yaml",
+                "name: q\nfrom: {base: busybox}\nlayers:\n  - pip_packages: [" + j.dump() + "]\n");
         EXPECT_THROW(render::resolve_image(d / "spec.yaml", test::test_config()), SpecError) << bad;
     }
 }

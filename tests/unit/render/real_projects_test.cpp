@@ -91,12 +91,15 @@ version = "1.0.0"
 source = { directory = "../vendor/vendored" }
 )");
     d.write("app/src/app/__init__.py", "");
-    d.write("app/packages/core/pyproject.toml", "[project]\nname = \"core\"\nversion = \"0.1.0\"\n");
+    d.write("app/packages/core/pyproject.toml",
+            "[project]\nname = \"core\"\nversion = \"0.1.0\"\n");
     d.write("app/packages/core/src/core/__init__.py", "X = 1\n");
-    d.write("app/packages/utils/pyproject.toml", "[project]\nname = \"utils\"\nversion = \"0.1.0\"\n");
+    d.write("app/packages/utils/pyproject.toml",
+            "[project]\nname = \"utils\"\nversion = \"0.1.0\"\n");
     d.write("app/packages/utils/src/utils/__init__.py", "");
     d.write("app/packages/scratch/pyproject.toml", "[project]\nname = \"scratch\"\n");
-    d.write("vendor/vendored/pyproject.toml", "[project]\nname = \"vendored\"\nversion = \"1.0.0\"\n");
+    d.write("vendor/vendored/pyproject.toml",
+            "[project]\nname = \"vendored\"\nversion = \"1.0.0\"\n");
     d.write("vendor/vendored/vendored/__init__.py", "");
 }
 
@@ -116,12 +119,16 @@ TEST(RealUvWorkspace, DependencyStepSeesEveryMemberAndPathSource) {
                           "layers/0/vendor/vendored/pyproject.toml"}) {
         EXPECT_TRUE(has_path(img, p)) << p;
     }
-    EXPECT_FALSE(has_path(img, "layers/0/app/packages/scratch/pyproject.toml")) << "excluded member";
-    EXPECT_FALSE(has_path(img, "layers/0/app/src/app/__init__.py")) << "the root's own code is not a dependency";
-    EXPECT_TRUE(contains(img.dockerfile, "--mount=type=bind,source=layers/0,target=/tmp/imgspec/layers/0 "))
+    EXPECT_FALSE(has_path(img, "layers/0/app/packages/scratch/pyproject.toml"))
+        << "excluded member";
+    EXPECT_FALSE(has_path(img, "layers/0/app/src/app/__init__.py"))
+        << "the root's own code is not a dependency";
+    EXPECT_TRUE(
+        contains(img.dockerfile, "--mount=type=bind,source=layers/0,target=/tmp/imgspec/layers/0 "))
         << img.dockerfile;
-    EXPECT_TRUE(contains(img.dockerfile, "uv sync --active --inexact --locked --no-install-project --no-editable "
-                                         "--project /tmp/imgspec/layers/0/app"))
+    EXPECT_TRUE(contains(img.dockerfile,
+                         "uv sync --active --inexact --locked --no-install-project --no-editable "
+                         "--project /tmp/imgspec/layers/0/app"))
         << img.dockerfile;
 }
 
@@ -134,8 +141,9 @@ TEST(RealUvWorkspace, InstallProjectInstallsMembersNonEditable) {
     auto img = image_of(spec);
     EXPECT_TRUE(has_path(img, "layers/0/project/app/src/app/__init__.py"));
     EXPECT_TRUE(has_path(img, "layers/0/project/vendor/vendored/pyproject.toml"));
-    EXPECT_TRUE(contains(img.dockerfile, "uv sync --active --inexact --locked --no-editable --project "
-                                         "/tmp/imgspec/layers/0/project/app"))
+    EXPECT_TRUE(contains(img.dockerfile,
+                         "uv sync --active --inexact --locked --no-editable --project "
+                         "/tmp/imgspec/layers/0/project/app"))
         << img.dockerfile;
 }
 
@@ -144,9 +152,10 @@ TEST(RealUvProject, FrozenOrLockedInExtraArgsReplacesTheDefault) {
     d.write("pyproject.toml", "[project]\nname = \"p\"\nversion = \"1\"\n");
     d.write("uv.lock", "version = 1\n");
     for (const char* flag : {"--frozen", "--locked"}) {
-        auto spec = d.write("spec.yaml", std::string("name: p\nfrom: {base: python:3.12-slim}\nlayers:\n"
-                                                     "  - uv_project: {pyproject: pyproject.toml, extra_args: \"") +
-                                             flag + "\"}\n");
+        auto spec = d.write(
+            "spec.yaml", std::string("name: p\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                                     "  - uv_project: {pyproject: pyproject.toml, extra_args: \"") +
+                             flag + "\"}\n");
         auto img = image_of(spec);
         std::string df = img.dockerfile;
         auto line = df.substr(df.find("uv sync"));
@@ -171,33 +180,41 @@ TEST(RealUvProject, NoLockIsAWarningAndResolvesInTheBuild) {
     EXPECT_TRUE(contains(img.plan.warnings[0].message, "no uv.lock"));
     EXPECT_FALSE(contains(img.dockerfile, "--locked"));
     // uv writes the lock it resolves: into a writable mount, thrown away with it.
-    EXPECT_TRUE(contains(img.dockerfile, "source=layers/0,target=/tmp/imgspec/layers/0,rw")) << img.dockerfile;
+    EXPECT_TRUE(contains(img.dockerfile, "source=layers/0,target=/tmp/imgspec/layers/0,rw"))
+        << img.dockerfile;
 }
 
 TEST(RealSecrets, BareKeyIsAnEnvironmentVariableNamedAsTheSdkNamesIt) {
     test::TempDir d;
-    auto spec = d.write("spec.yaml", "name: s\nfrom: {base: busybox}\nlayers:\n"
-                                     "  - commands: ['test -n \"$GITHUB_PAT\"']\n"
-                                     "    secret_mounts: [github-pat, {key: CREDS, mount: /root/.netrc}]\n");
+    auto spec = d.write("spec.yaml",
+                        "name: s\nfrom: {base: busybox}\nlayers:\n"
+                        "  - commands: ['test -n \"$GITHUB_PAT\"']\n"
+                        "    secret_mounts: [github-pat, {key: CREDS, mount: /root/.netrc}]\n");
     auto img = image_of(spec);
-    EXPECT_TRUE(contains(img.dockerfile, "GITHUB_PAT=\"$(cat /run/secrets/github-pat)\" && export GITHUB_PAT"))
+    EXPECT_TRUE(contains(img.dockerfile,
+                         "GITHUB_PAT=\"$(cat /run/secrets/github-pat)\" && export GITHUB_PAT"))
         << img.dockerfile;
     EXPECT_TRUE(contains(img.dockerfile, "type=secret,id=CREDS,target=/root/.netrc,required=true"));
     EXPECT_FALSE(contains(img.dockerfile, "CREDS=")) << "a mounted secret is a file only";
     ASSERT_EQ(img.plan.secrets.size(), 2u);
-    EXPECT_EQ(img.plan.secrets[0].env, "GITHUB_PAT") << "the host's variable, as the SDK looks it up";
+    EXPECT_EQ(img.plan.secrets[0].env, "GITHUB_PAT")
+        << "the host's variable, as the SDK looks it up";
 }
 
 TEST(RealSecrets, TokenInIndexUrlIsExpandedByTheStepsShellOnly) {
     test::TempDir d;
-    auto spec = d.write("spec.yaml", "name: s\nfrom: {base: python:3.12-slim}\nlayers:\n"
-                                     "  - pip_packages: ['private-pkg', 'tool @ git+https://$PAT@git.example.com/t.git']\n"
-                                     "    index_url: https://__token__:$PAT@pypi.example.com/simple\n"
-                                     "    secret_mounts: [PAT]\n");
+    auto spec = d.write(
+        "spec.yaml",
+        "name: s\nfrom: {base: python:3.12-slim}\nlayers:\n"
+        "  - pip_packages: ['private-pkg', 'tool @ git+https://$PAT@git.example.com/t.git']\n"
+        "    index_url: https://__token__:$PAT@pypi.example.com/simple\n"
+        "    secret_mounts: [PAT]\n");
     auto img = image_of(spec);
-    EXPECT_TRUE(contains(img.dockerfile, "--index-url https://__token__:\"${PAT}\"@pypi.example.com/simple"))
+    EXPECT_TRUE(contains(img.dockerfile,
+                         "--index-url https://__token__:\"${PAT}\"@pypi.example.com/simple"))
         << img.dockerfile;
-    EXPECT_TRUE(contains(img.dockerfile, "'tool @ git+https://'\"${PAT}\"@git.example.com/t.git")) << img.dockerfile;
+    EXPECT_TRUE(contains(img.dockerfile, "'tool @ git+https://'\"${PAT}\"@git.example.com/t.git"))
+        << img.dockerfile;
     // Not a secret of this step: an error, never a shell expansion.
     auto bad = d.write("bad.yaml", "name: s\nfrom: {base: python:3.12-slim}\nlayers:\n"
                                    "  - pip_packages: [x]\n"
@@ -212,9 +229,11 @@ TEST(RealSecrets, TokenInIndexUrlIsExpandedByTheStepsShellOnly) {
 
 TEST(RealSecrets, GroupAndMountCannotAddOptionsOrInstructions) {
     test::TempDir d;
-    auto spec = d.write("spec.yaml", "name: s\nfrom: {base: busybox}\nlayers:\n"
-                                     "  - commands: ['true']\n"
-                                     "    secret_mounts: [{key: A, mount: '/x,mode=0777'}, {key: B, group: \"g\\nRUN id\"}]\n");
+    auto spec = d.write(
+        "spec.yaml",
+        "name: s\nfrom: {base: busybox}\nlayers:\n"
+        "  - commands: ['true']\n"
+        "    secret_mounts: [{key: A, mount: '/x,mode=0777'}, {key: B, group: \"g\\nRUN id\"}]\n");
     auto errs = errors_of(spec);
     ASSERT_EQ(errs.size(), 2u);
     EXPECT_TRUE(contains(errs[0], "not a valid mount point")) << errs[0];
@@ -231,8 +250,10 @@ TEST(RealEnv, DollarExpandsAsInADockerfileAndBackslashDollarIsLiteral) {
     auto img = image_of(spec);
     EXPECT_TRUE(contains(img.dockerfile, "PATH=\"/opt/conda/bin:$PATH\"")) << img.dockerfile;
     EXPECT_TRUE(contains(img.dockerfile, "A=\"${HOME:-/root}/x ${B:+set}\"")) << img.dockerfile;
-    EXPECT_TRUE(contains(img.dockerfile, "PRICE=\"costs \\$5 and \\\"quotes\\\"\"")) << img.dockerfile;
-    auto bad = d.write("bad.yaml", "name: e\nfrom: {base: busybox}\nlayers:\n  - env_vars: {A: '${B?}'}\n");
+    EXPECT_TRUE(contains(img.dockerfile, "PRICE=\"costs \\$5 and \\\"quotes\\\"\""))
+        << img.dockerfile;
+    auto bad = d.write("bad.yaml",
+                       "name: e\nfrom: {base: busybox}\nlayers:\n  - env_vars: {A: '${B?}'}\n");
     auto errs = errors_of(bad);
     ASSERT_EQ(errs.size(), 1u);
     EXPECT_TRUE(contains(errs[0], "${NAME:-word}")) << errs[0];
@@ -240,12 +261,16 @@ TEST(RealEnv, DollarExpandsAsInADockerfileAndBackslashDollarIsLiteral) {
 
 TEST(RealUsers, InstallsRunAsUidGidAndTheFinalUserIsRestored) {
     test::TempDir d;
-    auto base = d.write("base.yaml", "name: b\nfrom: {base: busybox}\nlayers:\n  - commands: ['true']\n");
+    auto base =
+        d.write("base.yaml", "name: b\nfrom: {base: busybox}\nlayers:\n  - commands: ['true']\n");
     auto img = image_of(base);
     EXPECT_TRUE(contains(img.dockerfile, "\nUSER 0:0\n"));
     EXPECT_FALSE(contains(img.dockerfile, "\nUSER 0\n"));
-    EXPECT_TRUE(contains(img.dockerfile, "ARG IMGSPEC_BASE_USER=0:0\nUSER $IMGSPEC_BASE_USER\n")) << img.dockerfile;
-    auto own = d.write("own.yaml", "name: b\nuser: 1000:1000\nfrom: {base: busybox}\nlayers:\n  - commands: ['true']\n");
+    EXPECT_TRUE(contains(img.dockerfile, "ARG IMGSPEC_BASE_USER=0:0\nUSER $IMGSPEC_BASE_USER\n"))
+        << img.dockerfile;
+    auto own = d.write(
+        "own.yaml",
+        "name: b\nuser: 1000:1000\nfrom: {base: busybox}\nlayers:\n  - commands: ['true']\n");
     EXPECT_TRUE(contains(image_of(own).dockerfile, "\nUSER 1000:1000\n"));
     auto deb = d.write("deb.yaml", "name: f\nfrom: {debian_base: {}}\n");
     auto debian = image_of(deb);
@@ -256,8 +281,9 @@ TEST(RealUsers, InstallsRunAsUidGidAndTheFinalUserIsRestored) {
 
 TEST(RealPython, VersionIsMadeByUvAndCheckedWithPip) {
     test::TempDir d;
-    auto spec = d.write("spec.yaml", "name: p\npython_version: \"3.11\"\nfrom: {base: python:3.10-slim}\n"
-                                     "layers:\n  - pip_packages: [numpy]\n");
+    auto spec =
+        d.write("spec.yaml", "name: p\npython_version: \"3.11\"\nfrom: {base: python:3.10-slim}\n"
+                             "layers:\n  - pip_packages: [numpy]\n");
     auto uv = image_of(spec);
     EXPECT_TRUE(contains(uv.dockerfile, "uv venv /opt/venv --python 3.11")) << uv.dockerfile;
     Config pip = test::test_config();
@@ -285,22 +311,34 @@ healthcheck: {test: "curl -f http://localhost/ || exit 1", interval: 30s, retrie
     const std::string& df = img.dockerfile;
     EXPECT_TRUE(contains(df, "ENTRYPOINT [\"python\", \"-m\", \"app\"]\n")) << df;
     EXPECT_TRUE(contains(df, "CMD [\"/bin/sh\", \"-c\", \"echo \\\"$HOME\\\" && run\"]\n")) << df;
-    EXPECT_TRUE(contains(df, "LABEL \"org.opencontainers.image.source\"=\"https://example.com/a \\\"b\\\" \\$X\"\n")) << df;
+    EXPECT_TRUE(contains(
+        df, "LABEL \"org.opencontainers.image.source\"=\"https://example.com/a \\\"b\\\" \\$X\"\n"))
+        << df;
     EXPECT_TRUE(contains(df, "LABEL \"version\"=\"3\"\n")) << df;
     EXPECT_TRUE(contains(df, "EXPOSE 8080\nEXPOSE 9090/udp\n")) << df;
     EXPECT_TRUE(contains(df, "STOPSIGNAL SIGINT\n")) << df;
-    EXPECT_TRUE(contains(df, "HEALTHCHECK --interval=30s --retries=3 CMD [\"/bin/sh\", \"-c\", \"curl -f http://localhost/ || exit 1\"]\n")) << df;
-    auto bad = d.write("bad.yaml", "name: r\nfrom: {base: busybox}\nexpose: [\"80; rm -rf /\"]\nstopsignal: \"KILL\\nRUN id\"\n");
+    EXPECT_TRUE(contains(df, "HEALTHCHECK --interval=30s --retries=3 CMD [\"/bin/sh\", \"-c\", "
+                             "\"curl -f http://localhost/ || exit 1\"]\n"))
+        << df;
+    auto bad = d.write("bad.yaml", "name: r\nfrom: {base: busybox}\nexpose: [\"80; rm -rf "
+                                   "/\"]\nstopsignal: \"KILL\\nRUN id\"\n");
     EXPECT_EQ(errors_of(bad).size(), 2u);
 }
 
 TEST(RealTwins, ScalarsWhereTextIsExpectedKeepTheirSourceTextInBothFormats) {
     test::TempDir d;
-    for (const char* v : {"0x1F", "1_000", "0o17", "+1", "3.10", "42", "-7", "true", "0", "1e3", "0b101"}) {
-        auto yaml = d.write("t.yaml", std::string("name: t\nfrom: {base: busybox}\nlayers:\n  - env_vars: {A: ") + v + "}\n");
-        auto toml = d.write("t.toml", std::string("name = \"t\"\nfrom = {base = \"busybox\"}\n[[layers]]\nenv_vars = {A = ") + v + "}\n");
+    for (const char* v :
+         {"0x1F", "1_000", "0o17", "+1", "3.10", "42", "-7", "true", "0", "1e3", "0b101"}) {
+        auto yaml = d.write(
+            "t.yaml",
+            std::string("name: t\nfrom: {base: busybox}\nlayers:\n  - env_vars: {A: ") + v + "}\n");
+        auto toml = d.write(
+            "t.toml",
+            std::string("name = \"t\"\nfrom = {base = \"busybox\"}\n[[layers]]\nenv_vars = {A = ") +
+                v + "}\n");
         auto y = image_of(yaml);
-        EXPECT_TRUE(contains(y.dockerfile, std::string("ENV A=\"") + v + "\"")) << v << "\n" << y.dockerfile;
+        EXPECT_TRUE(contains(y.dockerfile, std::string("ENV A=\"") + v + "\"")) << v << "\n"
+                                                                                << y.dockerfile;
         EXPECT_EQ(y.dockerfile, image_of(toml).dockerfile) << v;
         EXPECT_EQ(y.uri, image_of(toml).uri) << v;
     }
@@ -316,7 +354,8 @@ TEST(RealCopies, DockerignoreAppliesToCopiesBeforeIt) {
                                      "  - dockerignore: rules\n");
     auto img = image_of(spec);
     EXPECT_TRUE(has_path(img, "layers/0/main.py"));
-    EXPECT_FALSE(has_path(img, "layers/0/.env")) << "a later dockerignore layer applies to earlier copies";
+    EXPECT_FALSE(has_path(img, "layers/0/.env"))
+        << "a later dockerignore layer applies to earlier copies";
 }
 
 TEST(RealCopies, FromDockerfileKeepsTheFoldersOwnFiles) {
@@ -340,12 +379,15 @@ TEST(RealPoetry, InstallProjectBuildsAWheelAndKeepsGroupOptionsOnTheDependencies
     test::TempDir d;
     d.write("pyproject.toml", "[tool.poetry]\nname = \"p\"\nversion = \"1\"\n");
     d.write("poetry.lock", "");
-    auto spec = d.write("spec.yaml", "name: p\nfrom: {base: python:3.12-slim}\nlayers:\n"
-                                     "  - poetry_project: {pyproject: pyproject.toml, extra_args: \"--without dev\", "
-                                     "project_install_mode: install_project}\n");
+    auto spec =
+        d.write("spec.yaml",
+                "name: p\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                "  - poetry_project: {pyproject: pyproject.toml, extra_args: \"--without dev\", "
+                "project_install_mode: install_project}\n");
     auto img = image_of(spec);
     EXPECT_FALSE(contains(img.dockerfile, "--only-root")) << img.dockerfile;
-    EXPECT_TRUE(contains(img.dockerfile, "poetry install --no-interaction --no-root --without dev"));
+    EXPECT_TRUE(
+        contains(img.dockerfile, "poetry install --no-interaction --no-root --without dev"));
     EXPECT_TRUE(contains(img.dockerfile, "poetry build --no-interaction --format wheel"));
     EXPECT_TRUE(contains(img.dockerfile, "--no-deps /tmp/imgspec-wheel/*.whl"));
 }
@@ -353,19 +395,20 @@ TEST(RealPoetry, InstallProjectBuildsAWheelAndKeepsGroupOptionsOnTheDependencies
 TEST(RealScript, LocalFileDependencyIsCopiedNeverAHostPath) {
     test::TempDir d;
     d.write("libs/mylib/pyproject.toml", "[project]\nname = \"mylib\"\n");
-    auto script = "# /// script\n# dependencies = [\"mylib @ file://" + (d.path() / "libs/mylib").string() +
-                  "\"]\n# ///\nimport mylib\n";
+    auto script = "# /// script\n# dependencies = [\"mylib @ file://" +
+                  (d.path() / "libs/mylib").string() + "\"]\n# ///\nimport mylib\n";
     d.write("train.py", script);
     auto spec = d.write("spec.yaml", "name: s\nfrom: {uv_script: train.py}\n");
     auto img = image_of(spec);
     EXPECT_FALSE(contains(img.dockerfile, d.path().string())) << img.dockerfile;
-    EXPECT_TRUE(contains(img.dockerfile, "'mylib @ file:///tmp/imgspec/layers/0/libs/mylib'")) << img.dockerfile;
+    EXPECT_TRUE(contains(img.dockerfile, "'mylib @ file:///tmp/imgspec/layers/0/libs/mylib'"))
+        << img.dockerfile;
     EXPECT_TRUE(has_path(img, "layers/0/libs/mylib/pyproject.toml"));
     // Outside the spec's folder: an error that says so.
     test::TempDir other;
     other.write("lib/pyproject.toml", "");
-    d.write("train.py", "# /// script\n# dependencies = [\"lib @ file://" + (other.path() / "lib").string() +
-                            "\"]\n# ///\n");
+    d.write("train.py", "# /// script\n# dependencies = [\"lib @ file://" +
+                            (other.path() / "lib").string() + "\"]\n# ///\n");
     auto errs = errors_of(spec);
     ASSERT_EQ(errs.size(), 1u);
     EXPECT_TRUE(contains(errs[0], "outside the spec's folder")) << errs[0];
@@ -373,10 +416,12 @@ TEST(RealScript, LocalFileDependencyIsCopiedNeverAHostPath) {
 
 TEST(RealWarnings, SaveAFailedBuild) {
     test::TempDir d;
-    d.write("parent.yaml", "name: p\nextendable: true\nplatform: linux/amd64\nfrom: {base: busybox}\n"
-                           "layers:\n  - commands: ['true']\n");
-    auto child = d.write("child.yaml", "name: c\nplatform: [linux/amd64, linux/arm64]\nfrom: {spec: parent.yaml}\n"
-                                       "layers:\n  - commands: ['RUN echo hi']\n");
+    d.write("parent.yaml",
+            "name: p\nextendable: true\nplatform: linux/amd64\nfrom: {base: busybox}\n"
+            "layers:\n  - commands: ['true']\n");
+    auto child = d.write(
+        "child.yaml", "name: c\nplatform: [linux/amd64, linux/arm64]\nfrom: {spec: parent.yaml}\n"
+                      "layers:\n  - commands: ['RUN echo hi']\n");
     auto img = image_of(child);
     std::string all;
     for (const auto& w : img.plan.warnings) {
@@ -384,13 +429,16 @@ TEST(RealWarnings, SaveAFailedBuild) {
     }
     EXPECT_TRUE(contains(all, "built for linux/arm64 but its parent")) << all;
     EXPECT_TRUE(contains(all, "runs a program named RUN")) << all;
-    auto deb = d.write("deb.yaml", "name: f\nfrom: {debian_base: {flyte_version: \"2.0.1\", install_flyte: false}}\n");
+    auto deb =
+        d.write("deb.yaml",
+                "name: f\nfrom: {debian_base: {flyte_version: \"2.0.1\", install_flyte: false}}\n");
     EXPECT_EQ(image_of(deb).plan.warnings.size(), 1u);
     d.write("proj/pyproject.toml", "[tool.poetry]\nname = \"p\"\n");
     d.write("proj/poetry.lock", "");
     d.write("proj/.venv/bin/python", "");
     auto venv = d.write("venv.yaml", "name: v\nfrom: {base: python:3.12-slim}\nlayers:\n"
-                                     "  - poetry_project: {pyproject: proj/pyproject.toml, project_install_mode: install_project}\n");
+                                     "  - poetry_project: {pyproject: proj/pyproject.toml, "
+                                     "project_install_mode: install_project}\n");
     auto w = image_of(venv).plan.warnings;
     ASSERT_EQ(w.size(), 1u);
     EXPECT_TRUE(contains(w[0].message, "proj/.venv")) << w[0].message;
@@ -411,8 +459,10 @@ TEST(SecretFiles, TildeAndHardLinksAreRecognised) {
     auto img = image_of(spec);
     setenv("HOME", saved.c_str(), 1);
     EXPECT_TRUE(has_path(img, "layers/0/main.py"));
-    EXPECT_FALSE(has_path(img, "layers/0/token.txt")) << "~/ is expanded where the path is compared";
-    EXPECT_FALSE(has_path(img, "layers/0/innocent.txt")) << "a hard link to the secret is the secret";
+    EXPECT_FALSE(has_path(img, "layers/0/token.txt"))
+        << "~/ is expanded where the path is compared";
+    EXPECT_FALSE(has_path(img, "layers/0/innocent.txt"))
+        << "a hard link to the secret is the secret";
     std::string warnings;
     for (const auto& w : img.plan.warnings) {
         warnings += w.message + "\n";

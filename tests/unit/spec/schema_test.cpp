@@ -6,6 +6,7 @@
 
 #include <imgspec/spec/model.hpp>
 #include <imgspec/spec/names.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/spec/schema.hpp>
 
 #include <gtest/gtest.h>
@@ -106,11 +107,10 @@ TEST(Schema, HasEveryTopKeyBaseFormAndLayerKind) {
     for (const auto& [k, v] : s["properties"].items()) {
         top.insert(k);
     }
-    EXPECT_EQ(top,
-              (std::set<std::string>{"name", "registry", "platform", "python_version", "extendable",
-                                     "tag", "from", "registry_secret", "layers", "secrets", "user",
-                                     "entrypoint", "cmd", "labels", "expose", "stopsignal",
-                                     "healthcheck"}));
+    EXPECT_EQ(top, (std::set<std::string>{"name", "registry", "platform", "python_version",
+                                          "extendable", "tag", "from", "registry_secret", "layers",
+                                          "secrets", "user", "entrypoint", "cmd", "labels",
+                                          "expose", "stopsignal", "healthcheck"}));
     std::set<std::string> forms;
     for (const auto& [k, v] : s["$defs"]["from"]["properties"].items()) {
         forms.insert(k);

@@ -1,5 +1,8 @@
+#include "unit/test_util.hpp"
+
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/process.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <gtest/gtest.h>
 
@@ -20,33 +23,13 @@
 namespace fs = std::filesystem;
 using imgspec::Error;
 using imgspec::ErrorKind;
+using imgspec::test::TempDir;
 using imgspec::util::PosixProcessRunner;
 using imgspec::util::ProcessResult;
 using imgspec::util::ProcessSpec;
 using imgspec::util::Stream;
 
 namespace {
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "imgspec-process-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        m_path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return m_path; }
-
-  private:
-    fs::path m_path;
-};
 
 ProcessResult run(std::vector<std::string> argv) {
     ProcessSpec spec;

@@ -56,7 +56,7 @@ BuildResult build_image(const render::Image& image, const Config& config,
 // promises all of them. The same set in another order, a fixed `tag:` and a passthrough image stay
 // as they are.
 // Throws as render::resolve_plan.
-render::Image with_platforms(render::Image image, const std::vector<std::string>& platforms,
+render::Image with_platforms(render::Image image, const std::vector<spec::Platform>& platforms,
                              const Config& config);
 
 } // namespace imgspec::build

@@ -5,6 +5,7 @@
 
 #include <imgspec/core/config.hpp>
 #include <imgspec/render/image.hpp>
+#include <imgspec/spec/platform.hpp>
 #include <imgspec/util/progress.hpp>
 
 #include <string>
@@ -26,8 +27,8 @@ struct BuildOptions {
     // or a plain path, which buildx reads as type=local,dest=PATH (a folder of files). "-"
     // (the image as a tar on stdout) is refused: imgspec's stdout is its summary.
     std::string output;
-    std::vector<std::string> platforms; // empty: the spec's
-    std::string builder;                // empty: the config's, else buildx's current builder
+    std::vector<spec::Platform> platforms; // empty: the spec's
+    std::string builder;                   // empty: the config's, else buildx's current builder
     std::vector<std::string> cache_from;
     std::vector<std::string> cache_to;
     bool force = false;            // build even when the image exists
@@ -51,8 +52,8 @@ BuildOptions with_config_defaults(BuildOptions options, const Config& config);
 OutputMode effective_mode(const render::Image& image, const BuildOptions& options);
 
 // The platforms that are built: the options' override, else the plan's.
-std::vector<std::string> effective_platforms(const render::Image& image,
-                                             const BuildOptions& options);
+std::vector<spec::Platform> effective_platforms(const render::Image& image,
+                                                const BuildOptions& options);
 
 // docker buildx build [--builder B] --platform P1,P2 --tag URI (--push | --load | --output DEST)
 //   --progress MODE [--cache-from X]... [--cache-to X]... [--secret id=ID,env=VAR |

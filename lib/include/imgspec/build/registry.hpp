@@ -31,11 +31,8 @@ struct Presence {
     std::string digest;
 };
 
-// "os/arch[/variant]" in the canonical form containerd compares: aliases mapped (aarch64 ->
-// arm64, x86_64 -> amd64), arm64's default variant v8 and amd64's v1 dropped, arm's v7 added.
-std::string normalize_platform(std::string_view platform);
-
-// The platforms of an image index / manifest list (`imagetools inspect --raw`), normalized, in
+// The platforms of an image index / manifest list (`imagetools inspect --raw`), normalized
+// (spec::normalize_platform), in
 // order, without attestation entries ("unknown/unknown"). std::nullopt when `raw` is a single
 // image manifest, which names no platform.
 // Throws Error(ErrorKind::unavailable) when `raw` is not JSON of either shape.

@@ -50,7 +50,8 @@ struct TarStats {
 // is done before its last bytes are written. If its bytes or size differ from
 // `Entry::digest`/`Entry::size`, its stat changed during a trusted copy, or a symlink's target
 // differs from `Entry::link_target`, the file changed after the image tag was computed and this
-// throws imgspec::Error(ErrorKind::other, "<path> changed while the build context was written ...").
+// throws imgspec::Error(ErrorKind::other, "<path> changed while the build context was written
+// ...").
 //
 // On any failure that is not the sink's own, the end-of-archive marker is never written and a
 // block of non-tar text is sent instead, so the consumer sees a damaged archive: a tar cut at an

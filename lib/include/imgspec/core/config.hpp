@@ -14,12 +14,12 @@ namespace imgspec {
 struct Setting {
     std::string value;
     std::string source = "default"; // "default", "file", "env" or "flag"
-    std::string origin = {};        // "config.yaml:3", "IMGSPEC_REGISTRY", "--ref"; "" for a default
+    std::string origin = {}; // "config.yaml:3", "IMGSPEC_REGISTRY", "--ref"; "" for a default
 };
 
 struct Config {
-    Setting registry;                              // used when a spec names none
-    Setting builder;                               // buildx builder; empty -> buildx's current
+    Setting registry; // used when a spec names none
+    Setting builder;  // buildx builder; empty -> buildx's current
     Setting debian_base_image{"python:{python_version}-slim-bookworm"}; // {python_version} expands
     Setting uv_image{"ghcr.io/astral-sh/uv:0.8.13"};
     Setting installer{"uv"};                        // "uv" or "pip"

@@ -29,19 +29,19 @@ struct FileStat {
 enum class EntryType { file, directory, symlink };
 
 struct Entry {
-    std::string path;               // inside the context, '/'-separated, relative, no "./", no "/" at end
+    std::string path; // inside the context, '/'-separated, relative, no "./", no "/" at end
     EntryType type = EntryType::file;
-    unsigned mode = 0644;           // normalized: files 0644 or 0755, directories 0755, symlinks 0777
-                                    // (0, with size 0: a file listed but not stat'ed yet, see
-                                    // WalkOptions::defer_file_stat; hashing sets both)
-    std::uint64_t size = 0;         // files only
-    std::string link_target;        // symlinks only, as read by readlink
+    unsigned mode = 0644;    // normalized: files 0644 or 0755, directories 0755, symlinks 0777
+                             // (0, with size 0: a file listed but not stat'ed yet, see
+                             // WalkOptions::defer_file_stat; hashing sets both)
+    std::uint64_t size = 0;  // files only
+    std::string link_target; // symlinks only, as read by readlink
     // File on disk; empty when `content` holds the bytes. A plain string, not a
     // std::filesystem::path: libstdc++'s path also keeps a heap list of its components, about
     // 1 KiB per entry, and the manifest holds one entry per copied file.
     std::string source;
-    std::string content;            // generated files (the Dockerfile)
-    Digest digest{};                // SHA-256 of the file's content (files only)
+    std::string content; // generated files (the Dockerfile)
+    Digest digest{};     // SHA-256 of the file's content (files only)
     // Files only, set by the planner when the stat cache is in use: the stat data that `digest`
     // belongs to (from the cache record it matched, or taken before the read that computed it),
     // only when it is not racily clean (StatCache::racily_clean). While the context is written, a

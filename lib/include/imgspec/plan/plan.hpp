@@ -50,7 +50,7 @@ struct Plan {
     spec::Spec spec;
     std::string name;
     std::string registry;
-    std::vector<std::string> platforms;
+    std::vector<spec::Platform> platforms; // as written, else the parent's, else the default
     std::string python_version;
     // FROM image; for a `dockerfile` base, empty (the user's Dockerfile is used as is).
     std::string base_image;

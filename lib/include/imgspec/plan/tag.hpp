@@ -2,6 +2,7 @@
 // The content tag: SHA-256 over everything that decides the image, with unambiguous framing.
 
 #include <imgspec/plan/manifest.hpp>
+#include <imgspec/spec/platform.hpp>
 
 #include <string>
 #include <vector>
@@ -21,8 +22,8 @@ Manifest context_manifest(Manifest&& files, std::string dockerfile,
 Manifest files_of_context(Manifest&& context, const std::string& path = "Dockerfile");
 
 // SHA-256 over the context manifest (each entry's type, path, mode, size, content digest or link
-// target, length-prefixed) and the set of platforms (order does not count). Registry, name and the spec's own file name are
-// not inputs. Pure.
-std::string compute_tag(const Manifest& context, const std::vector<std::string>& platforms);
+// target, length-prefixed) and the set of platforms in their canonical spelling (order does not
+// count). Registry, name and the spec's own file name are not inputs. Pure.
+std::string compute_tag(const Manifest& context, const std::vector<spec::Platform>& platforms);
 
 } // namespace imgspec::plan

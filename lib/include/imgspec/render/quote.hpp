@@ -2,15 +2,16 @@
 // Quoting for the two languages a Dockerfile mixes: the builder's own words (ENV, WORKDIR, JSON
 // arrays) and the POSIX shell that runs RUN lines. Pure functions.
 
+#include <imgspec/util/strings.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace imgspec::render {
 
-// A word that /bin/sh reads back as exactly `s`: unchanged when it has only safe characters,
-// else single-quoted with ' written as '\''.
-std::string shell_quote(std::string_view s);
+// A word that /bin/sh reads back as exactly `s` (util/strings.hpp).
+using util::shell_quote;
 // A value for ENV/WORKDIR that BuildKit's word lexer reads back as exactly `s` (no variable
 // expansion): double-quoted with \, " and $ escaped. `s` must not contain a newline.
 std::string dockerfile_quote(std::string_view s);

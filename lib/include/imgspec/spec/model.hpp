@@ -4,6 +4,7 @@
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/spec/node.hpp>
+#include <imgspec/spec/platform.hpp>
 
 #include <filesystem>
 #include <map>
@@ -136,7 +137,7 @@ struct Spec {
     std::filesystem::path dir;  // the spec's folder: relative paths resolve here; the context root
     std::string name;
     std::string registry;
-    std::vector<std::string> platforms; // empty -> default for the base form
+    std::vector<Platform> platforms;    // normalized; empty -> default for the base form
     std::string python_version;         // empty -> from the base form -> "3.12"
     bool extendable = false;
     std::string tag;                    // fixed tag; empty -> content hash

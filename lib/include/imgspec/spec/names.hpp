@@ -18,8 +18,6 @@ std::string check_registry(std::string_view registry);
 std::string check_tag(std::string_view tag);
 // A full image reference: [registry/]name[:tag][@sha256:...].
 std::string check_image_ref(std::string_view ref);
-std::string check_platform(std::string_view platform);
-const std::vector<std::string>& known_platforms();
 std::string check_env_name(std::string_view name);
 // A PEP 508 requirement: name, extras, version specifiers or "@ url", and an environment marker.
 std::string check_pip_requirement(std::string_view req);

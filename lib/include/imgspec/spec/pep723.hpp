@@ -1,6 +1,8 @@
 #pragma once
-// PEP 723 inline script metadata: the "# /// script" block at the top of a uv-style script, and
-// the check of its requires-python against the image's Python version.
+// PEP 723 inline script metadata: the "# /// script" block at the top of a uv-style script. Its
+// requires-python is checked against the image's Python version with pep440.hpp.
+
+#include <imgspec/spec/pep440.hpp>
 
 #include <optional>
 #include <string>
@@ -27,17 +29,5 @@ struct ScriptMetadata {
 // invalid (its line and column mapped back into the script), `dependencies` is not an array of
 // strings, or `requires-python` is not a string.
 ScriptMetadata read_script_metadata(std::string_view script_text, const std::string& file);
-
-// Whether the Python version `version_mm` satisfies a PEP 440 specifier set such as
-// ">=3.10,<3.13", "==3.12.*", "~=3.11" or "!=3.9.*" (empty: anything). All operators are
-// supported (~= == != <= >= < > ===), with pre-, post- and dev-release versions in specifiers.
-// A "M.m" version stands for the release series, since images ship its latest patch release: it
-// satisfies the set when some M.m.p does ("3.12" satisfies ">=3.12.1" and "==3.12.4", and also
-// "!=3.12", because 3.12.1 != 3.12 in PEP 440; write "!=3.12.*" to exclude the series). A
-// version with a patch number ("3.12.4") is checked as it is.
-//
-// Throws imgspec::Error(ErrorKind::invalid_spec) on an unknown operator or a malformed version or
-// specifier.
-bool python_satisfies(std::string_view version_mm, std::string_view specifier_set);
 
 } // namespace imgspec::spec

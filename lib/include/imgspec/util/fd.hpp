@@ -1,6 +1,9 @@
 #pragma once
-// A file descriptor that is closed on every way out.
+// File descriptors: an owner that closes one on every way out, a write that finishes, and the
+// text of an errno value.
 
+#include <cstddef>
+#include <string>
 #include <utility>
 
 #include <unistd.h>
@@ -37,5 +40,12 @@ class Fd {
   private:
     int m_fd = -1;
 };
+
+// Writes all `size` bytes, again after EINTR and short writes. 0 when done, else the errno of the
+// write that failed (EIO for a write that wrote nothing). Throws nothing; async-signal-safe.
+int write_all(int fd, const void* data, std::size_t size) noexcept;
+
+// strerror(err), as a message shows it.
+std::string errno_text(int err);
 
 } // namespace imgspec::util
