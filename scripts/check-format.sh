@@ -17,29 +17,12 @@ if ! "$cf" --version | grep -q 'version 14\.'; then
   exit 1
 fi
 
-# Files whose rewrite is in flight on other branches, formatted once those land; remove them
-# from this list then (scripts/check-format.sh --fix, then commit).
-pending=(
-  lib/include/imgspec/plan/plan.hpp
-  lib/include/imgspec/spec/model.hpp
-  lib/src/plan/plan.cpp
-  lib/src/render/dockerfile.cpp
-  lib/src/spec/read_spec.cpp
-)
-
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   mapfile -t all < <(git ls-files -- '*.cpp' '*.hpp' '*.h' '*.cc')
 else
   mapfile -t all < <(find apps lib tests bench -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cc' \) | sort)
 fi
-files=()
-for f in "${all[@]}"; do
-  skip=0
-  for p in "${pending[@]}"; do
-    [ "$f" = "$p" ] && skip=1
-  done
-  [ "$skip" = 1 ] || files+=("$f")
-done
+files=("${all[@]}")
 
 if [ "${1:-}" = --fix ]; then
   "$cf" -i "${files[@]}"

@@ -3,9 +3,9 @@
 #include <imgspec/plan/plan.hpp>
 
 #include <imgspec/plan/dockerignore.hpp>
+#include <imgspec/plan/local_sources.hpp>
 #include <imgspec/plan/python_imports.hpp>
 #include <imgspec/plan/stat_cache.hpp>
-#include <imgspec/plan/local_sources.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/spec/names.hpp>
 #include <imgspec/spec/pep723.hpp>
@@ -56,15 +56,18 @@ std::string cannot_stat(const fs::path& p, std::error_code ec) {
 }
 
 bool is_python_layer(const spec::LayerBody& b) {
-    return std::holds_alternative<spec::PipLayer>(b) || std::holds_alternative<spec::RequirementsLayer>(b) ||
-           std::holds_alternative<spec::UvProjectLayer>(b) || std::holds_alternative<spec::PoetryLayer>(b) ||
+    return std::holds_alternative<spec::PipLayer>(b) ||
+           std::holds_alternative<spec::RequirementsLayer>(b) ||
+           std::holds_alternative<spec::UvProjectLayer>(b) ||
+           std::holds_alternative<spec::PoetryLayer>(b) ||
            std::holds_alternative<spec::LocalV2Layer>(b) ||
            std::holds_alternative<spec::LocalV2PluginsLayer>(b);
 }
 
 bool is_copy_layer(const spec::LayerBody& b) {
     return std::holds_alternative<spec::SourceFolderLayer>(b) ||
-           std::holds_alternative<spec::SourceFileLayer>(b) || std::holds_alternative<spec::CodeBundleLayer>(b);
+           std::holds_alternative<spec::SourceFileLayer>(b) ||
+           std::holds_alternative<spec::CodeBundleLayer>(b);
 }
 
 bool is_install_layer(const spec::LayerBody& b) {
@@ -77,7 +80,8 @@ constexpr std::size_t max_spec_chain = 64;
 class Planner {
   public:
     Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts)
-        : m_spec(s), m_cfg(cfg), m_opts(opts), m_file(s.display.empty() ? s.file.string() : s.display),
+        : m_spec(s), m_cfg(cfg), m_opts(opts),
+          m_file(s.display.empty() ? s.file.string() : s.display),
           m_run_start(StatCache::now_ns()) {
         std::error_code ec;
         m_root = fs::canonical(s.dir, ec);
@@ -166,7 +170,8 @@ class Planner {
 
     void add_dir_chain(const std::string& ctx_path) {
         // Every parent folder of a context path is an entry, so tar consumers see them.
-        for (std::size_t pos = ctx_path.find('/'); pos != std::string::npos; pos = ctx_path.find('/', pos + 1)) {
+        for (std::size_t pos = ctx_path.find('/'); pos != std::string::npos;
+             pos = ctx_path.find('/', pos + 1)) {
             add_synthetic_dir(ctx_path.substr(0, pos));
         }
     }
@@ -187,7 +192,8 @@ class Planner {
             if (e.type == EntryType::directory) {
                 return;
             }
-            throw Error(ErrorKind::other, fmt::format("internal: context path {} added twice", e.path));
+            throw Error(ErrorKind::other,
+                        fmt::format("internal: context path {} added twice", e.path));
         }
         m_entries.push_back(std::move(e));
     }
@@ -250,10 +256,12 @@ class Planner {
     }
 
     // Copy one file (not following a symlink) to ctx_path. A secret's file is never copied.
-    void add_file(const fs::path& source, const std::string& ctx_path, Mark mark, const std::string& path) {
+    void add_file(const fs::path& source, const std::string& ctx_path, Mark mark,
+                  const std::string& path) {
         if (is_secret_file(source.native()) || is_secret_identity(source)) {
-            error(mark, path, fmt::format("'{}' is a secret's file and is never copied into the context",
-                                          rel_of(source)),
+            error(mark, path,
+                  fmt::format("'{}' is a secret's file and is never copied into the context",
+                              rel_of(source)),
                   "move the secret out of the copied folder, or exclude it in .dockerignore");
             return;
         }
@@ -276,7 +284,8 @@ class Planner {
     // Walk a folder; ctx_prefix receives its contents. Ignore rules use spec-relative paths.
     // The folders are listed on several threads (FolderWalk) and visited here in byte order of
     // their paths.
-    void add_tree(const fs::path& dir, const std::string& ctx_prefix, Mark mark, const std::string& path) {
+    void add_tree(const fs::path& dir, const std::string& ctx_prefix, Mark mark,
+                  const std::string& path) {
         add_dir_chain(ctx_prefix);
         add_synthetic_dir(ctx_prefix);
         FolderWalk walk(dir.string(), rel_of(dir), ctx_prefix);
@@ -310,9 +319,10 @@ class Planner {
                     .file = m_file,
                     .mark = mark,
                     .path = path,
-                    .message = fmt::format("'{}' is a secret's file (by its name, or a hard link to "
-                                           "it): left out of the build context",
-                                           x.text),
+                    .message =
+                        fmt::format("'{}' is a secret's file (by its name, or a hard link to "
+                                    "it): left out of the build context",
+                                    x.text),
                     .hint = "exclude it (.dockerignore) to silence this",
                     .severity = Severity::warning});
                 break;
@@ -337,13 +347,15 @@ class Planner {
     // Read a rules file; they apply to every copy of the spec (several files: in layer order, so
     // a later file's rules win, as later lines do). ctx_path: where the file goes in the
     // context, "" when it is a file of the context already.
-    void set_ignore_rules(const fs::path& file, const std::string& ctx_path, Mark mark, const std::string& path) {
+    void set_ignore_rules(const fs::path& file, const std::string& ctx_path, Mark mark,
+                          const std::string& path) {
         std::string text = read_text(file);
         Dockerignore own = Dockerignore::parse(text);
         m_ignore_text += text + "\n";
         m_ignore = Dockerignore::parse(m_ignore_text);
         for (const auto& e : own.errors()) {
-            // "line N: bad pattern ...": report it at the rules file's own line, as a compiler would.
+            // "line N: bad pattern ...": report it at the rules file's own line, as a compiler
+            // would.
             Mark at;
             std::string message = e;
             if (e.rfind("line ", 0) == 0) {
@@ -422,8 +434,9 @@ class Planner {
         }
         std::vector<std::uint32_t> order(m_entries.size());
         std::iota(order.begin(), order.end(), 0u);
-        std::sort(order.begin(), order.end(),
-                  [&](std::uint32_t a, std::uint32_t b) { return m_entries[a].path < m_entries[b].path; });
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return m_entries[a].path < m_entries[b].path;
+        });
         // Apply the permutation in place, one cycle at a time: position j receives entry order[j].
         for (std::size_t i = 0; i < order.size(); ++i) {
             if (order[i] == i) {
@@ -446,11 +459,11 @@ class Planner {
 
     // A uv_project or poetry_project layer's files.
     struct Project {
-        const char* kind;              // "uv_project"
+        const char* kind; // "uv_project"
         const fs::path& pyproject;
-        const fs::path& lock;          // as the spec gives it; empty: <lock_name> beside pyproject
-        const char* lock_name;         // "uv.lock"
-        const char* lock_key;          // "uvlock"
+        const fs::path& lock;  // as the spec gives it; empty: <lock_name> beside pyproject
+        const char* lock_name; // "uv.lock"
+        const char* lock_key;  // "uvlock"
         bool install_project;
     };
     void python_project(ResolvedLayer& r, const std::string& dir, const Project& project);
@@ -474,13 +487,13 @@ class Planner {
     std::set<fs::path> m_secret_files;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> m_secret_inodes; // (st_dev, st_ino)
     std::unordered_set<std::string> m_secret_ids;
-    std::int64_t m_run_start;       // before the first stat: the stat cache's racy limit
+    std::int64_t m_run_start; // before the first stat: the stat cache's racy limit
     bool m_cache_tried = false;
     std::optional<fs::path> m_cache_file; // cache_file(), once computed
     std::optional<StatCache> m_cache;
-    std::vector<spec::Layer> m_layers; // the spec's layers, after uv_script adds its own
-    std::set<std::size_t> m_ignore_layers; // dockerignore layers whose file was read
-    std::vector<fs::path> m_script_sources;  // a uv_script's local (file:) dependencies
+    std::vector<spec::Layer> m_layers;      // the spec's layers, after uv_script adds its own
+    std::set<std::size_t> m_ignore_layers;  // dockerignore layers whose file was read
+    std::vector<fs::path> m_script_sources; // a uv_script's local (file:) dependencies
 };
 
 // Dependencies install from pyproject and lock alone, so a source edit keeps them cached; then
@@ -529,7 +542,8 @@ void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Pro
     r.files.dir = dir;
     std::vector<fs::path> local;
     for (const auto& rel : sources.paths) {
-        auto f = resolve(fs::path(rel_of(project)) / rel, mark, key + ".pyproject", fs::file_type::none);
+        auto f =
+            resolve(fs::path(rel_of(project)) / rel, mark, key + ".pyproject", fs::file_type::none);
         if (!f || *f == project || project.native().rfind(f->native() + "/", 0) == 0) {
             continue; // reported; or the project itself, or a folder around it
         }
@@ -588,8 +602,9 @@ void Planner::uv_version_warnings(const LocalSources& sources, Mark mark, const 
                 .file = m_file,
                 .mark = mark,
                 .path = path + ".uv_project",
-                .message = fmt::format("the project requires uv {} but the configured uv image is {}",
-                                       sources.required_version, image),
+                .message =
+                    fmt::format("the project requires uv {} but the configured uv image is {}",
+                                sources.required_version, image),
                 .hint = "set uv_image in the config to a uv that satisfies it",
                 .severity = Severity::warning});
         }
@@ -626,8 +641,8 @@ std::string Planner::local_dependency(const std::string& dep, const fs::path& sc
     }
     m_script_sources.push_back(fs::weakly_canonical(local));
     // layers/0: the script's pip layer comes first.
-    return fmt::format("{}file://{}/layers/0/{}{}", dep.substr(0, url), bind_root, rel.generic_string(),
-                       dep.substr(end));
+    return fmt::format("{}file://{}/layers/0/{}{}", dep.substr(0, url), bind_root,
+                       rel.generic_string(), dep.substr(end));
 }
 
 void Planner::uv_script(const spec::UvScriptBase& b) {
@@ -712,11 +727,13 @@ void Planner::resolve_base() {
             for (const auto& [k, v] : m_cfg.refs) {
                 names.push_back(k);
             }
-            std::string hint = "give it with --ref " + r->name + "=URI or under 'refs:' in the config file";
+            std::string hint =
+                "give it with --ref " + r->name + "=URI or under 'refs:' in the config file";
             if (auto near = util::closest_match(r->name, names); !near.empty()) {
                 hint = fmt::format("did you mean '{}'? ", near) + hint;
             }
-            error(s.base_mark, "from.ref_name", fmt::format("unknown image ref name '{}'", r->name), hint);
+            error(s.base_mark, "from.ref_name", fmt::format("unknown image ref name '{}'", r->name),
+                  hint);
         } else {
             m_plan.base_image = it->second.value;
             m_plan.base_user_image = it->second.value;
@@ -757,13 +774,15 @@ void Planner::resolve_base() {
                 for (const auto& c : chain) {
                     cycle += c.filename().string() + " -> ";
                 }
-                error(s.base_mark, "from.spec", "specs extend each other in a cycle: " + cycle + canon.filename().string(),
+                error(s.base_mark, "from.spec",
+                      "specs extend each other in a cycle: " + cycle + canon.filename().string(),
                       "one spec of the chain must start from a base image");
             } else {
                 PlanOptions popts = m_opts;
                 popts.chain = chain;
                 try {
-                    auto parent = std::make_shared<const Plan>(plan_file(parent_file, m_cfg, popts));
+                    auto parent =
+                        std::make_shared<const Plan>(plan_file(parent_file, m_cfg, popts));
                     if (!parent->spec.extendable) {
                         error(s.base_mark, "from.spec",
                               fmt::format("'{}' is not extendable", ps->file.string()),
@@ -773,13 +792,14 @@ void Planner::resolve_base() {
                         m_plan.platforms = parent->platforms;
                     }
                     for (const auto& platform : m_plan.platforms) {
-                        if (std::find(parent->platforms.begin(), parent->platforms.end(), platform) ==
-                            parent->platforms.end()) {
+                        if (std::find(parent->platforms.begin(), parent->platforms.end(),
+                                      platform) == parent->platforms.end()) {
                             warn(s.base_mark, "from.spec",
-                                 fmt::format("this image is built for {} but its parent '{}' is not "
-                                             "(its platforms: {}): the build will fail to pull it",
-                                             platform.str(), ps->file.string(),
-                                             util::join(spec::platform_names(parent->platforms), ", ")),
+                                 fmt::format(
+                                     "this image is built for {} but its parent '{}' is not "
+                                     "(its platforms: {}): the build will fail to pull it",
+                                     platform.str(), ps->file.string(),
+                                     util::join(spec::platform_names(parent->platforms), ", ")),
                                  "add the platform to the parent spec, or drop it here");
                         }
                     }
@@ -797,7 +817,8 @@ void Planner::resolve_base() {
                     for (const auto& diag : e.diagnostics()) {
                         m_diags.add(diag);
                     }
-                    error(s.base_mark, "from.spec", fmt::format("the parent spec '{}' is invalid", ps->file.string()));
+                    error(s.base_mark, "from.spec",
+                          fmt::format("the parent spec '{}' is invalid", ps->file.string()));
                 }
             }
         }
@@ -825,7 +846,8 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
     const std::string dir = fmt::format("layers/{}", index);
     const std::string& p = layer.path;
     const Mark mark = layer.mark;
-    auto use_file = [&](const fs::path& src, const std::string& key, const std::string& as_name) -> bool {
+    auto use_file = [&](const fs::path& src, const std::string& key,
+                        const std::string& as_name) -> bool {
         auto f = resolve(src, mark, p + "." + key, fs::file_type::regular);
         if (!f) {
             return false;
@@ -843,7 +865,8 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
     std::visit(
         [&](const auto& l) {
             using T = std::decay_t<decltype(l)>;
-            if constexpr (std::is_same_v<T, spec::AptLayer> || std::is_same_v<T, spec::CommandsLayer>) {
+            if constexpr (std::is_same_v<T, spec::AptLayer> ||
+                          std::is_same_v<T, spec::CommandsLayer>) {
                 secrets(l.secret_mounts, "secret_mounts");
             } else if constexpr (std::is_same_v<T, spec::PipLayer>) {
                 secrets(l.options.secret_mounts, "secret_mounts");
@@ -862,14 +885,17 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 use_file(l.file, "requirements", l.file.filename().string());
             } else if constexpr (std::is_same_v<T, spec::UvProjectLayer>) {
                 secrets(l.options.secret_mounts, "secret_mounts");
-                python_project(r, dir, {"uv_project", l.pyproject, l.uvlock, "uv.lock", "uvlock",
-                                        l.mode == spec::InstallMode::install_project});
+                python_project(r, dir,
+                               {"uv_project", l.pyproject, l.uvlock, "uv.lock", "uvlock",
+                                l.mode == spec::InstallMode::install_project});
             } else if constexpr (std::is_same_v<T, spec::PoetryLayer>) {
                 secrets(l.secret_mounts, "poetry_project.secret_mounts");
-                python_project(r, dir, {"poetry_project", l.pyproject, l.lock, "poetry.lock", "poetry_lock",
-                                        l.mode == spec::InstallMode::install_project});
+                python_project(r, dir,
+                               {"poetry_project", l.pyproject, l.lock, "poetry.lock", "poetry_lock",
+                                l.mode == spec::InstallMode::install_project});
             } else if constexpr (std::is_same_v<T, spec::SourceFolderLayer>) {
-                if (auto d = resolve(l.src, mark, p + ".source_folder.src", fs::file_type::directory)) {
+                if (auto d =
+                        resolve(l.src, mark, p + ".source_folder.src", fs::file_type::directory)) {
                     r.files.dir = dir;
                     r.dst = l.dst;
                     if (l.dst == "." && !l.copy_contents_only) {
@@ -885,7 +911,8 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 for (std::size_t i = 0; i < l.src.size(); ++i) {
                     auto key = fmt::format("source_file.src[{}]", i);
                     if (auto f = resolve(l.src[i], mark, p + "." + key, fs::file_type::regular)) {
-                        // A file named explicitly is copied with its content, even through a symlink.
+                        // A file named explicitly is copied with its content, even through a
+                        // symlink.
                         add_file(*f, dir + "/" + l.src[i].filename().string(), mark, p + "." + key);
                     }
                 }
@@ -895,7 +922,8 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                     r.files.dir = dir;
                 }
             } else if constexpr (std::is_same_v<T, spec::CodeBundleLayer>) {
-                auto root = resolve(l.root_dir, mark, p + ".code_bundle.root_dir", fs::file_type::directory);
+                auto root = resolve(l.root_dir, mark, p + ".code_bundle.root_dir",
+                                    fs::file_type::directory);
                 if (!root) {
                     return;
                 }
@@ -932,12 +960,14 @@ void Planner::resolve_layer(std::size_t index, const spec::Layer& layer) {
                 bool any = false;
                 for (const auto& de : fs::directory_iterator(*d, ec)) {
                     if (de.path().extension() == ".whl" && de.is_regular_file(ec)) {
-                        add_file(de.path(), dir + "/" + de.path().filename().string(), mark, dist_path);
+                        add_file(de.path(), dir + "/" + de.path().filename().string(), mark,
+                                 dist_path);
                         any = true;
                     }
                 }
                 if (!any) {
-                    error(mark, dist_path, fmt::format("no wheels (*.whl) in '{}'", l.dist.string()),
+                    error(mark, dist_path,
+                          fmt::format("no wheels (*.whl) in '{}'", l.dist.string()),
                           "build them first, e.g. `uv build --wheel -o dist`");
                 }
             } else if constexpr (std::is_same_v<T, spec::WorkdirLayer> ||
@@ -962,9 +992,9 @@ Plan Planner::run() {
         fs::path file = secret_file(def.file);
         fs::path f = fs::weakly_canonical(file, sec);
         m_secret_files.insert(sec ? file : f);
-        if (struct stat st {}; ::stat(file.c_str(), &st) == 0) {
+        if (struct stat st{}; ::stat(file.c_str(), &st) == 0) {
             m_secret_inodes.emplace_back(static_cast<std::uint64_t>(st.st_dev),
-                                      static_cast<std::uint64_t>(st.st_ino));
+                                         static_cast<std::uint64_t>(st.st_ino));
         }
     }
     resolve_base();
@@ -1011,7 +1041,8 @@ Plan Planner::run() {
     for (std::size_t i = 0; i < m_layers.size(); ++i) {
         if (const auto* d = std::get_if<spec::DockerignoreLayer>(&m_layers[i].body)) {
             const std::string& p = m_layers[i].path;
-            if (auto f = resolve(d->file, m_layers[i].mark, p + ".dockerignore", fs::file_type::regular)) {
+            if (auto f = resolve(d->file, m_layers[i].mark, p + ".dockerignore",
+                                 fs::file_type::regular)) {
                 set_ignore_rules(*f, fmt::format("layers/{}/.dockerignore", i), m_layers[i].mark,
                                  p + ".dockerignore");
                 m_ignore_layers.insert(i);
@@ -1040,8 +1071,9 @@ Plan Planner::run() {
         if (const auto* c = std::get_if<spec::CommandsLayer>(&layer.body)) {
             for (std::size_t k = 0; k < c->commands.size(); ++k) {
                 std::string head = c->commands[k].substr(0, 4);
-                std::transform(head.begin(), head.end(), head.begin(),
-                               [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+                std::transform(head.begin(), head.end(), head.begin(), [](unsigned char ch) {
+                    return static_cast<char>(std::toupper(ch));
+                });
                 if (head == "RUN ") {
                     warn(layer.mark, fmt::format("{}.commands[{}]", layer.path, k),
                          "a command starting with 'RUN ' runs a program named RUN",
@@ -1064,9 +1096,10 @@ Plan Planner::run() {
         unsigned threads = walk_threads();
         // Files with a digest from the stat cache are not read again.
         if (m_cache) {
-            m_cache->reserve(static_cast<std::size_t>(std::count_if(
-                m_entries.begin(), m_entries.end(),
-                [](const Entry& e) { return e.type == EntryType::file && e.digest == Digest{}; })));
+            m_cache->reserve(static_cast<std::size_t>(
+                std::count_if(m_entries.begin(), m_entries.end(), [](const Entry& e) {
+                    return e.type == EntryType::file && e.digest == Digest{};
+                })));
         }
         hash_pending(m_entries, threads, m_cache ? &*m_cache : nullptr, m_opts.progress);
         if (m_cache) {

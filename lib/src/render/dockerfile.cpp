@@ -28,13 +28,15 @@ std::string expand_python(std::string templ, const std::string& version) {
 struct Run {
     std::vector<std::string> mounts;
     std::unordered_set<std::string> seen; // mounts and exports, once each
-    std::vector<std::string> exports; // "VAR=/run/secrets/id": env secrets, read from a mounted file
+    std::vector<std::string>
+        exports; // "VAR=/run/secrets/id": env secrets, read from a mounted file
     std::string script;
 };
 
 class Renderer {
   public:
-    Renderer(const Plan& p, const Config& c) : m_plan(p), m_cfg(c), m_uv(c.installer.value != "pip") {}
+    Renderer(const Plan& p, const Config& c)
+        : m_plan(p), m_cfg(c), m_uv(c.installer.value != "pip") {}
 
     std::string render();
 
@@ -45,8 +47,8 @@ class Renderer {
         std::string script;
         for (const auto& e : run.exports) {
             auto eq = e.find('=');
-            script += fmt::format("{}=\"$(cat {})\" && export {} && ", e.substr(0, eq), e.substr(eq + 1),
-                                  e.substr(0, eq));
+            script += fmt::format("{}=\"$(cat {})\" && export {} && ", e.substr(0, eq),
+                                  e.substr(eq + 1), e.substr(0, eq));
         }
         script += run.script;
         // One mount a line: long RUN lines stay readable in reviews and diffs.
@@ -86,8 +88,10 @@ class Renderer {
                     run.exports.push_back(e);
                 }
             }
-            // One secret mounted twice in a step (as a variable and under another name) is one mount.
-            std::string mount = fmt::format("type=secret,id={},target={},required=true", id, target);
+            // One secret mounted twice in a step (as a variable and under another name) is one
+            // mount.
+            std::string mount =
+                fmt::format("type=secret,id={},target={},required=true", id, target);
             if (run.seen.insert(mount).second) {
                 run.mounts.push_back(mount);
             }
@@ -100,7 +104,8 @@ class Renderer {
 
     std::string bind(Run& run, const std::string& ctx_path, bool rw = false) {
         std::string target = std::string(bind_root) + "/" + ctx_path;
-        run.mounts.push_back(fmt::format("type=bind,source={},target={}{}", ctx_path, target, rw ? ",rw" : ""));
+        run.mounts.push_back(
+            fmt::format("type=bind,source={},target={}{}", ctx_path, target, rw ? ",rw" : ""));
         return target;
     }
 
@@ -131,9 +136,10 @@ class Renderer {
 
     // "uv pip install --python ..." or "python -m pip install ...", with the layer's options.
     std::string pip_install(Run& run, const spec::PipOptions& o) {
-        std::string cmd = m_uv ? fmt::format("uv pip install --python {}/bin/python", venv_dir)
-                               : fmt::format("{}/bin/python -m pip install --disable-pip-version-check",
-                                             venv_dir);
+        std::string cmd =
+            m_uv
+                ? fmt::format("uv pip install --python {}/bin/python", venv_dir)
+                : fmt::format("{}/bin/python -m pip install --disable-pip-version-check", venv_dir);
         return cmd + pip_flags(run, o);
     }
 
@@ -145,12 +151,14 @@ class Renderer {
         return out;
     }
 
-    void apt_install(const std::vector<std::string>& packages, const std::vector<spec::SecretMount>& secrets) {
+    void apt_install(const std::vector<std::string>& packages,
+                     const std::vector<spec::SecretMount>& secrets) {
         Run run;
         cache(run, "imgspec-apt-cache", "/var/cache/apt");
         cache(run, "imgspec-apt-lists", "/var/lib/apt/lists");
         secret_mounts(run, secrets);
-        // Debian images delete downloaded packages after each install; keep them in the cache mount.
+        // Debian images delete downloaded packages after each install; keep them in the cache
+        // mount.
         run.script = "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && "
                      "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends" +
                      quoted_list(packages);
@@ -181,7 +189,8 @@ class Renderer {
             Run check;
             check.script = fmt::format(
                 "{0}/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != ({1}, {2}))' || "
-                "{{ echo \"imgspec: python_version is {3} but the image's Python is $({0}/bin/python "
+                "{{ echo \"imgspec: python_version is {3} but the image's Python is "
+                "$({0}/bin/python "
                 "-V 2>&1); use a base with Python {3}, or change python_version\" >&2; exit 1; }}",
                 venv_dir, v.substr(0, dot), v.substr(dot + 1), v);
             emit(check);
@@ -192,7 +201,8 @@ class Renderer {
     // PYTHONPATH, flyte pinned; it runs as flyte (see footer()).
     void debian_base() {
         apt_install({"build-essential", "ca-certificates"}, {});
-        line("RUN id -u flyte >/dev/null 2>&1 || useradd --create-home --uid 1000 --shell /bin/bash flyte");
+        line("RUN id -u flyte >/dev/null 2>&1 || useradd --create-home --uid 1000 --shell "
+             "/bin/bash flyte");
         line("WORKDIR /home/flyte");
         python_env();
         line("ENV UV_COMPILE_BYTECODE=1 PYTHONPATH=/root");
@@ -224,9 +234,10 @@ class Renderer {
                 line("HEALTHCHECK NONE");
             } else {
                 std::string opts;
-                for (auto [flag, value] : {std::pair{"interval", &h.interval}, std::pair{"timeout", &h.timeout},
-                                           std::pair{"start-period", &h.start_period},
-                                           std::pair{"retries", &h.retries}}) {
+                for (auto [flag, value] :
+                     {std::pair{"interval", &h.interval}, std::pair{"timeout", &h.timeout},
+                      std::pair{"start-period", &h.start_period},
+                      std::pair{"retries", &h.retries}}) {
                     if (!value->empty()) {
                         opts += fmt::format(" --{}={}", flag, *value);
                     }
@@ -269,8 +280,9 @@ class Renderer {
         std::string pkgs = quoted_list(packages);
         std::string reinstall = m_uv ? " --reinstall" : " --force-reinstall";
         // Dependencies may come from the index; the packages themselves must be the local wheels.
-        run.script = fmt::format("{0} --find-links {1}{2} && {0} --no-deps --no-index{3} --find-links {1}{2}",
-                                 first, dir, pkgs, reinstall);
+        run.script = fmt::format(
+            "{0} --find-links {1}{2} && {0} --no-deps --no-index{3} --find-links {1}{2}", first,
+            dir, pkgs, reinstall);
         emit(run);
     }
 
@@ -315,9 +327,10 @@ void Renderer::layer(const ResolvedLayer& r) {
                 // --locked unless the user chose --frozen (or --locked) in extra_args, which would
                 // conflict; none without a lock (resolved at build time: a warning said so).
                 const auto args = util::shell_split(l.options.extra_args);
-                const bool own_lock_flag = std::any_of(args.begin(), args.end(), [](const std::string& a) {
-                    return a == "--frozen" || a == "--locked";
-                });
+                const bool own_lock_flag =
+                    std::any_of(args.begin(), args.end(), [](const std::string& a) {
+                        return a == "--frozen" || a == "--locked";
+                    });
                 const std::string lock_flag = own_lock_flag || !r.files.locked ? "" : " --locked";
                 Run run;
                 std::string dir = std::string(bind_root) + "/" + r.files.dir;
@@ -335,9 +348,10 @@ void Renderer::layer(const ResolvedLayer& r) {
                 std::string opts = pip_flags(run, l.options);
                 // --no-editable: a workspace member or path source installed as a dependency must
                 // not point into the mount, which is gone when the step ends.
-                run.script = fmt::format("uv sync --active --inexact{} --no-install-project --no-editable "
-                                         "--project {}{}",
-                                         lock_flag, dir, opts);
+                run.script =
+                    fmt::format("uv sync --active --inexact{} --no-install-project --no-editable "
+                                "--project {}{}",
+                                lock_flag, dir, opts);
                 emit(run);
                 if (l.mode == spec::InstallMode::install_project) {
                     Run proj;
@@ -384,11 +398,13 @@ void Renderer::layer(const ResolvedLayer& r) {
                     cache(proj, "imgspec-poetry", "/tmp/poetry_cache");
                     secret_mounts(proj, l.secret_mounts);
                     std::string wheel_install = pip_install(proj, {});
-                    proj.script = fmt::format("cd {} && rm -rf /tmp/imgspec-wheel && POETRY_CACHE_DIR=/tmp/poetry_cache "
-                                              "POETRY_VIRTUALENVS_CREATE=false poetry build --no-interaction --format wheel && "
-                                              "mkdir /tmp/imgspec-wheel && cp dist/*.whl /tmp/imgspec-wheel/ && "
-                                              "{} --no-deps /tmp/imgspec-wheel/*.whl && rm -rf /tmp/imgspec-wheel",
-                                              pdir, wheel_install);
+                    proj.script = fmt::format(
+                        "cd {} && rm -rf /tmp/imgspec-wheel && POETRY_CACHE_DIR=/tmp/poetry_cache "
+                        "POETRY_VIRTUALENVS_CREATE=false poetry build --no-interaction --format "
+                        "wheel && "
+                        "mkdir /tmp/imgspec-wheel && cp dist/*.whl /tmp/imgspec-wheel/ && "
+                        "{} --no-deps /tmp/imgspec-wheel/*.whl && rm -rf /tmp/imgspec-wheel",
+                        pdir, wheel_install);
                     emit(proj);
                 }
             } else if constexpr (std::is_same_v<T, spec::EnvLayer>) {
@@ -428,9 +444,12 @@ bool needs_python(const Plan& p) {
     }
     for (const auto& r : p.layers) {
         const auto& b = r.layer.body;
-        if (std::holds_alternative<spec::PipLayer>(b) || std::holds_alternative<spec::RequirementsLayer>(b) ||
-            std::holds_alternative<spec::UvProjectLayer>(b) || std::holds_alternative<spec::PoetryLayer>(b) ||
-            std::holds_alternative<spec::LocalV2Layer>(b) || std::holds_alternative<spec::LocalV2PluginsLayer>(b)) {
+        if (std::holds_alternative<spec::PipLayer>(b) ||
+            std::holds_alternative<spec::RequirementsLayer>(b) ||
+            std::holds_alternative<spec::UvProjectLayer>(b) ||
+            std::holds_alternative<spec::PoetryLayer>(b) ||
+            std::holds_alternative<spec::LocalV2Layer>(b) ||
+            std::holds_alternative<spec::LocalV2PluginsLayer>(b)) {
             return true;
         }
     }
@@ -446,8 +465,9 @@ std::string Renderer::render() {
     if (python && m_uv) {
         line(fmt::format("FROM {} AS uv", m_cfg.uv_image.value));
     }
-    std::string base = m_plan.debian_base ? expand_python(m_cfg.debian_base_image.value, m_plan.python_version)
-                                          : m_plan.base_image;
+    std::string base = m_plan.debian_base
+                           ? expand_python(m_cfg.debian_base_image.value, m_plan.python_version)
+                           : m_plan.base_image;
     line("FROM " + base);
     // A uid:gid, not a bare 0: BuildKit looks a bare uid up in /etc/passwd, which a base made
     // FROM scratch does not have.

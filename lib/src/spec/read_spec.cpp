@@ -20,15 +20,15 @@ namespace {
 using Kind = Node::Kind;
 
 const std::vector<std::string> top_keys = {
-    "name",    "registry", "platform",   "python_version", "extendable", "tag",
-    "from",    "registry_secret", "layers", "secrets",     "user",       "entrypoint",
-    "cmd",     "labels",   "expose",     "stopsignal",     "healthcheck"};
+    "name", "registry",        "platform", "python_version", "extendable", "tag",
+    "from", "registry_secret", "layers",   "secrets",        "user",       "entrypoint",
+    "cmd",  "labels",          "expose",   "stopsignal",     "healthcheck"};
 const std::vector<std::string> base_keys = {"debian_base", "base",       "ref_name",
                                             "uv_script",   "dockerfile", "spec"};
 const std::vector<std::string> layer_kinds = {
-    "workdir",     "apt_packages",  "pip_packages", "requirements",  "uv_project",
-    "poetry_project", "env_vars",   "source_folder", "source_file", "dockerignore",
-    "code_bundle", "commands",      "local_v2",     "local_v2_plugins"};
+    "workdir",        "apt_packages", "pip_packages",  "requirements",    "uv_project",
+    "poetry_project", "env_vars",     "source_folder", "source_file",     "dockerignore",
+    "code_bundle",    "commands",     "local_v2",      "local_v2_plugins"};
 const std::vector<std::string> pip_option_keys = {"index_url", "extra_index_urls", "pre",
                                                   "extra_args", "secret_mounts"};
 
@@ -71,7 +71,9 @@ std::string invalid(std::string_view value, const std::string& message) {
 std::string loose_name(std::string_view name) {
     std::string out;
     for (char c : name) {
-        out += c == '-' || c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out += c == '-' || c == '.'
+                   ? '_'
+                   : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
     return out;
 }
@@ -119,7 +121,8 @@ class Reader {
     }
 
     // Report keys of `map` that are not in `allowed`, with a "did you mean".
-    void check_keys(const Node& map, const std::string& path, const std::vector<std::string>& allowed) {
+    void check_keys(const Node& map, const std::string& path,
+                    const std::vector<std::string>& allowed) {
         for (std::size_t i = 0; i < map.entries.size(); ++i) {
             const auto& key = map.entries[i].first;
             if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
@@ -222,7 +225,8 @@ class Reader {
             return true;
         }
         if (n.kind != Kind::list) {
-            type_error(n, path, allow_single ? "a string or a list of strings" : "a list of strings");
+            type_error(n, path,
+                       allow_single ? "a string or a list of strings" : "a list of strings");
             return false;
         }
         bool ok = true;
@@ -309,7 +313,8 @@ class Reader {
         // '$' only as $NAME or ${NAME} of a secret (checked against the step's secrets later).
         static const std::string bad = " \t\n\r\"'`\\;|&<>()";
         std::string without_refs = out;
-        for (std::size_t i = without_refs.find("${"); i != std::string::npos; i = without_refs.find("${")) {
+        for (std::size_t i = without_refs.find("${"); i != std::string::npos;
+             i = without_refs.find("${")) {
             without_refs.erase(i, 2);
             if (auto close = without_refs.find('}', i); close != std::string::npos) {
                 without_refs.erase(close, 1);
@@ -317,9 +322,10 @@ class Reader {
         }
         if (out.empty() || out.find("://") == std::string::npos ||
             without_refs.find_first_of(bad + "{}") != std::string::npos || !variable_refs(out)) {
-            error(n, path, "not a valid index URL",
-                  "e.g. https://pypi.example.com/simple, or https://__token__:$PAT@host/simple with "
-                  "PAT a secret of this step");
+            error(
+                n, path, "not a valid index URL",
+                "e.g. https://pypi.example.com/simple, or https://__token__:$PAT@host/simple with "
+                "PAT a secret of this step");
         }
     }
 
@@ -377,9 +383,10 @@ class Reader {
             });
             if (!exported) {
                 error(n, path, fmt::format("'${}' is not a secret exported in this step", name),
-                      fmt::format("add secret_mounts: [{}] to this layer (a secret without 'mount' is "
-                                  "an environment variable); a literal '$' cannot appear here",
-                                  name));
+                      fmt::format(
+                          "add secret_mounts: [{}] to this layer (a secret without 'mount' is "
+                          "an environment variable); a literal '$' cannot appear here",
+                          name));
             }
         }
     }
@@ -531,12 +538,14 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
                 continue;
             }
             if (opts.find(k) != nullptr) {
-                error_at(from.key_marks[i], join_path(path, k), "given twice, inside and beside the layer kind");
+                error_at(from.key_marks[i], join_path(path, k),
+                         "given twice, inside and beside the layer kind");
                 continue;
             }
             if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
                 std::string hint;
-                if (auto near = util::closest_match(k, concat(allowed, layer_kinds)); !near.empty()) {
+                if (auto near = util::closest_match(k, concat(allowed, layer_kinds));
+                    !near.empty()) {
                     hint = fmt::format("did you mean '{}'?", near);
                 } else if (allowed.empty()) {
                     hint = fmt::format("'{}' takes no options", kind);
@@ -607,12 +616,14 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
                 // `$TOKEN` of a secret of this step may stand in a URL (git+https://$TOKEN@...).
                 std::string checked = l.packages[i];
                 if (auto refs = variable_refs(checked); refs && !refs->empty()) {
-                    for (auto at = checked.find('$'); at != std::string::npos; at = checked.find('$')) {
+                    for (auto at = checked.find('$'); at != std::string::npos;
+                         at = checked.find('$')) {
                         std::size_t end = checked[at + 1] == '{' ? checked.find('}', at) + 1
-                                                                  : at + 1 + (*refs)[0].size();
+                                                                 : at + 1 + (*refs)[0].size();
                         checked.replace(at, end - at, "x");
                     }
-                    secret_refs(item, fmt::format("{}[{}]", kpath, i), l.packages[i], l.options.secret_mounts);
+                    secret_refs(item, fmt::format("{}[{}]", kpath, i), l.packages[i],
+                                l.options.secret_mounts);
                 }
                 if (auto msg = check_pip_requirement(checked); !msg.empty()) {
                     error(item, fmt::format("{}[{}]", kpath, i), invalid(l.packages[i], msg));
@@ -712,8 +723,9 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
                 for (std::size_t i = 0; i < srcs.size(); ++i) {
                     std::filesystem::path p = srcs[i];
                     const Node& item = f->kind == Kind::list ? f->items[i] : *f;
-                    std::string ipath = f->kind == Kind::list ? fmt::format("{}[{}]", main_path("src"), i)
-                                                              : main_path("src");
+                    std::string ipath = f->kind == Kind::list
+                                            ? fmt::format("{}[{}]", main_path("src"), i)
+                                            : main_path("src");
                     if (srcs[i].empty()) {
                         error(item, ipath, "a path must not be empty");
                         continue;
@@ -721,7 +733,8 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
                     auto base = p.filename().string();
                     if (auto [it, fresh] = seen.emplace(base, i); !fresh) {
                         error(item, ipath,
-                              fmt::format("duplicate file name '{}' (also at index {})", base, it->second),
+                              fmt::format("duplicate file name '{}' (also at index {})", base,
+                                          it->second),
                               "files are copied into one folder; use two source_file layers with "
                               "different dst");
                     }
@@ -770,7 +783,8 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
             strings(*e, kpath + ".entry", l.entry);
         }
         if (map_value && l.copy_style == CopyStyle::loaded_modules && l.entry.empty()) {
-            error(*value, kpath, "copy_style loaded_modules needs 'entry': the files to scan for imports");
+            error(*value, kpath,
+                  "copy_style loaded_modules needs 'entry': the files to scan for imports");
         }
         layer.body = l;
     } else if (kind == "commands") {
@@ -807,7 +821,8 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
         layer.body = l;
     } else if (kind == "local_v2_plugins") {
         LocalV2PluginsLayer l;
-        if (const Node* p = main_value("plugins"); p && strings(*p, main_path("plugins"), l.plugins)) {
+        if (const Node* p = main_value("plugins");
+            p && strings(*p, main_path("plugins"), l.plugins)) {
             for (std::size_t i = 0; i < l.plugins.size(); ++i) {
                 const Node& item = p->kind == Kind::list ? p->items[i] : *p;
                 if (!util::starts_with(l.plugins[i], "flyteplugins-") ||
@@ -828,7 +843,8 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
 
 Base Reader::base(const Node& n) {
     if (n.kind != Kind::map) {
-        type_error(n, "from", "a map with one of: debian_base, base, ref_name, uv_script, dockerfile, spec");
+        type_error(n, "from",
+                   "a map with one of: debian_base, base, ref_name, uv_script, dockerfile, spec");
         return DebianBase{};
     }
     check_keys(n, "from", base_keys);
@@ -1192,9 +1208,11 @@ void Reader::runtime(const Node& root, Runtime& out) {
             h.none = true;
             out.healthcheck = h;
         } else if (n->kind != Kind::map) {
-            type_error(*n, "healthcheck", "a map {test, interval, timeout, start_period, retries} or none");
+            type_error(*n, "healthcheck",
+                       "a map {test, interval, timeout, start_period, retries} or none");
         } else {
-            check_keys(*n, "healthcheck", {"test", "interval", "timeout", "start_period", "retries"});
+            check_keys(*n, "healthcheck",
+                       {"test", "interval", "timeout", "start_period", "retries"});
             if (const Node* t = n->find("test")) {
                 if (auto c = command(*t, "healthcheck.test")) {
                     h.test = *c;
@@ -1203,8 +1221,9 @@ void Reader::runtime(const Node& root, Runtime& out) {
                 error(*n, "healthcheck", "a healthcheck needs a 'test' command",
                       "e.g. test: \"curl -f http://localhost:8080/ || exit 1\"");
             }
-            for (auto [key, field] : {std::pair{"interval", &h.interval}, std::pair{"timeout", &h.timeout},
-                                      std::pair{"start_period", &h.start_period}}) {
+            for (auto [key, field] :
+                 {std::pair{"interval", &h.interval}, std::pair{"timeout", &h.timeout},
+                  std::pair{"start_period", &h.start_period}}) {
                 if (const Node* d = n->find(key)) {
                     std::string dpath = std::string("healthcheck.") + key;
                     if (string(*d, dpath, *field)) {
@@ -1216,7 +1235,8 @@ void Reader::runtime(const Node& root, Runtime& out) {
                 }
             }
             if (const Node* r = n->find("retries")) {
-                if (r->kind != Kind::integer || r->scalar.find_first_not_of("0123456789") != std::string::npos ||
+                if (r->kind != Kind::integer ||
+                    r->scalar.find_first_not_of("0123456789") != std::string::npos ||
                     r->scalar.size() > 4) {
                     error(*r, "healthcheck.retries", "expected a whole number, e.g. 3");
                 } else {

@@ -21,20 +21,20 @@ inline constexpr const char* bind_root = "/tmp/imgspec";
 
 // Where one layer's files sit in the build context ("layers/3") and what they are.
 struct LayerFiles {
-    std::string dir;                    // context folder of this layer, "" when it has no files
-    std::vector<std::string> names;     // for requirements/uv/poetry/local wheels: file names in dir
+    std::string dir;                // context folder of this layer, "" when it has no files
+    std::vector<std::string> names; // for requirements/uv/poetry/local wheels: file names in dir
     // uv_project with local sources (a workspace's members, path dependencies): the layer folder
     // mirrors the spec's folder, the pyproject and lock at `project` (their folder, relative to
     // the spec's) and each local source at its own place, so the dependency step sees them all.
     bool mirrored = false;
     std::string project;
-    bool locked = true;                 // uv_project: a uv.lock is there
+    bool locked = true; // uv_project: a uv.lock is there
 };
 
 struct ResolvedLayer {
     spec::Layer layer;
     LayerFiles files;
-    std::string dst;                    // source_folder/source_file/code_bundle: resolved destination
+    std::string dst; // source_folder/source_file/code_bundle: resolved destination
 };
 
 // A secret that the build needs, with where its value comes from. Never holds the value.
@@ -54,7 +54,7 @@ struct Plan {
     std::string python_version;
     // FROM image; for a `dockerfile` base, empty (the user's Dockerfile is used as is).
     std::string base_image;
-    bool debian_base = false;             // render the Flyte Debian base steps
+    bool debian_base = false; // render the Flyte Debian base steps
     spec::DebianBase debian;
     // (For `from: spec` it is the parent's URI, which render::resolve_plan fills in: planning
     // never renders.)
@@ -70,8 +70,8 @@ struct Plan {
     std::string final_user;
     std::string base_user_image;
     std::vector<ResolvedLayer> layers;
-    Manifest files;                       // every copied file, without the Dockerfile, sorted
-    std::vector<SecretSource> secrets;    // every secret a RUN step or the registry needs
+    Manifest files;                    // every copied file, without the Dockerfile, sorted
+    std::vector<SecretSource> secrets; // every secret a RUN step or the registry needs
     std::optional<SecretSource> registry_secret;
     // from: spec. Shared, not owned: a plan is a value that copies whole (build renders a copy of
     // its parent) and a parent is never changed once planned.
@@ -106,6 +106,7 @@ struct PlanOptions {
 Plan make_plan(const spec::Spec& spec, const Config& config, const PlanOptions& options = {});
 
 // Read and plan a spec file.
-Plan plan_file(const std::filesystem::path& file, const Config& config, const PlanOptions& options = {});
+Plan plan_file(const std::filesystem::path& file, const Config& config,
+               const PlanOptions& options = {});
 
 } // namespace imgspec::plan

@@ -45,10 +45,21 @@ struct PipOptions {
 enum class InstallMode { dependencies_only, install_project };
 enum class CopyStyle { loaded_modules, all };
 
-struct WorkdirLayer { std::string path; };
-struct AptLayer { std::vector<std::string> packages; std::vector<SecretMount> secret_mounts; };
-struct PipLayer { std::vector<std::string> packages; PipOptions options; };
-struct RequirementsLayer { std::filesystem::path file; PipOptions options; };
+struct WorkdirLayer {
+    std::string path;
+};
+struct AptLayer {
+    std::vector<std::string> packages;
+    std::vector<SecretMount> secret_mounts;
+};
+struct PipLayer {
+    std::vector<std::string> packages;
+    PipOptions options;
+};
+struct RequirementsLayer {
+    std::filesystem::path file;
+    PipOptions options;
+};
 struct UvProjectLayer {
     std::filesystem::path pyproject;
     std::filesystem::path uvlock; // empty -> uv.lock beside pyproject
@@ -62,29 +73,47 @@ struct PoetryLayer {
     InstallMode mode = InstallMode::dependencies_only;
     std::vector<SecretMount> secret_mounts;
 };
-struct EnvLayer { std::vector<std::pair<std::string, std::string>> vars; };
-struct SourceFolderLayer { std::filesystem::path src; std::string dst = "."; bool copy_contents_only = false; };
-struct SourceFileLayer { std::vector<std::filesystem::path> src; std::string dst = "."; };
-struct DockerignoreLayer { std::filesystem::path file; };
+struct EnvLayer {
+    std::vector<std::pair<std::string, std::string>> vars;
+};
+struct SourceFolderLayer {
+    std::filesystem::path src;
+    std::string dst = ".";
+    bool copy_contents_only = false;
+};
+struct SourceFileLayer {
+    std::vector<std::filesystem::path> src;
+    std::string dst = ".";
+};
+struct DockerignoreLayer {
+    std::filesystem::path file;
+};
 struct CodeBundleLayer {
     CopyStyle copy_style = CopyStyle::loaded_modules;
     std::string dst = ".";
     std::filesystem::path root_dir = ".";
     std::vector<std::string> entry; // relative to root_dir; required for loaded_modules
 };
-struct CommandsLayer { std::vector<std::string> commands; std::vector<SecretMount> secret_mounts; };
-struct LocalV2Layer { std::filesystem::path dist = "dist"; };
-struct LocalV2PluginsLayer { std::vector<std::string> plugins; std::filesystem::path dist = "dist"; };
+struct CommandsLayer {
+    std::vector<std::string> commands;
+    std::vector<SecretMount> secret_mounts;
+};
+struct LocalV2Layer {
+    std::filesystem::path dist = "dist";
+};
+struct LocalV2PluginsLayer {
+    std::vector<std::string> plugins;
+    std::filesystem::path dist = "dist";
+};
 
-using LayerBody = std::variant<WorkdirLayer, AptLayer, PipLayer, RequirementsLayer, UvProjectLayer,
-                               PoetryLayer, EnvLayer, SourceFolderLayer, SourceFileLayer,
-                               DockerignoreLayer, CodeBundleLayer, CommandsLayer, LocalV2Layer,
-                               LocalV2PluginsLayer>;
+using LayerBody =
+    std::variant<WorkdirLayer, AptLayer, PipLayer, RequirementsLayer, UvProjectLayer, PoetryLayer,
+                 EnvLayer, SourceFolderLayer, SourceFileLayer, DockerignoreLayer, CodeBundleLayer,
+                 CommandsLayer, LocalV2Layer, LocalV2PluginsLayer>;
 
 // The last branch of an `if constexpr` chain in a std::visit over LayerBody: a kind without a
 // case of its own fails to compile instead of silently doing nothing.
-template <class T>
-inline constexpr bool no_case_for = false;
+template <class T> inline constexpr bool no_case_for = false;
 
 struct Layer {
     LayerBody body;
@@ -98,13 +127,25 @@ struct DebianBase {
     std::string flyte_version;  // empty -> default_flyte_version (pinned, so the tag covers it)
     bool install_flyte = true;
 };
-struct ImageBase { std::string uri; };
-struct RefNameBase { std::string name; };
-struct UvScriptBase { std::filesystem::path script; PipOptions options; };
-struct DockerfileBase { std::filesystem::path file; };
-struct SpecBase { std::filesystem::path file; };
+struct ImageBase {
+    std::string uri;
+};
+struct RefNameBase {
+    std::string name;
+};
+struct UvScriptBase {
+    std::filesystem::path script;
+    PipOptions options;
+};
+struct DockerfileBase {
+    std::filesystem::path file;
+};
+struct SpecBase {
+    std::filesystem::path file;
+};
 
-using Base = std::variant<DebianBase, ImageBase, RefNameBase, UvScriptBase, DockerfileBase, SpecBase>;
+using Base =
+    std::variant<DebianBase, ImageBase, RefNameBase, UvScriptBase, DockerfileBase, SpecBase>;
 
 // A container's command, as a Dockerfile ENTRYPOINT or CMD: a string runs through /bin/sh -c (shell
 // form), a list runs as it is (exec form).
@@ -137,10 +178,10 @@ struct Spec {
     std::filesystem::path dir;  // the spec's folder: relative paths resolve here; the context root
     std::string name;
     std::string registry;
-    std::vector<Platform> platforms;    // normalized; empty -> default for the base form
-    std::string python_version;         // empty -> from the base form -> "3.12"
+    std::vector<Platform> platforms; // normalized; empty -> default for the base form
+    std::string python_version;      // empty -> from the base form -> "3.12"
     bool extendable = false;
-    std::string tag;                    // fixed tag; empty -> content hash
+    std::string tag; // fixed tag; empty -> content hash
     Base base = DebianBase{};
     Mark base_mark;
     std::string registry_secret;
@@ -150,8 +191,8 @@ struct Spec {
 };
 
 // Read a spec file (YAML or TOML) into the model. Checks shape only: types, unknown keys, required
-// keys, value syntax (names, tags, platforms, env names, package strings). Files are checked by plan.
-// Throws SpecError with every problem at once.
+// keys, value syntax (names, tags, platforms, env names, package strings). Files are checked by
+// plan. Throws SpecError with every problem at once.
 Spec read_spec(const std::filesystem::path& file);
 // The same for a spec on standard input, whose relative paths resolve in `dir` (its context); it is
 // named "<stdin>" in messages.
