@@ -28,6 +28,11 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
     std::string best;
     std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
     for (const auto& c : candidates) {
+        // The distance is at least the difference in length: a 1 MiB key is compared with none.
+        std::size_t gap = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+        if (gap >= best_distance) {
+            continue;
+        }
         std::size_t d = edit_distance(word, c);
         if (d < best_distance) {
             best_distance = d;
