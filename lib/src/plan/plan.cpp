@@ -315,16 +315,11 @@ class Planner {
                 error(mark, path, std::move(x.text));
                 break;
             case Finding::secret:
-                m_plan.warnings.push_back(Diagnostic{
-                    .file = m_file,
-                    .mark = mark,
-                    .path = path,
-                    .message =
-                        fmt::format("'{}' is a secret's file (by its name, or a hard link to "
-                                    "it): left out of the build context",
-                                    x.text),
-                    .hint = "exclude it (.dockerignore) to silence this",
-                    .severity = Severity::warning});
+                warn(mark, path,
+                     fmt::format("'{}' is a secret's file (by its name, or a hard link to it): "
+                                 "left out of the build context",
+                                 x.text),
+                     "exclude it (.dockerignore) to silence this");
                 break;
             case Finding::entry: {
                 Entry e = x.take_entry();
@@ -598,15 +593,10 @@ void Planner::uv_version_warnings(const LocalSources& sources, Mark mark, const 
             req = "==" + req;
         }
         if (!spec::python_satisfies(version, req)) {
-            m_plan.warnings.push_back(Diagnostic{
-                .file = m_file,
-                .mark = mark,
-                .path = path + ".uv_project",
-                .message =
-                    fmt::format("the project requires uv {} but the configured uv image is {}",
-                                sources.required_version, image),
-                .hint = "set uv_image in the config to a uv that satisfies it",
-                .severity = Severity::warning});
+            warn(mark, path + ".uv_project",
+                 fmt::format("the project requires uv {} but the configured uv image is {}",
+                             sources.required_version, image),
+                 "set uv_image in the config to a uv that satisfies it");
         }
     } catch (const Error&) {
         // not a version specifier imgspec reads: uv reports it in the build
@@ -1058,15 +1048,11 @@ Plan Planner::run() {
             error(layer.mark, layer.path, "no Python installs on a Dockerfile base");
         }
         if (copied && is_install_layer(layer.body)) {
-            m_plan.warnings.push_back(Diagnostic{
-                .file = m_file,
-                .mark = layer.mark,
-                .path = layer.path + "." + layer.kind,
-                .message = fmt::format("comes after the source copy at {}: editing the source will "
-                                       "re-run this install",
-                                       m_layers[first_copy].path),
-                .hint = "move it before the copy",
-                .severity = Severity::warning});
+            warn(layer.mark, layer.path + "." + layer.kind,
+                 fmt::format("comes after the source copy at {}: editing the source will re-run "
+                             "this install",
+                             m_layers[first_copy].path),
+                 "move it before the copy");
         }
         if (const auto* c = std::get_if<spec::CommandsLayer>(&layer.body)) {
             for (std::size_t k = 0; k < c->commands.size(); ++k) {

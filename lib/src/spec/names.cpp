@@ -388,8 +388,11 @@ std::size_t name_length(std::string_view s) {
 
 } // namespace
 
-std::optional<std::vector<std::string>> variable_refs(std::string_view s) {
-    std::vector<std::string> out;
+namespace {
+
+// Calls on_ref(at, length, name) for each $NAME or ${NAME} in s, in order; false when a '$'
+// starts neither.
+template <class F> bool scan_refs(std::string_view s, F on_ref) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] != '$') {
             continue;
@@ -398,12 +401,37 @@ std::optional<std::vector<std::string>> variable_refs(std::string_view s) {
         bool braced = !rest.empty() && rest[0] == '{';
         std::size_t n = name_length(braced ? rest.substr(1) : rest);
         if (n == 0 || (braced && (rest.size() < n + 2 || rest[n + 1] != '}'))) {
-            return std::nullopt;
+            return false;
         }
-        out.emplace_back(rest.substr(braced ? 1 : 0, n));
-        i += n + (braced ? 2 : 0);
+        std::size_t length = 1 + n + (braced ? 2 : 0);
+        on_ref(i, length, rest.substr(braced ? 1 : 0, n));
+        i += length - 1;
+    }
+    return true;
+}
+
+} // namespace
+
+std::optional<std::vector<std::string>> variable_refs(std::string_view s) {
+    std::vector<std::string> out;
+    if (!scan_refs(
+            s, [&](std::size_t, std::size_t, std::string_view name) { out.emplace_back(name); })) {
+        return std::nullopt;
     }
     return out;
+}
+
+std::optional<std::string> replace_variable_refs(std::string_view s, std::string_view with) {
+    std::string out;
+    std::size_t done = 0;
+    bool ok = scan_refs(s, [&](std::size_t at, std::size_t length, std::string_view) {
+        out.append(s.substr(done, at - done)).append(with);
+        done = at + length;
+    });
+    if (!ok) {
+        return std::nullopt;
+    }
+    return out.append(s.substr(done));
 }
 
 std::string check_env_value(std::string_view v) {

@@ -311,17 +311,10 @@ class Reader {
             return;
         }
         // '$' only as $NAME or ${NAME} of a secret (checked against the step's secrets later).
-        static const std::string bad = " \t\n\r\"'`\\;|&<>()";
-        std::string without_refs = out;
-        for (std::size_t i = without_refs.find("${"); i != std::string::npos;
-             i = without_refs.find("${")) {
-            without_refs.erase(i, 2);
-            if (auto close = without_refs.find('}', i); close != std::string::npos) {
-                without_refs.erase(close, 1);
-            }
-        }
-        if (out.empty() || out.find("://") == std::string::npos ||
-            without_refs.find_first_of(bad + "{}") != std::string::npos || !variable_refs(out)) {
+        static const std::string bad = " \t\n\r\"'`\\;|&<>(){}$";
+        auto plain = replace_variable_refs(out, "x");
+        if (out.empty() || out.find("://") == std::string::npos || !plain ||
+            plain->find_first_of(bad) != std::string::npos) {
             error(
                 n, path, "not a valid index URL",
                 "e.g. https://pypi.example.com/simple, or https://__token__:$PAT@host/simple with "
@@ -615,13 +608,8 @@ void Reader::layer(const Node& n, std::size_t index, std::vector<Layer>& out) {
                 const Node& item = value->kind == Kind::list ? value->items[i] : *value;
                 // `$TOKEN` of a secret of this step may stand in a URL (git+https://$TOKEN@...).
                 std::string checked = l.packages[i];
-                if (auto refs = variable_refs(checked); refs && !refs->empty()) {
-                    for (auto at = checked.find('$'); at != std::string::npos;
-                         at = checked.find('$')) {
-                        std::size_t end = checked[at + 1] == '{' ? checked.find('}', at) + 1
-                                                                 : at + 1 + (*refs)[0].size();
-                        checked.replace(at, end - at, "x");
-                    }
+                if (auto plain = replace_variable_refs(checked, "x"); plain && *plain != checked) {
+                    checked = *plain;
                     secret_refs(item, fmt::format("{}[{}]", kpath, i), l.packages[i],
                                 l.options.secret_mounts);
                 }

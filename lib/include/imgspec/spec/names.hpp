@@ -39,6 +39,9 @@ std::string check_label_key(std::string_view key);
 // The variables that `$NAME` and `${NAME}` in s refer to, in order; nullopt when a '$' starts
 // neither (pip options and packages: only a secret exported in the same step may be referred to).
 std::optional<std::vector<std::string>> variable_refs(std::string_view s);
+// s with each $NAME and ${NAME} replaced by `with` (to check the rest of a URL or a requirement);
+// nullopt when a '$' starts neither.
+std::optional<std::string> replace_variable_refs(std::string_view s, std::string_view with);
 // An env_vars value: $NAME, ${NAME}, ${NAME:-word} and ${NAME:+word} expand as in a Dockerfile,
 // \$ is a dollar; another ${...} form is an error.
 std::string check_env_value(std::string_view v);
