@@ -123,7 +123,7 @@ int run_build(const GlobalOptions& global, BuildArgs& args) {
     };
     for (const auto& spec_file : args.specs) {
         try {
-            render::Image img = build::with_platforms(
+            pipeline::Image img = build::with_platforms(
                 resolve(spec_file, args.input, cfg, plan_options(progress.get())),
                 options.platforms, cfg);
             build::BuildResult r = build::build_image(img, cfg, options, runner);

@@ -27,7 +27,7 @@ struct RenderArgs {
 // The context tar into `file`, atomically, with a progress line on a terminal. Not fsynced: the
 // tar is made again by the same command, and waiting for a GiB to reach the disk took as long as
 // writing it (0.45 s of 1 s on bench tree (a)); GNU tar does not either.
-void write_context(const render::Image& img, const std::string& file, util::Progress* progress) {
+void write_context(const pipeline::Image& img, const std::string& file, util::Progress* progress) {
     util::AtomicFile out(file);
     context::TarOptions options;
     options.progress = progress;
@@ -73,7 +73,7 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
             plan::PlanOptions plan_options;
             plan_options.use_cache = !args->no_cache;
             plan_options.progress = progress.get();
-            render::Image img = resolve(args->spec, args->input, cfg, std::move(plan_options));
+            pipeline::Image img = resolve(args->spec, args->input, cfg, std::move(plan_options));
             if (img.passthrough) {
                 // Nothing to build: there is no Dockerfile or context, only the base's own URI.
                 throw Error(ErrorKind::usage,

@@ -39,7 +39,7 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
             plan::PlanOptions options;
             options.use_cache = !args->no_cache;
             options.progress = progress.get();
-            render::Image img = resolve(args->spec, args->input, cfg, std::move(options));
+            pipeline::Image img = resolve(args->spec, args->input, cfg, std::move(options));
             if (args->json) {
                 print_json(uri_json(args->spec, img));
             } else {

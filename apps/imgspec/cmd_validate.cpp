@@ -32,7 +32,7 @@ int validate_json(const GlobalOptions& global, const ValidateArgs& args) {
     bool failed = false;
     for (const auto& s : args.specs) {
         try {
-            render::Image img = resolve_image(s, args.input, cfg);
+            pipeline::Image img = resolve_image(s, args.input, cfg);
             for (auto& w : warnings_json(img.plan)) {
                 out.push_back(std::move(w));
             }

@@ -64,10 +64,10 @@ void check_spec_args(const std::vector<std::string>& specs, const SpecInput& inp
     }
 }
 
-render::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
-                            plan::PlanOptions options) {
+pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
+                              plan::PlanOptions options) {
     if (spec != "-") {
-        return render::resolve_image(spec, config, std::move(options));
+        return pipeline::resolve_image(spec, config, std::move(options));
     }
     std::filesystem::path dir = input.context_dir.empty() ? "." : input.context_dir;
     std::error_code ec;
@@ -79,12 +79,12 @@ render::Image resolve_image(const std::string& spec, const SpecInput& input, con
         spdlog::info("reading the spec from standard input (end it with Ctrl-D)");
     }
     const auto format = input.format == "toml" ? spec::Format::toml : spec::Format::yaml;
-    return render::resolve_spec(spec::read_spec_stdin(format, dir), config, std::move(options));
+    return pipeline::resolve_spec(spec::read_spec_stdin(format, dir), config, std::move(options));
 }
 
-render::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
-                      plan::PlanOptions options) {
-    render::Image img = resolve_image(spec, input, config, std::move(options));
+pipeline::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
+                        plan::PlanOptions options) {
+    pipeline::Image img = resolve_image(spec, input, config, std::move(options));
     if (spdlog::should_log(spdlog::level::warn)) { // not with -q
         for (const auto& w : plan_warnings(img.plan)) {
             std::cerr << w.format() << "\n";

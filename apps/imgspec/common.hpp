@@ -4,7 +4,7 @@
 #include "commands.hpp"
 
 #include <imgspec/core/config.hpp>
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/util/progress.hpp>
 
 #include <memory>
@@ -25,14 +25,14 @@ struct SpecInput {
 void add_stdin_flags(CLI::App* cmd, SpecInput& input);
 // Throws a usage Error for "-" given twice, or --format / --context-dir without "-".
 void check_spec_args(const std::vector<std::string>& specs, const SpecInput& input);
-// A SPEC argument (file or "-") to its image. Throws as render::resolve_image does.
-render::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
-                            plan::PlanOptions options = {});
+// A SPEC argument (file or "-") to its image. Throws as pipeline::resolve_image does.
+pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
+                              plan::PlanOptions options = {});
 
 // resolve_image(), printing the plan's warnings (and its parents') on stderr unless -q, as
 // "file:line:col: warning: key.path: message". `options.progress` sees the hashing.
-render::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
-                      plan::PlanOptions options = {});
+pipeline::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
+                        plan::PlanOptions options = {});
 
 // PlanOptions that report hashing to `progress` (may be null), the stat cache on.
 plan::PlanOptions plan_options(util::Progress* progress);

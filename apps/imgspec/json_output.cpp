@@ -134,7 +134,7 @@ Json warnings_json(const plan::Plan& plan) {
     return out;
 }
 
-Json uri_json(const std::string& spec_file, const render::Image& img) {
+Json uri_json(const std::string& spec_file, const pipeline::Image& img) {
     Json j;
     j["spec"] = spec_file;
     j["uri"] = img.uri;
@@ -152,7 +152,7 @@ Json uri_json(const std::string& spec_file, const render::Image& img) {
     return j;
 }
 
-Json render_json(const std::string& spec_file, const render::Image& img, const Config& config) {
+Json render_json(const std::string& spec_file, const pipeline::Image& img, const Config& config) {
     const plan::Plan& p = img.plan;
     Json j = uri_json(spec_file, img);
     j["python_version"] = p.python_version;

@@ -4,7 +4,7 @@
 // is renamed, removed or changes type without a major version.
 
 #include <imgspec/core/error.hpp>
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -23,10 +23,10 @@ Json diagnostic_json(const Diagnostic& d);
 Json warnings_json(const plan::Plan& plan);
 
 // uri --json: {spec, uri, registry, name, tag, tag_source, platforms, warnings}.
-Json uri_json(const std::string& spec_file, const render::Image& img);
+Json uri_json(const std::string& spec_file, const pipeline::Image& img);
 
 // render --json: the resolved plan (see the README section for every field).
-Json render_json(const std::string& spec_file, const render::Image& img, const Config& config);
+Json render_json(const std::string& spec_file, const pipeline::Image& img, const Config& config);
 
 // Prints `j` on stdout, 2-space indented, with a final newline; a byte that is not UTF-8 (in a
 // file name) is printed as U+FFFD.

@@ -9,6 +9,7 @@
 // (exit 3 with file:line:column). Anything else (std::out_of_range, a filesystem_error, ...)
 // escapes, and libFuzzer reports it as a crash, as it does ASan and UBSan findings.
 
+#include <imgspec/context/manifest.hpp>
 #include <imgspec/core/config.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/plan.hpp>
@@ -92,7 +93,7 @@ inline void run_spec(const std::uint8_t* data, std::size_t size, const char* ext
         options.hash_threads = 1;
         imgspec::plan::Plan p = imgspec::plan::make_plan(s, cfg, options);
         std::string dockerfile = imgspec::render::render_dockerfile(p, cfg);
-        imgspec::plan::Manifest context = imgspec::plan::context_manifest(p.files, dockerfile);
+        imgspec::plan::Manifest context = imgspec::context::context_manifest(p.files, dockerfile);
         std::string tag = imgspec::plan::compute_tag(context, p.platforms);
         if (tag.size() != imgspec::plan::tag_length) {
             __builtin_trap();

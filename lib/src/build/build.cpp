@@ -216,13 +216,13 @@ class Builder {
     Builder(const Config& config, util::ProcessRunner& runner)
         : m_config(config), m_runner(runner) {}
 
-    BuildResult build(const render::Image& image, const BuildOptions& options) {
+    BuildResult build(const pipeline::Image& image, const BuildOptions& options) {
         BuildResult result;
         result.uri = image.uri;
         result.dry_run = options.dry_run;
 
         if (image.plan.parent) {
-            render::Image parent = render::resolve_plan(*image.plan.parent, m_config);
+            pipeline::Image parent = pipeline::resolve_plan(*image.plan.parent, m_config);
             if (!image.passthrough && parent.uri != image.plan.base_image) {
                 throw Error(ErrorKind::other,
                             fmt::format("internal error: parent of {} renders as {}, its FROM "
@@ -405,7 +405,7 @@ class Builder {
         m_docker_ok = true;
     }
 
-    Presence exists(const render::Image& image, OutputMode mode,
+    Presence exists(const pipeline::Image& image, OutputMode mode,
                     const std::vector<std::string>& platforms, const Env& env) {
         return mode == OutputMode::push ? check_remote(m_runner, image.uri, platforms, env)
                                         : check_local(m_runner, image.uri, platforms, env);
@@ -418,7 +418,7 @@ class Builder {
 
 } // namespace
 
-BuildResult build_image(const render::Image& image, const Config& config,
+BuildResult build_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner) {
     BuildOptions opts = with_config_defaults(options, config);
     std::vector<std::string> missing;
@@ -434,8 +434,8 @@ BuildResult build_image(const render::Image& image, const Config& config,
     return builder.build(image, opts);
 }
 
-render::Image with_platforms(render::Image image, const std::vector<spec::Platform>& platforms,
-                             const Config& config) {
+pipeline::Image with_platforms(pipeline::Image image, const std::vector<spec::Platform>& platforms,
+                               const Config& config) {
     // The same set in another order is the spec's own image: keep its tag.
     auto sorted = [](std::vector<spec::Platform> v) {
         std::sort(v.begin(), v.end());
@@ -447,7 +447,7 @@ render::Image with_platforms(render::Image image, const std::vector<spec::Platfo
         return image;
     }
     image.plan.platforms = platforms;
-    return render::resolve_plan(render::release_plan(std::move(image)), config);
+    return pipeline::resolve_plan(pipeline::release_plan(std::move(image)), config);
 }
 
 } // namespace imgspec::build

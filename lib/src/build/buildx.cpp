@@ -42,19 +42,19 @@ BuildOptions with_config_defaults(BuildOptions options, const Config& config) {
     return options;
 }
 
-OutputMode effective_mode(const render::Image& image, const BuildOptions& options) {
+OutputMode effective_mode(const pipeline::Image& image, const BuildOptions& options) {
     if (options.mode != OutputMode::automatic) {
         return options.mode;
     }
     return image.plan.registry.empty() ? OutputMode::load : OutputMode::push;
 }
 
-std::vector<spec::Platform> effective_platforms(const render::Image& image,
+std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
                                                 const BuildOptions& options) {
     return options.platforms.empty() ? image.plan.platforms : options.platforms;
 }
 
-std::vector<std::string> buildx_argv(const render::Image& image, const BuildOptions& options,
+std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
                                      const std::string& metadata_file) {
     std::vector<std::string> argv = {"docker", "buildx", "build"};
     if (!options.builder.empty()) {

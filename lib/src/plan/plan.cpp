@@ -300,7 +300,8 @@ class Planner {
         options.threads = walk_threads();
         options.meanwhile = [this] { cache(); }; // the stat cache loads while the others walk
         walk.run(options);
-        // One more for the Dockerfile that plan::context_manifest adds: no copy of them all then.
+        // One more for the Dockerfile that context::context_manifest adds: no copy of them all
+        // then.
         m_entries.reserve(m_entries.size() + walk.size() + 1);
         // A file's path is unique by construction (one name per folder; a tree is the only
         // source of paths under its prefix: layers/N, layers/N/project or ctx), so it is not

@@ -2,6 +2,7 @@
 
 #include <imgspec/build/build.hpp>
 #include <imgspec/build/buildx.hpp>
+#include <imgspec/context/manifest.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/tag.hpp>
 
@@ -31,7 +32,7 @@ using imgspec::build::BuildOptions;
 using imgspec::build::BuildResult;
 using imgspec::build::buildx_argv;
 using imgspec::build::OutputMode;
-using imgspec::render::Image;
+using imgspec::pipeline::Image;
 using imgspec::spec::Platform;
 using imgspec::util::ProcessResult;
 using imgspec::util::ProcessSpec;
@@ -53,7 +54,7 @@ Image make_image(const std::string& registry = "127.0.0.1:5000") {
     img.plan.registry = registry;
     img.plan.platforms = platforms({"linux/amd64", "linux/arm64"});
     img.dockerfile = "FROM 127.0.0.1:5000/busybox:latest\nRUN echo hi\n";
-    img.context = imgspec::plan::context_manifest({}, img.dockerfile);
+    img.context = imgspec::context::context_manifest({}, img.dockerfile);
     img.tag = "0123456789abcdef0123456789abcdef";
     img.uri = (registry.empty() ? "" : registry + "/") + "hello:" + img.tag;
     return img;
@@ -525,7 +526,7 @@ TEST(BuildImage, ChangedFileStopsTheBuild) {
     e.digest = {}; // not the file's hash: it "changed" since the tag was computed
     imgspec::plan::Manifest files;
     files.entries.push_back(e);
-    img.context = imgspec::plan::context_manifest(files, img.dockerfile);
+    img.context = imgspec::context::context_manifest(files, img.dockerfile);
     Docker docker;
     FakeRunner runner(std::ref(docker));
     try {
@@ -586,7 +587,7 @@ TEST(BuildImage, PlatformOverrideGetsItsOwnTag) {
         p.registry = "127.0.0.1:5000";
         p.base_image = "127.0.0.1:5000/busybox:latest";
         p.platforms = platforms({"linux/amd64", "linux/arm64"});
-        return imgspec::render::resolve_plan(std::move(p), cfg);
+        return imgspec::pipeline::resolve_plan(std::move(p), cfg);
     };
     Image img = image();
     Image same =

@@ -3,10 +3,10 @@
 // and on failure.
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/plan/plan.hpp>
 #include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/plan/walk.hpp>
-#include <imgspec/render/image.hpp>
 
 #include "unit/fake_progress.hpp"
 #include "unit/test_util.hpp"

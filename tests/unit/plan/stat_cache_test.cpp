@@ -1,7 +1,7 @@
+#include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/plan/plan.hpp>
 #include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/plan/tag.hpp>
-#include <imgspec/render/image.hpp>
 #include <imgspec/util/sha256.hpp>
 
 #include "unit/test_util.hpp"
@@ -71,7 +71,7 @@ std::string tag_with(const fs::path& spec, const fs::path& cache_dir, bool use_c
     imgspec::plan::PlanOptions o;
     o.cache_dir = cache_dir;
     o.use_cache = use_cache;
-    return imgspec::render::resolve_image(spec, test::test_config(), o).tag;
+    return imgspec::pipeline::resolve_image(spec, test::test_config(), o).tag;
 }
 
 } // namespace

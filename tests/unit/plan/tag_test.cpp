@@ -2,7 +2,7 @@
 
 #include "unit/test_util.hpp"
 
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 
 #include <gtest/gtest.h>
 
@@ -44,10 +44,10 @@ void make_tree(const test::TempDir& d, bool reverse = false) {
 }
 
 std::string uri_of(const fs::path& spec) {
-    return render::resolve_image(spec, test::test_config()).uri;
+    return pipeline::resolve_image(spec, test::test_config()).uri;
 }
 std::string tag_of(const fs::path& spec) {
-    return render::resolve_image(spec, test::test_config()).tag;
+    return pipeline::resolve_image(spec, test::test_config()).tag;
 }
 
 TEST(Tag, IsLongHexAndStable) {

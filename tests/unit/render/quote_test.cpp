@@ -4,7 +4,7 @@
 
 #include "unit/test_util.hpp"
 
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/render/quote.hpp>
 
 #include <gtest/gtest.h>
@@ -119,7 +119,7 @@ layers:
       - "echo ends with backslash \\"
       - "cat <<EOF"
 )YAML");
-    render::Image img = render::resolve_image(d / "spec.yaml", test::test_config());
+    pipeline::Image img = pipeline::resolve_image(d / "spec.yaml", test::test_config());
     const std::string& df = img.dockerfile;
     auto env_at = df.find("ENV A=");
     ASSERT_NE(env_at, std::string::npos) << df;
@@ -156,7 +156,8 @@ TEST(Quote, PackageStringsWithShellMetacharactersAreRefused) {
         nlohmann::json j = bad;
         d.write("spec.yaml",
                 "name: q\nfrom: {base: busybox}\nlayers:\n  - pip_packages: [" + j.dump() + "]\n");
-        EXPECT_THROW(render::resolve_image(d / "spec.yaml", test::test_config()), SpecError) << bad;
+        EXPECT_THROW(pipeline::resolve_image(d / "spec.yaml", test::test_config()), SpecError)
+            << bad;
     }
 }
 

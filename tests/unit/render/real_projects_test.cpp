@@ -7,7 +7,7 @@
 #include "unit/test_util.hpp"
 
 #include <imgspec/core/error.hpp>
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 
 #include <gtest/gtest.h>
 
@@ -19,13 +19,13 @@ using namespace imgspec;
 
 namespace {
 
-render::Image image_of(const fs::path& spec, Config config = test::test_config()) {
+pipeline::Image image_of(const fs::path& spec, Config config = test::test_config()) {
     plan::PlanOptions options;
     options.use_cache = false;
-    return render::resolve_image(spec, config, options);
+    return pipeline::resolve_image(spec, config, options);
 }
 
-bool has_path(const render::Image& img, const std::string& path) {
+bool has_path(const pipeline::Image& img, const std::string& path) {
     return std::any_of(img.context.entries.begin(), img.context.entries.end(),
                        [&](const plan::Entry& e) { return e.path == path; });
 }

@@ -4,8 +4,8 @@
 
 #include "unit/test_util.hpp"
 
+#include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/plan/tag.hpp>
-#include <imgspec/render/image.hpp>
 
 #include <gtest/gtest.h>
 
@@ -32,9 +32,9 @@ class ExampleSpec : public ::testing::TestWithParam<std::string> {};
 TEST_P(ExampleSpec, RendersGoldenDockerfileAndTwinsAgree) {
     const fs::path specs = fs::path(IMGSPEC_SOURCE_DIR) / "specs";
     Config cfg = test::test_config();
-    render::Image yaml = render::resolve_image(specs / (GetParam() + ".yaml"), cfg);
+    pipeline::Image yaml = pipeline::resolve_image(specs / (GetParam() + ".yaml"), cfg);
     ASSERT_TRUE(fs::exists(specs / (GetParam() + ".toml"))) << "every example has a TOML twin";
-    render::Image toml = render::resolve_image(specs / (GetParam() + ".toml"), cfg);
+    pipeline::Image toml = pipeline::resolve_image(specs / (GetParam() + ".toml"), cfg);
 
     EXPECT_EQ(yaml.dockerfile, toml.dockerfile);
     EXPECT_EQ(yaml.uri, toml.uri);

@@ -4,7 +4,7 @@
 
 #include <imgspec/build/buildx.hpp>
 #include <imgspec/core/config.hpp>
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/util/process.hpp>
 
 #include <optional>
@@ -48,15 +48,15 @@ struct BuildResult {
 // Error(ErrorKind::build_failed) when buildx fails, Error(ErrorKind::usage) for invalid options
 // (buildx_argv), Error(ErrorKind::interrupted) on SIGINT/SIGTERM, and the tar writer's
 // Error(ErrorKind::other) when a file changed or cannot be read.
-BuildResult build_image(const render::Image& image, const Config& config,
+BuildResult build_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner);
 
 // The image re-rendered for other platforms (`build --platform`): the platform list is part of
 // the tag, so an image built for fewer platforms gets its own tag instead of taking the tag that
 // promises all of them. The same set in another order, a fixed `tag:` and a passthrough image stay
 // as they are.
-// Throws as render::resolve_plan.
-render::Image with_platforms(render::Image image, const std::vector<spec::Platform>& platforms,
-                             const Config& config);
+// Throws as pipeline::resolve_plan.
+pipeline::Image with_platforms(pipeline::Image image, const std::vector<spec::Platform>& platforms,
+                               const Config& config);
 
 } // namespace imgspec::build

@@ -4,7 +4,7 @@
 // it), so what is shown is what runs.
 
 #include <imgspec/core/config.hpp>
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/spec/platform.hpp>
 #include <imgspec/util/progress.hpp>
 
@@ -49,10 +49,10 @@ struct BuildOptions {
 BuildOptions with_config_defaults(BuildOptions options, const Config& config);
 
 // `automatic` resolved against the image: push with a registry, else load.
-OutputMode effective_mode(const render::Image& image, const BuildOptions& options);
+OutputMode effective_mode(const pipeline::Image& image, const BuildOptions& options);
 
 // The platforms that are built: the options' override, else the plan's.
-std::vector<spec::Platform> effective_platforms(const render::Image& image,
+std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
                                                 const BuildOptions& options);
 
 // docker buildx build [--builder B] --platform P1,P2 --tag URI (--push | --load | --output DEST)
@@ -68,7 +68,7 @@ std::vector<spec::Platform> effective_platforms(const render::Image& image,
 // Throws Error(ErrorKind::usage) for an invalid combination: --push without a registry (the image
 // would go to Docker Hub), --output without or with "-" as a destination, an unknown progress
 // mode, no platform.
-std::vector<std::string> buildx_argv(const render::Image& image, const BuildOptions& options,
+std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
                                      const std::string& metadata_file);
 
 // The metadata file's path as `render --buildx` and --dry-run show it: `build` uses a fresh

@@ -56,7 +56,7 @@ struct Plan {
     std::string base_image;
     bool debian_base = false; // render the Flyte Debian base steps
     spec::DebianBase debian;
-    // (For `from: spec` it is the parent's URI, which render::resolve_plan fills in: planning
+    // (For `from: spec` it is the parent's URI, which pipeline::resolve_plan fills in: planning
     // never renders.)
     std::optional<std::string> user_dockerfile; // from: dockerfile: its content
     // Where the Dockerfile sits in the context: "Dockerfile", or for from: dockerfile the user's

@@ -1,5 +1,6 @@
 #pragma once
-// A spec file all the way to what would be built: plan, Dockerfile, context and URI.
+// The pipeline: a spec file all the way to what would be built (read, plan, render the
+// Dockerfile, the context manifest and the tag). build/ takes it from there.
 
 #include <imgspec/core/config.hpp>
 #include <imgspec/plan/plan.hpp>
@@ -7,7 +8,7 @@
 #include <filesystem>
 #include <string>
 
-namespace imgspec::render {
+namespace imgspec::pipeline {
 
 struct Image {
     // The plan, but for its files: resolve_plan moves them into `context` (two copies of a large
@@ -36,4 +37,4 @@ Image resolve_plan(plan::Plan plan, const Config& config);
 // `img` is left without plan and context.
 plan::Plan release_plan(Image&& img);
 
-} // namespace imgspec::render
+} // namespace imgspec::pipeline

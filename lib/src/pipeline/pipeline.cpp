@@ -1,9 +1,10 @@
-#include <imgspec/render/image.hpp>
+#include <imgspec/pipeline/pipeline.hpp>
 
+#include <imgspec/context/manifest.hpp>
 #include <imgspec/plan/tag.hpp>
 #include <imgspec/render/dockerfile.hpp>
 
-namespace imgspec::render {
+namespace imgspec::pipeline {
 
 Image resolve_plan(plan::Plan p, const Config& config) {
     // A parent spec is the base: its URI (its render and tag) is this image's FROM.
@@ -21,8 +22,8 @@ Image resolve_plan(plan::Plan p, const Config& config) {
         img.plan = std::move(p);
         return img;
     }
-    img.dockerfile = render_dockerfile(p, config);
-    img.context = plan::context_manifest(std::move(p.files), img.dockerfile, p.dockerfile_path);
+    img.dockerfile = render::render_dockerfile(p, config);
+    img.context = context::context_manifest(std::move(p.files), img.dockerfile, p.dockerfile_path);
     img.tag = s.tag.empty() ? plan::compute_tag(img.context, p.platforms) : s.tag;
     img.uri = (p.registry.empty() ? "" : p.registry + "/") + p.name + ":" + img.tag;
     img.plan = std::move(p);
@@ -31,7 +32,8 @@ Image resolve_plan(plan::Plan p, const Config& config) {
 
 plan::Plan release_plan(Image&& img) {
     if (!img.passthrough) {
-        img.plan.files = plan::files_of_context(std::move(img.context), img.plan.dockerfile_path);
+        img.plan.files =
+            context::files_of_context(std::move(img.context), img.plan.dockerfile_path);
     }
     return std::move(img.plan);
 }
@@ -45,4 +47,4 @@ Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptio
     return resolve_plan(plan::make_plan(spec, config, options), config);
 }
 
-} // namespace imgspec::render
+} // namespace imgspec::pipeline
