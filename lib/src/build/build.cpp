@@ -213,22 +213,15 @@ double seconds_since(Clock::time_point t0) {
 
 class Builder {
   public:
-    Builder(const Config& config, util::ProcessRunner& runner)
-        : m_config(config), m_runner(runner) {}
+    explicit Builder(util::ProcessRunner& runner) : m_runner(runner) {}
 
     BuildResult build(const pipeline::Image& image, const BuildOptions& options) {
         BuildResult result;
         result.uri = image.uri;
         result.dry_run = options.dry_run;
 
-        if (image.plan.parent) {
-            pipeline::Image parent = pipeline::resolve_plan(*image.plan.parent, m_config);
-            if (!image.passthrough && parent.uri != image.plan.base_image) {
-                throw Error(ErrorKind::other,
-                            fmt::format("internal error: parent of {} renders as {}, its FROM "
-                                        "says {}",
-                                        image.uri, parent.uri, image.plan.base_image));
-            }
+        if (image.parent) {
+            const pipeline::Image& parent = *image.parent;
             BuildOptions popts = options;
             popts.platforms.clear(); // the parent's tag promises its own platforms
             popts.force = false;     // --force means the named spec; a parent is content-addressed
@@ -411,7 +404,6 @@ class Builder {
                                         : check_local(m_runner, image.uri, platforms, env);
     }
 
-    const Config& m_config;
     util::ProcessRunner& m_runner;
     bool m_docker_ok = false;
 };
@@ -430,7 +422,7 @@ BuildResult build_image(const pipeline::Image& image, const Config& config,
                     "secrets are read from the environment or a file at build time; set them "
                     "before running imgspec build");
     }
-    Builder builder(config, runner);
+    Builder builder(runner);
     return builder.build(image, opts);
 }
 

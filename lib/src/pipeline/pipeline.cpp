@@ -6,12 +6,16 @@
 
 namespace imgspec::pipeline {
 
-Image resolve_plan(plan::Plan p, const Config& config) {
-    // A parent spec is the base: its URI (its render and tag) is this image's FROM.
-    if (p.parent && p.base_image.empty()) {
-        p.base_image = resolve_plan(*p.parent, config).uri;
+namespace {
+
+// One image, its parent already rendered (or none).
+Image render_one(plan::Plan p, std::shared_ptr<const Image> parent, const Config& config) {
+    // A parent spec is the base: its URI is this image's FROM.
+    if (parent && p.base_image.empty()) {
+        p.base_image = parent->uri;
     }
     Image img;
+    img.parent = std::move(parent);
     const auto& s = p.spec;
     bool plain_base = std::holds_alternative<spec::ImageBase>(s.base) ||
                       std::holds_alternative<spec::RefNameBase>(s.base) ||
@@ -28,6 +32,28 @@ Image resolve_plan(plan::Plan p, const Config& config) {
     img.uri = (p.registry.empty() ? "" : p.registry + "/") + p.name + ":" + img.tag;
     img.plan = std::move(p);
     return img;
+}
+
+} // namespace
+
+Image resolve_plan(plan::Plan p, const Config& config) {
+    std::vector<const plan::Plan*> ancestors; // parent first
+    for (const plan::Plan* q = p.parent.get(); q != nullptr; q = q->parent.get()) {
+        ancestors.push_back(q);
+    }
+    std::shared_ptr<const Image> parent;
+    for (auto it = ancestors.rbegin(); it != ancestors.rend(); ++it) {
+        parent = std::make_shared<const Image>(render_one(**it, std::move(parent), config));
+    }
+    return render_one(std::move(p), std::move(parent), config);
+}
+
+std::vector<const Image*> chain_of(const Image& image) {
+    std::vector<const Image*> chain;
+    for (const Image* i = &image; i != nullptr; i = i->parent.get()) {
+        chain.push_back(i);
+    }
+    return chain;
 }
 
 plan::Plan release_plan(Image&& img) {

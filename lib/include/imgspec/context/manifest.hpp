@@ -10,11 +10,11 @@ namespace imgspec::context {
 
 // The context: the plan's files plus the Dockerfile at the root, sorted by path.
 plan::Manifest context_manifest(const plan::Manifest& files, std::string dockerfile,
-                          const std::string& path = "Dockerfile");
+                                const std::string& path = "Dockerfile");
 // The same, taking the entries of `files` (left empty) instead of copying them: a context holds
 // one entry per copied file, and two copies of it doubled the memory of a large tree.
 plan::Manifest context_manifest(plan::Manifest&& files, std::string dockerfile,
-                          const std::string& path = "Dockerfile");
+                                const std::string& path = "Dockerfile");
 // The reverse: the files of a context without its Dockerfile (`context` is left empty).
 plan::Manifest files_of_context(plan::Manifest&& context, const std::string& path = "Dockerfile");
 

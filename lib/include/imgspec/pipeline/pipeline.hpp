@@ -6,7 +6,9 @@
 #include <imgspec/plan/plan.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace imgspec::pipeline {
 
@@ -20,7 +22,15 @@ struct Image {
     std::string uri;
     // Nothing to build: a base (or parent) image used as it is, whose URI is the base's own.
     bool passthrough = false;
+    // from: spec: the parent, rendered once with this image (its URI is this image's FROM), so
+    // that nothing downstream (build, a graph of images) renders a spec again. Shared: an image
+    // copies whole, and a parent is never changed once rendered.
+    std::shared_ptr<const Image> parent;
 };
+
+// The image and its `from: spec` ancestors, outermost first: the image itself, its parent, ...,
+// the one that starts from a base image. Pointers into `image`, valid while it lives.
+std::vector<const Image*> chain_of(const Image& image);
 
 // Read, plan, render and tag a spec file (and its parents).
 // Throws SpecError for invalid specs, Error for I/O failures.
@@ -30,7 +40,8 @@ Image resolve_image(const std::filesystem::path& spec_file, const Config& config
 // The same for a spec already read (from standard input, say).
 Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptions options = {});
 
-// The same for an already planned spec.
+// The same for an already planned spec. The chain of parents is rendered root first, without
+// recursion (the planner caps its depth).
 Image resolve_plan(plan::Plan plan, const Config& config);
 
 // The image's plan with its files back, ready for resolve_plan again (with other platforms, say).
