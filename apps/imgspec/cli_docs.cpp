@@ -1,6 +1,6 @@
 #include "cli_docs.hpp"
 
-#include <imgspec/core/config.hpp>
+#include <imgspec/config/load_config.hpp>
 #include <imgspec/spec/platform.hpp>
 #include <imgspec/spec/schema.hpp>
 #include <imgspec/util/strings.hpp>

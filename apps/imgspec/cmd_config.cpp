@@ -1,6 +1,8 @@
 #include "common.hpp"
 #include "json_output.hpp"
 
+#include <imgspec/config/load_config.hpp>
+
 #include <fmt/format.h>
 
 #include <iostream>

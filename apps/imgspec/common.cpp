@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <imgspec/config/load_config.hpp>
 #include <imgspec/core/error.hpp>
 
 #include <fmt/format.h>

@@ -27,7 +27,8 @@ TEST(Pipeline, ChainIsRenderedRootFirstAndShared) {
                          "layers:\n  - env_vars: {A: '1'}\n");
     d.write("mid.yaml", "name: m\nextendable: true\nfrom: {spec: root.yaml}\n"
                         "layers:\n  - env_vars: {B: '2'}\n");
-    auto top = d.write("top.yaml", "name: t\nfrom: {spec: mid.yaml}\nlayers:\n  - env_vars: {C: '3'}\n");
+    auto top =
+        d.write("top.yaml", "name: t\nfrom: {spec: mid.yaml}\nlayers:\n  - env_vars: {C: '3'}\n");
     auto img = image_of(top);
     auto chain = pipeline::chain_of(img);
     ASSERT_EQ(chain.size(), 3u);
@@ -48,11 +49,13 @@ TEST(Pipeline, ReleasedPlanRendersTheSameImage) {
     test::TempDir d;
     d.write("root.yaml", "name: r\nextendable: true\nfrom: {base: busybox}\n"
                          "layers:\n  - env_vars: {A: '1'}\n");
-    auto top = d.write("top.yaml", "name: t\nfrom: {spec: root.yaml}\nlayers:\n  - env_vars: {C: '3'}\n");
+    auto top =
+        d.write("top.yaml", "name: t\nfrom: {spec: root.yaml}\nlayers:\n  - env_vars: {C: '3'}\n");
     auto img = image_of(top);
     std::string uri = img.uri;
     std::string parent_uri = img.parent->uri;
-    auto again = pipeline::resolve_plan(pipeline::release_plan(std::move(img)), test::test_config());
+    auto again =
+        pipeline::resolve_plan(pipeline::release_plan(std::move(img)), test::test_config());
     EXPECT_EQ(again.uri, uri);
     ASSERT_NE(again.parent, nullptr);
     EXPECT_EQ(again.parent->uri, parent_uri);

@@ -1,6 +1,7 @@
 #pragma once
 // imgspec's own settings: ref names, default registry and builder, and the images that the
-// rendered Dockerfiles use. Each value remembers where it came from (`imgspec config`).
+// rendered Dockerfiles use. Each value remembers where it came from (`imgspec config`). The
+// values only: config/load_config.hpp reads them from the file, the environment and the flags.
 
 #include <filesystem>
 #include <map>
@@ -29,20 +30,5 @@ struct Config {
     std::string file_source;                        // how it was found: "flag" (--config), "env"
                                                     // ($IMGSPEC_CONFIG), "default" (XDG), "" (none)
 };
-
-// The settings that $IMGSPEC_<NAME> overrides (upper case), in display order: registry, builder,
-// installer, uv_image, debian_base_image, syntax_image.
-const std::vector<std::string>& setting_names();
-// The setting of that name; nullptr for an unknown name.
-const Setting* find_setting(const Config& config, const std::string& name);
-
-// Load the configuration: defaults, then the file (`explicit_file`, else $IMGSPEC_CONFIG, else
-// $XDG_CONFIG_HOME/imgspec/config.yaml or ~/.config/imgspec/config.yaml if it exists), then the
-// environment ($IMGSPEC_REGISTRY, $IMGSPEC_BUILDER, ... for each of setting_names(); an empty
-// variable counts as unset), then `--ref NAME=URI` overrides.
-// Throws SpecError for a malformed file, Error(usage) for a malformed --ref, a missing explicit
-// file or an invalid environment value.
-Config load_config(const std::optional<std::filesystem::path>& explicit_file,
-                   const std::vector<std::string>& ref_overrides);
 
 } // namespace imgspec

@@ -1,4 +1,4 @@
-#include <imgspec/core/config.hpp>
+#include <imgspec/config/load_config.hpp>
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/spec/names.hpp>
