@@ -18,7 +18,7 @@ build=$(cd "${1:?usage: run.sh BUILD_DIR [SECONDS] [TARGET...]}" && pwd)
 seconds=${2:-${FUZZ_SECONDS:-20}}
 shift $(($# >= 2 ? 2 : 1))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_yaml fuzz_toml fuzz_dockerignore fuzz_pep723 fuzz_python_imports)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_yaml fuzz_toml fuzz_dockerignore fuzz_pep723 fuzz_python_imports fuzz_secrets)
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 work=$(mktemp -d "${TMPDIR:-/tmp}/imgspec-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -45,6 +45,7 @@ seeds() {
                                     find "$src/specs" -name pyproject.toml -o -name '*.lock') ;;
     fuzz_dockerignore) mapfile -t files < <(find "$src/specs" "$src/tests/data" -name '.dockerignore*') ;;
     fuzz_pep723 | fuzz_python_imports) mapfile -t files < <(find "$src/specs" "$src/tests/data" -name '*.py') ;;
+    fuzz_secrets) files=() ;; # its seeds are tests/fuzz/corpus/fuzz_secrets (bytes the harness splits into fields)
   esac
   local f i=0
   for f in "${files[@]}" "$here/corpus/$t"/* "$here/regressions/$t"/*; do

@@ -80,18 +80,23 @@ inline void write_file(const fs::path& file, const std::uint8_t* data, std::size
     ::close(fd);
 }
 
+// A spec file read and planned as `imgspec render` does, with hashing off.
+inline imgspec::plan::Plan plan_spec_file(const fs::path& file, const imgspec::Config& cfg) {
+    imgspec::spec::Spec s = imgspec::spec::read_spec(file);
+    imgspec::plan::PlanOptions options;
+    options.hash = false;
+    options.use_cache = false;
+    options.hash_threads = 1;
+    return imgspec::plan::make_plan(s, cfg, options);
+}
+
 // One input as the spec file fuzz<extension> (".yaml" or ".toml").
 inline void run_spec(const std::uint8_t* data, std::size_t size, const char* extension) {
     static const imgspec::Config cfg = fuzz_config();
     const fs::path file = scratch() / (std::string("fuzz") + extension);
     write_file(file, data, size);
     try {
-        imgspec::spec::Spec s = imgspec::spec::read_spec(file);
-        imgspec::plan::PlanOptions options;
-        options.hash = false;
-        options.use_cache = false;
-        options.hash_threads = 1;
-        imgspec::plan::Plan p = imgspec::plan::make_plan(s, cfg, options);
+        imgspec::plan::Plan p = plan_spec_file(file, cfg);
         std::string dockerfile = imgspec::render::render_dockerfile(p, cfg);
         imgspec::plan::Manifest context = imgspec::context::context_manifest(p.files, dockerfile);
         std::string tag = imgspec::plan::compute_tag(context, p.platforms);

@@ -15,7 +15,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
 #include <fstream>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <sstream>
@@ -77,10 +79,19 @@ bool is_install_layer(const spec::LayerBody& b) {
 // Specs extending specs (from: spec): deeper than this is an error, not a stack overflow.
 constexpr std::size_t max_spec_chain = 64;
 
+// What planning a spec's `from: spec` parent gave: its plan, or what it threw. Parents are planned
+// before their children (make_plan walks the chain without recursion), so a child's planner only
+// picks the result up where it used to plan the parent itself.
+struct ParentResult {
+    std::shared_ptr<const Plan> plan;
+    std::exception_ptr error;
+};
+
 class Planner {
   public:
-    Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts)
-        : m_spec(s), m_cfg(cfg), m_opts(opts),
+    Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts,
+            ParentResult parent = {})
+        : m_spec(s), m_cfg(cfg), m_opts(opts), m_parent(std::move(parent)),
           m_file(s.display.empty() ? s.file.string() : s.display),
           m_run_start(StatCache::now_ns()) {
         std::error_code ec;
@@ -93,6 +104,19 @@ class Planner {
     Plan run();
 
   private:
+    // The parent's plan as make_plan made it (or its exception, thrown here as planning it here
+    // would have). Only when the parent file appeared after make_plan looked (a race) is it planned
+    // here; the chain's depth cap bounds that recursion.
+    std::shared_ptr<const Plan> parent_plan(const fs::path& parent_file, const PlanOptions& popts) {
+        if (m_parent.error) {
+            std::rethrow_exception(m_parent.error);
+        }
+        if (m_parent.plan) {
+            return m_parent.plan;
+        }
+        return std::make_shared<const Plan>(plan_file(parent_file, m_cfg, popts));
+    }
+
     void error(Mark mark, const std::string& path, std::string message, std::string hint = {}) {
         m_diags.error(m_file, mark, path, std::move(message), std::move(hint));
     }
@@ -483,6 +507,7 @@ class Planner {
     std::set<fs::path> m_secret_files;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> m_secret_inodes; // (st_dev, st_ino)
     std::unordered_set<std::string> m_secret_ids;
+    ParentResult m_parent;    // the `from: spec` parent's plan, planned before this one
     std::int64_t m_run_start; // before the first stat: the stat cache's racy limit
     bool m_cache_tried = false;
     std::optional<fs::path> m_cache_file; // cache_file(), once computed
@@ -772,8 +797,7 @@ void Planner::resolve_base() {
                 PlanOptions popts = m_opts;
                 popts.chain = chain;
                 try {
-                    auto parent =
-                        std::make_shared<const Plan>(plan_file(parent_file, m_cfg, popts));
+                    auto parent = parent_plan(parent_file, popts);
                     if (!parent->spec.extendable) {
                         error(s.base_mark, "from.spec",
                               fmt::format("'{}' is not extendable", ps->file.string()),
@@ -1099,8 +1123,54 @@ Plan Planner::run() {
 
 } // namespace
 
+// A `from: spec` chain is planned root first and without recursion (a deep chain cannot exhaust
+// the stack): the walk reads the specs upwards, child to parent, and stops where the child's own
+// planner will report a problem (a parent that is missing or not a file, a cycle, a chain too
+// deep) or where a parent cannot be read (that error becomes the child's, as "the parent spec is
+// invalid"). Then each spec is planned from the root down with its parent's plan (or what planning
+// it threw), so messages, their order and the plans are those of planning the chain recursively.
 Plan make_plan(const spec::Spec& spec, const Config& config, const PlanOptions& options) {
-    Planner p(spec, config, options);
+    struct Level {
+        const spec::Spec* spec;
+        std::vector<fs::path> chain; // PlanOptions::chain for this spec
+        std::exception_ptr parent_error;
+    };
+    std::vector<std::unique_ptr<spec::Spec>> parents;
+    std::vector<Level> levels{{&spec, options.chain, nullptr}};
+    while (const auto* ps = std::get_if<spec::SpecBase>(&levels.back().spec->base)) {
+        Level& child = levels.back();
+        fs::path parent_file = (child.spec->dir / ps->file).lexically_normal();
+        std::error_code ec;
+        if (!fs::is_regular_file(fs::status(parent_file, ec)) || ec) {
+            break;
+        }
+        fs::path canon = fs::canonical(parent_file, ec);
+        std::vector<fs::path> chain = child.chain;
+        chain.push_back(fs::canonical(child.spec->file, ec));
+        if (chain.size() >= max_spec_chain ||
+            std::find(chain.begin(), chain.end(), canon) != chain.end()) {
+            break;
+        }
+        try {
+            parents.push_back(std::make_unique<spec::Spec>(spec::read_spec(parent_file)));
+        } catch (...) {
+            child.parent_error = std::current_exception();
+            break;
+        }
+        levels.push_back({parents.back().get(), std::move(chain), nullptr});
+    }
+    ParentResult parent{nullptr, levels.back().parent_error};
+    for (std::size_t i = levels.size(); i-- > 1;) {
+        PlanOptions o = options;
+        o.chain = levels[i].chain;
+        try {
+            Planner p(*levels[i].spec, config, o, std::move(parent));
+            parent = ParentResult{std::make_shared<const Plan>(p.run()), nullptr};
+        } catch (...) {
+            parent = ParentResult{nullptr, std::current_exception()};
+        }
+    }
+    Planner p(spec, config, options, std::move(parent));
     return p.run();
 }
 
