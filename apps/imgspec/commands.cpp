@@ -12,6 +12,7 @@ void register_commands(CLI::App& app, GlobalOptions& global, Selected& selected)
     add_schema(app, global, selected);
     add_config(app, global, selected);
     add_init(app, global, selected);
+    add_explain(app, global, selected);
     add_docs(app, global, selected);
 }
 

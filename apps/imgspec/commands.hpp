@@ -30,6 +30,7 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_schema(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_config(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_init(CLI::App& app, GlobalOptions& global, Selected& selected);
+void add_explain(CLI::App& app, GlobalOptions& global, Selected& selected);
 // Hidden: __complete-script SHELL and __man (cmake/docs.cmake runs them at build time).
 void add_docs(CLI::App& app, GlobalOptions& global, Selected& selected);
 

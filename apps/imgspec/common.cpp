@@ -2,6 +2,7 @@
 
 #include <imgspec/config/load_config.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/pipeline/explain.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -85,7 +86,12 @@ pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, c
 
 pipeline::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
                         plan::PlanOptions options) {
+    const bool remember = options.use_cache && spec != "-";
+    const std::filesystem::path cache_dir = options.cache_dir;
     pipeline::Image img = resolve_image(spec, input, config, std::move(options));
+    if (remember) { // what the tag covered, for `imgspec explain` (not with --no-cache)
+        pipeline::remember(img, spec, cache_dir);
+    }
     if (spdlog::should_log(spdlog::level::warn)) { // not with -q
         for (const auto& w : plan_warnings(img.plan)) {
             std::cerr << w.format() << "\n";

@@ -75,8 +75,8 @@ std::string spec_text(const Fields& f) {
         y << ", mount: " << yaml_quoted(f.def_mount);
     }
     y << "}\n"
-      << "  " << yaml_quoted(f.file_key) << ": {file: \"creds.txt\", mount: "
-      << yaml_quoted(f.file_mount) << "}\n";
+      << "  " << yaml_quoted(f.file_key)
+      << ": {file: \"creds.txt\", mount: " << yaml_quoted(f.file_mount) << "}\n";
     return y.str();
 }
 
@@ -109,7 +109,8 @@ bool secret_mounts_well_formed(const std::string& dockerfile) {
         std::size_t i = 0;
         while (i <= opts.size()) {
             std::size_t comma = opts.find(',', i);
-            std::string_view kv = opts.substr(i, comma == std::string_view::npos ? opts.npos : comma - i);
+            std::string_view kv =
+                opts.substr(i, comma == std::string_view::npos ? opts.npos : comma - i);
             std::size_t eq = kv.find('=');
             if (eq == std::string_view::npos || !known.count(kv.substr(0, eq)) ||
                 !seen.emplace(kv.substr(0, eq)).second) {

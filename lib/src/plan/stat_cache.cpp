@@ -118,9 +118,8 @@ bool is_cache_name(std::string_view n) {
            n.substr(33, tmp.size()) == tmp;
 }
 
-// Deletes the cache's own files older than stale_after, and nothing else: not a file of another
-// name that someone keeps there, not through a symlink (the folder is opened with O_NOFOLLOW,
-// and unlinkat removes a symlink itself, never its target).
+} // namespace
+
 void remove_stale(const fs::path& dir) {
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR* d = dfd < 0 ? nullptr : ::fdopendir(dfd);
@@ -143,8 +142,6 @@ void remove_stale(const fs::path& dir) {
     }
     ::closedir(d);
 }
-
-} // namespace
 
 FileStat FileStat::from(const struct stat& st) {
     FileStat f;

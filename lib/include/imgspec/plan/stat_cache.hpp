@@ -115,4 +115,10 @@ class StatCache {
     std::vector<Record> m_fresh;    // recorded this run
 };
 
+// Deletes the files in `dir` that a cache of imgspec writes (32 hex digits, or an atomic writer's
+// ".<32 hex>.tmp.XXXXXX") and that are older than 30 days, and nothing else: not a file of another
+// name that someone keeps there, not through a symlink (the folder is opened with O_NOFOLLOW, and
+// unlinkat removes a symlink itself, never its target).
+void remove_stale(const std::filesystem::path& dir);
+
 } // namespace imgspec::plan

@@ -1,0 +1,99 @@
+#include "common.hpp"
+
+#include <imgspec/core/error.hpp>
+#include <imgspec/pipeline/explain.hpp>
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+namespace imgspec::app {
+
+namespace {
+
+struct ExplainArgs {
+    std::string spec;
+    std::string against;
+    bool json = false;
+    bool no_cache = false;
+};
+
+// The tag of an image reference: after the last ':' of its last path component (a digest is not a
+// tag this machine computed).
+std::string tag_of(const std::string& uri) {
+    std::string ref = uri.substr(0, uri.find('@'));
+    std::size_t slash = ref.rfind('/');
+    std::size_t colon = ref.rfind(':');
+    if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
+        return {};
+    }
+    return ref.substr(colon + 1);
+}
+
+int run_explain(const GlobalOptions& global, const ExplainArgs& args) {
+    Config cfg = load_global_config(global);
+    plan::PlanOptions options;
+    options.use_cache = !args.no_cache;
+    auto progress = args.json ? nullptr : stderr_progress(global);
+    options.progress = progress.get();
+    std::optional<pipeline::TagRecord> before;
+    if (!args.against.empty()) {
+        std::string tag = tag_of(args.against);
+        before = pipeline::record_of_tag(tag);
+        if (!before) {
+            throw Error(ErrorKind::other,
+                        fmt::format("{}: this machine has no record of what tag '{}' covered",
+                                    args.against, tag),
+                        "explain compares with tags that imgspec computed here (uri, render, "
+                        "build); give a URI whose tag is one of them");
+        }
+    } else {
+        before = pipeline::last_record(args.spec);
+        if (!before) {
+            throw Error(ErrorKind::other,
+                        fmt::format("{}: no earlier tag of this spec on this machine",
+                                    args.spec),
+                        "explain compares with the last tag computed here: run `imgspec uri " +
+                            args.spec + "` (or render, build) once, change something, then "
+                                        "explain");
+        }
+    }
+    // Resolved without `resolve()`'s record keeping, so that asking twice answers the same.
+    pipeline::Image img = resolve_image(args.spec, SpecInput{}, cfg, std::move(options));
+    auto after = pipeline::record_of(img, args.spec);
+    auto e = pipeline::explain(*before, after);
+    std::cout << (args.json ? pipeline::explanation_json(e, args.spec)
+                            : pipeline::explanation_text(e, args.spec));
+    return 0;
+}
+
+} // namespace
+
+void add_explain(CLI::App& app, GlobalOptions& global, Selected& selected) {
+    auto args = std::make_shared<ExplainArgs>();
+    auto* cmd = app.add_subcommand(
+        "explain", "Say why the tag differs from the last one computed here, or from another tag");
+    cmd->add_option("SPEC", args->spec, "Spec file")->required();
+    cmd->add_option("--against", args->against,
+                    "Compare with the image at URI (its tag must be one this machine computed)");
+    cmd->add_flag("--json", args->json,
+                  "Print a JSON object: tag, previous_tag, changed, dockerfile, layers, files, "
+                  "platforms");
+    add_no_cache_flag(cmd, args->no_cache);
+    cmd->footer("Examples:\n"
+                "  imgspec uri spec.yaml; vi src/app.py; imgspec explain spec.yaml\n"
+                "  imgspec explain spec.yaml --against registry.example.com/app:<tag>\n"
+                "  imgspec explain spec.yaml --json | jq -r '.files[].path'");
+    cmd->callback([&global, &selected, args] {
+        selected = [&global, args] {
+            if (args->spec == "-") {
+                throw Error(ErrorKind::usage, "explain needs a spec file, not standard input",
+                            "a spec on standard input has no earlier tag to compare with");
+            }
+            return run_explain(global, *args);
+        };
+    });
+}
+
+} // namespace imgspec::app
