@@ -680,7 +680,7 @@ void Planner::uv_script(const spec::UvScriptBase& b) {
         pip.packages.push_back(local_dependency(dep, script->parent_path()));
     }
     if (!pip.packages.empty()) {
-        spec::Layer l{pip, "pip_packages", "from.uv_script", m_spec.base_mark};
+        spec::Layer l{pip, std::string(spec::PipLayer::key), "from.uv_script", m_spec.base_mark};
         m_layers.insert(m_layers.begin(), std::move(l));
     }
 }
