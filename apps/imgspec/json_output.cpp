@@ -39,25 +39,23 @@ Json base_json(const plan::Plan& p, const Config& config) {
     std::visit(
         [&](const auto& base) {
             using T = std::decay_t<decltype(base)>;
+            b["form"] = T::key;
             if constexpr (std::is_same_v<T, spec::DebianBase>) {
-                b["form"] = "debian_base";
                 b["flyte_version"] =
                     base.flyte_version.empty() ? Json(nullptr) : Json(base.flyte_version);
                 b["install_flyte"] = base.install_flyte;
             } else if constexpr (std::is_same_v<T, spec::ImageBase>) {
-                b["form"] = "base";
+                // the FROM image below is all there is to say
             } else if constexpr (std::is_same_v<T, spec::RefNameBase>) {
-                b["form"] = "ref_name";
                 b["ref_name"] = base.name;
             } else if constexpr (std::is_same_v<T, spec::UvScriptBase>) {
-                b["form"] = "uv_script";
                 b["script"] = base.script.generic_string();
             } else if constexpr (std::is_same_v<T, spec::DockerfileBase>) {
-                b["form"] = "dockerfile";
                 b["dockerfile"] = base.file.generic_string();
-            } else {
-                b["form"] = "spec";
+            } else if constexpr (std::is_same_v<T, spec::SpecBase>) {
                 b["spec"] = base.file.generic_string();
+            } else {
+                static_assert(spec::no_case_for<T>, "a base form without a JSON case");
             }
         },
         p.spec.base);

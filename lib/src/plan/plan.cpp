@@ -1,14 +1,12 @@
-// Spec -> plan: resolve bases, check and walk every referenced file, collect secrets.
+// Spec -> plan: resolve bases, check and walk every referenced file, collect secrets. The
+// planner's parts are in planner.hpp; this file holds the base, each layer and the whole run.
+
+#include "planner.hpp"
 
 #include <imgspec/plan/plan.hpp>
 
-#include <imgspec/plan/dockerignore.hpp>
-#include <imgspec/plan/local_sources.hpp>
 #include <imgspec/plan/python_imports.hpp>
-#include <imgspec/plan/stat_cache.hpp>
-#include <imgspec/plan/walk.hpp>
 #include <imgspec/spec/names.hpp>
-#include <imgspec/spec/pep723.hpp>
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -16,46 +14,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <exception>
-#include <fstream>
 #include <memory>
-#include <numeric>
-#include <set>
-#include <sstream>
-#include <thread>
-#include <unordered_set>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 
 namespace imgspec::plan {
 
-namespace fs = std::filesystem;
+namespace detail {
 
 namespace {
-
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-// Why a named path cannot be used, from the error of stat(2) on it: "does not exist" only when
-// nothing is there, so a symlink loop or a folder without search permission says what it is.
-std::string cannot_stat(const fs::path& p, std::error_code ec) {
-    const std::string shown = "'" + p.string() + "'";
-    if (!ec || ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
-        return shown + " does not exist";
-    }
-    if (ec == std::errc::too_many_symbolic_link_levels) {
-        return shown + " is a symlink loop (too many levels of symbolic links)";
-    }
-    if (ec == std::errc::permission_denied) {
-        return shown + " cannot be read: " + ec.message() +
-               " (a folder on its path has no search permission)";
-    }
-    return shown + " cannot be read: " + ec.message();
-}
 
 bool is_python_layer(const spec::LayerBody& b) {
     return std::holds_alternative<spec::PipLayer>(b) ||
@@ -79,635 +47,41 @@ bool is_install_layer(const spec::LayerBody& b) {
 // Specs extending specs (from: spec): deeper than this is an error, not a stack overflow.
 constexpr std::size_t max_spec_chain = 64;
 
-// What planning a spec's `from: spec` parent gave: its plan, or what it threw. Parents are planned
-// before their children (make_plan walks the chain without recursion), so a child's planner only
-// picks the result up where it used to plan the parent itself.
-struct ParentResult {
-    std::shared_ptr<const Plan> plan;
-    std::exception_ptr error;
-};
+} // namespace
 
-class Planner {
-  public:
-    Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts,
-            ParentResult parent = {})
-        : m_spec(s), m_cfg(cfg), m_opts(opts), m_parent(std::move(parent)),
-          m_file(s.display.empty() ? s.file.string() : s.display),
-          m_run_start(StatCache::now_ns()) {
-        std::error_code ec;
-        m_root = fs::canonical(s.dir, ec);
-        if (ec) {
-            m_root = s.dir;
-        }
-    }
-
-    Plan run();
-
-  private:
-    // The parent's plan as make_plan made it (or its exception, thrown here as planning it here
-    // would have). Only when the parent file appeared after make_plan looked (a race) is it planned
-    // here; the chain's depth cap bounds that recursion.
-    std::shared_ptr<const Plan> parent_plan(const fs::path& parent_file, const PlanOptions& popts) {
-        if (m_parent.error) {
-            std::rethrow_exception(m_parent.error);
-        }
-        if (m_parent.plan) {
-            return m_parent.plan;
-        }
-        return std::make_shared<const Plan>(plan_file(parent_file, m_cfg, popts));
-    }
-
-    void error(Mark mark, const std::string& path, std::string message, std::string hint = {}) {
-        m_diags.error(m_file, mark, path, std::move(message), std::move(hint));
-    }
-
-    void warn(Mark mark, const std::string& path, std::string message, std::string hint) {
-        m_plan.warnings.push_back(Diagnostic{.file = m_file,
-                                             .mark = mark,
-                                             .path = path,
-                                             .message = std::move(message),
-                                             .hint = std::move(hint),
-                                             .severity = Severity::warning});
-    }
-
-    // A project copied whole (install_project) with its .venv or .git: megabytes in the context,
-    // and a tag that changes with every local install or commit.
-    void warn_heavy_folders(const fs::path& project, Mark mark, const std::string& path) {
-        for (const char* name : {".venv", ".git"}) {
-            std::error_code ec;
-            fs::path f = project / name;
-            if (fs::exists(f, ec) && !m_ignore.excluded(rel_of(f))) {
-                warn(mark, path,
-                     fmt::format("'{}' is copied into the build context with the project",
-                                 rel_of(f)),
-                     fmt::format("add {}/ to .dockerignore", name));
-            }
-        }
-    }
-
-    // A spec-relative path resolved and checked to stay inside the spec's folder.
-    // Returns the absolute path (symlinks in it resolved), or nullopt after a diagnostic.
-    std::optional<fs::path> resolve(const fs::path& p, Mark mark, const std::string& path,
-                                    fs::file_type want) {
-        if (p.is_absolute()) {
-            error(mark, path, fmt::format("'{}' is an absolute path", p.string()),
-                  "paths are relative to the spec's folder, which is the build context");
-            return std::nullopt;
-        }
-        fs::path abs = (m_root / p).lexically_normal();
-        std::error_code ec;
-        fs::path canon = fs::weakly_canonical(abs, ec);
-        if (ec) {
-            canon = abs;
-        }
-        if (!inside(canon)) {
-            error(mark, path, fmt::format("'{}' is outside the spec's folder", p.string()),
-                  "the spec's folder is the build context; move the file in, or the spec up");
-            return std::nullopt;
-        }
-        fs::file_status st = fs::status(canon, ec);
-        if (ec || !fs::exists(st)) {
-            error(mark, path, cannot_stat(p, ec));
-            return std::nullopt;
-        }
-        if (want == fs::file_type::regular && !fs::is_regular_file(st)) {
-            error(mark, path, fmt::format("'{}' is not a regular file", p.string()));
-            return std::nullopt;
-        }
-        if (want == fs::file_type::directory && !fs::is_directory(st)) {
-            error(mark, path, fmt::format("'{}' is not a folder", p.string()));
-            return std::nullopt;
-        }
-        return canon;
-    }
-
-    bool inside(const fs::path& canon) const {
-        auto rel = canon.lexically_relative(m_root);
-        return !rel.empty() && *rel.begin() != "..";
-    }
-
-    // The spec-relative path of an absolute path inside the root, '/'-separated ("" for the root).
-    std::string rel_of(const fs::path& canon) const {
-        auto rel = canon.lexically_relative(m_root).generic_string();
-        return rel == "." ? std::string() : rel;
-    }
-
-    void add_dir_chain(const std::string& ctx_path) {
-        // Every parent folder of a context path is an entry, so tar consumers see them.
-        for (std::size_t pos = ctx_path.find('/'); pos != std::string::npos;
-             pos = ctx_path.find('/', pos + 1)) {
-            add_synthetic_dir(ctx_path.substr(0, pos));
-        }
-    }
-
-    void add_synthetic_dir(const std::string& ctx_path) {
-        if (m_paths.insert(ctx_path).second) {
-            Entry e;
-            e.path = ctx_path;
-            e.type = EntryType::directory;
-            e.mode = 0755;
-            m_entries.push_back(std::move(e));
-        }
-    }
-
-    void add_entry(Entry e) {
-        add_dir_chain(e.path);
-        if (!m_paths.insert(e.path).second) {
-            if (e.type == EntryType::directory) {
-                return;
-            }
-            throw Error(ErrorKind::other,
-                        fmt::format("internal: context path {} added twice", e.path));
-        }
-        m_entries.push_back(std::move(e));
-    }
-
-    // The stat cache's file for this spec; empty when this run has none (not caching(), no
-    // cache folder, or a spec that is not a file).
-    const fs::path& cache_file() {
-        if (!m_cache_file) {
-            m_cache_file.emplace();
-            fs::path dir = m_opts.cache_dir.empty() ? StatCache::default_dir() : m_opts.cache_dir;
-            if (caching() && !dir.empty() && !m_spec.file.empty()) {
-                m_cache_file = StatCache::file_for(dir, m_spec.file);
-            }
-        }
-        return *m_cache_file;
-    }
-
-    // The stat cache, opened at the first file (a spec that copies nothing reads no cache).
-    StatCache* cache() {
-        if (!m_cache_tried) {
-            m_cache_tried = true;
-            if (!cache_file().empty()) {
-                m_cache.emplace(cache_file(), m_run_start);
-                m_cache->load();
-            }
-        }
-        return m_cache ? &*m_cache : nullptr;
-    }
-
-    // Whether the walk may leave regular files un-stat'ed for the hashing to stat
-    // (WalkOptions::defer_file_stat): every file is hashed next, as there is no record to look
-    // up: --no-cache, no cache folder, or no cache file yet (a first run, or a CI machine).
-    bool defer_file_stat() {
-        return m_opts.hash && (cache_file().empty() || !StatCache::may_have_records(cache_file()));
-    }
-
-    // Whether this run reads and writes the stat cache (cache() may still find none).
-    bool caching() const { return m_opts.hash && m_opts.use_cache; }
-
-    // A file whose stat matches its cache record gets its digest now; hash_pending skips it.
-    // `key`: StatCache::key_of(e.source) when the caller computed it.
-    void use_cache(Entry& e, const FileStat& st, std::optional<std::uint64_t> key = {}) {
-        if (e.type != EntryType::file) {
-            return;
-        }
-        if (StatCache* c = cache()) {
-            if (auto d = c->lookup(key ? *key : StatCache::key_of(e.source), st)) {
-                e.digest = *d;
-                if (c->trusts(st)) {
-                    e.trusted_stat = st;
-                }
-            }
-        }
-    }
-
-    // A string, not a path: building a std::filesystem::path parses it, and most specs have no
-    // secret files to compare with.
-    bool is_secret_file(const std::string& p) const {
-        return !m_secret_files.empty() && m_secret_files.count(fs::path(p)) > 0;
-    }
-
-    // Copy one file (not following a symlink) to ctx_path. A secret's file is never copied.
-    void add_file(const fs::path& source, const std::string& ctx_path, Mark mark,
-                  const std::string& path) {
-        if (is_secret_file(source.native()) || is_secret_identity(source)) {
-            error(mark, path,
-                  fmt::format("'{}' is a secret's file and is never copied into the context",
-                              rel_of(source)),
-                  "move the secret out of the copied folder, or exclude it in .dockerignore");
-            return;
-        }
-        try {
-            FileStat st;
-            Entry e = stat_entry(source, ctx_path, &st);
-            use_cache(e, st);
-            add_entry(std::move(e));
-        } catch (const Error& e) {
-            error(mark, path, e.what());
-        }
-    }
-
-    // Threads for the walk and the hashing: PlanOptions::hash_threads, else one per CPU.
-    unsigned walk_threads() const {
-        return m_opts.hash_threads != 0 ? m_opts.hash_threads
-                                        : std::max(1u, std::thread::hardware_concurrency());
-    }
-
-    // Walk a folder; ctx_prefix receives its contents. Ignore rules use spec-relative paths.
-    // The folders are listed on several threads (FolderWalk) and visited here in byte order of
-    // their paths.
-    void add_tree(const fs::path& dir, const std::string& ctx_prefix, Mark mark,
-                  const std::string& path) {
-        add_dir_chain(ctx_prefix);
-        add_synthetic_dir(ctx_prefix);
-        FolderWalk walk(dir.string(), rel_of(dir), ctx_prefix);
-        WalkOptions options;
-        options.ignore = &m_ignore;
-        if (!m_secret_files.empty()) {
-            options.is_secret = [this](const std::string& abs) { return is_secret_file(abs); };
-        }
-        options.secret_ids = m_secret_inodes;
-        options.cache_keys = caching();
-        options.defer_file_stat = defer_file_stat();
-        options.threads = walk_threads();
-        options.meanwhile = [this] { cache(); }; // the stat cache loads while the others walk
-        walk.run(options);
-        // One more for the Dockerfile that context::context_manifest adds: no copy of them all
-        // then.
-        m_entries.reserve(m_entries.size() + walk.size() + 1);
-        // A file's path is unique by construction (one name per folder; a tree is the only
-        // source of paths under its prefix: layers/N, layers/N/project or ctx), so it is not
-        // looked up in m_paths, which cost a set node and ~17 string compares per file; folders
-        // still are, as add_entry does. The chain of parent folders is added at a folder's first
-        // entry: a folder the rules exclude but some of whose files they include again has no
-        // entry of its own.
-        const WalkedFolder* chained = nullptr;
-        walk.visit([&](Finding& x, const WalkedFolder& folder) {
-            switch (x.kind) {
-            case Finding::error:
-                error(mark, path, std::move(x.text));
-                break;
-            case Finding::secret:
-                warn(mark, path,
-                     fmt::format("'{}' is a secret's file (by its name, or a hard link to it): "
-                                 "left out of the build context",
-                                 x.text),
-                     "exclude it (.dockerignore) to silence this");
-                break;
-            case Finding::entry: {
-                Entry e = x.take_entry();
-                use_cache(e, x.st, options.cache_keys ? std::optional(x.key) : std::nullopt);
-                if (&folder != chained) {
-                    add_dir_chain(e.path);
-                    chained = &folder;
-                }
-                if (e.type != EntryType::directory || m_paths.insert(e.path).second) {
-                    m_entries.push_back(std::move(e));
-                }
-                break;
-            }
-            case Finding::subfolder:
-                break;
-            }
-        });
-    }
-
-    // Read a rules file; they apply to every copy of the spec (several files: in layer order, so
-    // a later file's rules win, as later lines do). ctx_path: where the file goes in the
-    // context, "" when it is a file of the context already.
-    void set_ignore_rules(const fs::path& file, const std::string& ctx_path, Mark mark,
-                          const std::string& path) {
-        std::string text = read_text(file);
-        Dockerignore own = Dockerignore::parse(text);
-        m_ignore_text += text + "\n";
-        m_ignore = Dockerignore::parse(m_ignore_text);
-        for (const auto& e : own.errors()) {
-            // "line N: bad pattern ...": report it at the rules file's own line, as a compiler
-            // would.
-            Mark at;
-            std::string message = e;
-            if (e.rfind("line ", 0) == 0) {
-                std::size_t colon = e.find(':');
-                at.line = std::atoi(e.c_str() + 5);
-                message = colon == std::string::npos ? e : e.substr(colon + 2);
-            }
-            m_diags.error(rel_of(file), at, "", message,
-                          fmt::format("these rules apply to {} ({})", path, m_file));
-            (void)mark;
-        }
-        // The rules decide what is copied, so they are part of the context and the tag.
-        if (!ctx_path.empty()) {
-            add_file(file, ctx_path, mark, path);
-        }
-    }
-
-    void collect_secret(const spec::SecretMount& m, const std::string& path) {
-        std::string id = m.group.empty() ? m.key : m.group + "_" + m.key;
-        (void)path;
-        add_secret(m.key, id);
-    }
-
-    // Each id once, in the order first seen; a set, as one RUN may mount 100k secrets.
-    void add_secret(const std::string& key, const std::string& id) {
-        if (m_secret_ids.insert(id).second) {
-            m_plan.secrets.push_back(secret_source(key, id));
-        }
-    }
-
-    // Where a secret's value comes from: its definition, else the environment variable of its name.
-    SecretSource secret_source(const std::string& key, const std::string& id) const {
-        SecretSource src{id, {}, {}};
-        auto it = m_spec.secrets.find(key);
-        if (it == m_spec.secrets.end()) {
-            // Undefined: the host's variable as the Flyte SDK names it (github-pat: GITHUB_PAT).
-            spec::SecretMount m;
-            m.key = id;
-            src.env = spec::secret_env_name(m);
-        } else if (!it->second.env.empty()) {
-            src.env = it->second.env;
-        } else {
-            src.file = secret_file(it->second.file).string();
-        }
-        return src;
-    }
-
-    // A secret's file as the build reads it: ~/ is $HOME, a relative path is the spec's folder's.
-    // One answer everywhere a secret's path is used or compared.
-    fs::path secret_file(const fs::path& file) const {
-        const std::string& s = file.native();
-        if (s.rfind("~/", 0) == 0) {
-            const char* home = std::getenv("HOME");
-            return (fs::path(home ? home : "") / s.substr(2)).lexically_normal();
-        }
-        return (file.is_relative() ? m_root / file : file).lexically_normal();
-    }
-
-    // A secret's file under any name: its path, or a hard link to it (same device and inode).
-    bool is_secret_identity(const fs::path& p) const {
-        struct stat st {};
-        if (m_secret_inodes.empty() || ::lstat(p.c_str(), &st) != 0) {
-            return false;
-        }
-        return std::find(m_secret_inodes.begin(), m_secret_inodes.end(),
-                         std::pair{static_cast<std::uint64_t>(st.st_dev),
-                                   static_cast<std::uint64_t>(st.st_ino)}) != m_secret_inodes.end();
-    }
-
-    // Sorts by path in byte order through an index: an Entry is large to swap. The walk gives
-    // each folder's entries in order already, so often there is nothing to do.
-    void sort_entries() {
-        if (std::is_sorted(m_entries.begin(), m_entries.end(),
-                           [](const Entry& a, const Entry& b) { return a.path < b.path; })) {
-            return;
-        }
-        std::vector<std::uint32_t> order(m_entries.size());
-        std::iota(order.begin(), order.end(), 0u);
-        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-            return m_entries[a].path < m_entries[b].path;
-        });
-        // Apply the permutation in place, one cycle at a time: position j receives entry order[j].
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            if (order[i] == i) {
-                continue;
-            }
-            Entry held = std::move(m_entries[i]);
-            std::size_t j = i;
-            for (;;) {
-                std::size_t k = order[j];
-                order[j] = static_cast<std::uint32_t>(j);
-                if (k == i) {
-                    m_entries[j] = std::move(held);
-                    break;
-                }
-                m_entries[j] = std::move(m_entries[k]);
-                j = k;
-            }
-        }
-    }
-
-    // A uv_project or poetry_project layer's files.
-    struct Project {
-        const char* kind; // "uv_project"
-        const fs::path& pyproject;
-        const fs::path& lock;  // as the spec gives it; empty: <lock_name> beside pyproject
-        const char* lock_name; // "uv.lock"
-        const char* lock_key;  // "uvlock"
-        bool install_project;
-    };
-    void python_project(ResolvedLayer& r, const std::string& dir, const Project& project);
-    void uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path);
-    void resolve_base();
-    void resolve_layer(std::size_t index, const spec::Layer& layer);
-    void uv_script(const spec::UvScriptBase& b);
-    std::string local_dependency(const std::string& dep, const fs::path& script_dir);
-
-    const spec::Spec& m_spec;
-    const Config& m_cfg;
-    const PlanOptions& m_opts;
-    std::string m_file;
-    fs::path m_root;
-    Diagnostics m_diags;
-    Plan m_plan;
-    Dockerignore m_ignore = Dockerignore::parse("");
-    std::string m_ignore_text; // every rules file read, in order
-    std::vector<Entry> m_entries;
-    std::set<std::string> m_paths;
-    std::set<fs::path> m_secret_files;
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> m_secret_inodes; // (st_dev, st_ino)
-    std::unordered_set<std::string> m_secret_ids;
-    ParentResult m_parent;    // the `from: spec` parent's plan, planned before this one
-    std::int64_t m_run_start; // before the first stat: the stat cache's racy limit
-    bool m_cache_tried = false;
-    std::optional<fs::path> m_cache_file; // cache_file(), once computed
-    std::optional<StatCache> m_cache;
-    std::vector<spec::Layer> m_layers;      // the spec's layers, after uv_script adds its own
-    std::set<std::size_t> m_ignore_layers;  // dockerignore layers whose file was read
-    std::vector<fs::path> m_script_sources; // a uv_script's local (file:) dependencies
-};
-
-// Dependencies install from pyproject and lock alone, so a source edit keeps them cached; then
-// install_project installs the project from its folder. A uv workspace's members and the path
-// sources of either installer are dependencies too: with any, the layer folder mirrors the spec's
-// folder so that the installer finds each at its relative place (LayerFiles::mirrored).
-void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Project& in) {
-    const std::string& p = r.layer.path;
-    const std::string key = p + "." + in.kind;
-    const Mark mark = r.layer.mark;
-    auto pyproject = resolve(in.pyproject, mark, key + ".pyproject", fs::file_type::regular);
-    if (!pyproject) {
-        return; // one mistake: its default lock is not reported too
-    }
-    const fs::path project = pyproject->parent_path();
-    const bool uv = std::string_view(in.kind) == "uv_project";
-    std::optional<fs::path> lock;
-    if (!in.lock.empty() || !uv) {
-        fs::path given = in.lock.empty() ? in.pyproject.parent_path() / in.lock_name : in.lock;
-        lock = resolve(given, mark, key + "." + in.lock_key, fs::file_type::regular);
-        if (!lock) {
-            return;
-        }
-    } else if (std::error_code ec; fs::is_regular_file(project / in.lock_name, ec)) {
-        lock = project / in.lock_name;
-    } else {
-        // The Flyte SDK takes a uv project without a lock; uv resolves it in the build.
-        r.files.locked = false;
-        warn(mark, key,
-             fmt::format("no uv.lock beside '{}': the dependencies are resolved when the image is "
-                         "built, so a rebuild may install other versions",
-                         in.pyproject.string()),
-             "run `uv lock` and keep uv.lock with the project");
-    }
-    LocalSources sources;
-    {
-        std::string pyproject_text = read_text(*pyproject);
-        std::string lock_text = lock ? read_text(*lock) : std::string();
-        auto lock_view = lock ? std::optional<std::string_view>(lock_text) : std::nullopt;
-        sources = uv ? uv_local_sources(project, pyproject_text, lock_view)
-                     : poetry_local_sources(pyproject_text, lock_view);
-    }
-    if (uv) {
-        uv_version_warnings(sources, mark, p);
-    }
-    r.files.dir = dir;
-    std::vector<fs::path> local;
-    for (const auto& rel : sources.paths) {
-        auto f =
-            resolve(fs::path(rel_of(project)) / rel, mark, key + ".pyproject", fs::file_type::none);
-        if (!f || *f == project || project.native().rfind(f->native() + "/", 0) == 0) {
-            continue; // reported; or the project itself, or a folder around it
-        }
-        local.push_back(*f);
-    }
-    r.files.mirrored = !local.empty();
-    const std::string base = r.files.mirrored ? rel_of(project) : std::string();
-    r.files.project = base;
-    const std::string at = base.empty() ? dir : dir + "/" + base;
-    add_file(*pyproject, at + "/pyproject.toml", mark, key + ".pyproject");
-    r.files.names.push_back("pyproject.toml");
-    if (lock) {
-        add_file(*lock, at + "/" + in.lock_name, mark, key + "." + in.lock_key);
-        r.files.names.push_back(in.lock_name);
-    }
-    auto add_source = [&](const fs::path& src, const std::string& prefix) {
-        if (std::error_code ec; fs::is_directory(src, ec)) {
-            add_tree(src, prefix + "/" + rel_of(src), mark, key);
-        } else {
-            add_file(src, prefix + "/" + rel_of(src), mark, key);
-        }
-    };
-    for (const auto& src : local) {
-        add_source(src, dir);
-    }
-    if (in.install_project) {
-        const std::string proj = dir + "/project";
-        add_tree(project, base.empty() ? proj : proj + "/" + base, mark, key + ".pyproject");
-        warn_heavy_folders(project, mark, key + ".pyproject");
-        for (const auto& src : local) {
-            // Sources inside the project's folder came with its tree.
-            if (src.native().rfind(project.native() + "/", 0) != 0) {
-                add_source(src, proj);
-            }
-        }
+Planner::Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts,
+                 ParentResult parent)
+    : m_spec(s), m_cfg(cfg), m_opts(opts), m_file(s.display.empty() ? s.file.string() : s.display),
+      m_parent(std::move(parent)), m_run_start(StatCache::now_ns()) {
+    std::error_code ec;
+    m_root = fs::canonical(s.dir, ec);
+    if (ec) {
+        m_root = s.dir;
     }
 }
 
-// A lock (or pyproject) that asks for a newer uv than the configured image is a failed build:
-// say so before it starts.
-void Planner::uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path) {
-    const std::string& image = m_cfg.uv_image.value;
-    auto colon = image.rfind(':');
-    std::string version = colon == std::string::npos ? std::string() : image.substr(colon + 1);
-    if (sources.required_version.empty() || version.empty() ||
-        version.find_first_not_of("0123456789.") != std::string::npos) {
-        return;
+std::shared_ptr<const Plan> Planner::parent_plan(const fs::path& parent_file,
+                                                  const PlanOptions& popts) {
+    if (m_parent.error) {
+        std::rethrow_exception(m_parent.error);
     }
-    try {
-        std::string req = sources.required_version;
-        if (req.find_first_of("<>=!~") != 0) {
-            req = "==" + req;
-        }
-        if (!spec::python_satisfies(version, req)) {
-            warn(mark, path + ".uv_project",
-                 fmt::format("the project requires uv {} but the configured uv image is {}",
-                             sources.required_version, image),
-                 "set uv_image in the config to a uv that satisfies it");
-        }
-    } catch (const Error&) {
-        // not a version specifier imgspec reads: uv reports it in the build
+    if (m_parent.plan) {
+        return m_parent.plan;
     }
+    return std::make_shared<const Plan>(plan_file(parent_file, m_cfg, popts));
 }
 
-// A script's `name @ file:///path` (or file:relative/path) dependency: a host path that the build
-// cannot see. The folder goes into the context (it must be inside the spec's folder) and the
-// requirement names it where the pip step mounts it.
-std::string Planner::local_dependency(const std::string& dep, const fs::path& script_dir) {
-    auto at = dep.find("@");
-    auto url = dep.find("file:", at == std::string::npos ? 0 : at);
-    if (at == std::string::npos || url == std::string::npos) {
-        return dep;
-    }
-    std::size_t begin = url + 5;
-    if (dep.compare(begin, 2, "//") == 0) {
-        begin += 2; // file:///abs -> /abs; file://host/... is not a local path
-    }
-    std::size_t end = dep.find_first_of(" ;", begin);
-    end = end == std::string::npos ? dep.size() : end;
-    const std::string path = dep.substr(begin, end - begin);
-    fs::path local = fs::path(path).is_absolute() ? fs::path(path) : script_dir / path;
-    fs::path rel = fs::weakly_canonical(local).lexically_relative(m_root);
-    if (rel.empty() || *rel.begin() == ".." || !fs::exists(local)) {
-        error(m_spec.base_mark, "from.uv_script",
-              fmt::format("dependency '{}': '{}' is {}", dep, path,
-                          fs::exists(local) ? "outside the spec's folder" : "not there"),
-              "a local dependency is copied into the build context: keep it inside the spec's "
-              "folder, or publish it to an index");
-        return dep;
-    }
-    m_script_sources.push_back(fs::weakly_canonical(local));
-    // layers/0: the script's pip layer comes first.
-    return fmt::format("{}file://{}/layers/0/{}{}", dep.substr(0, url), bind_root,
-                       rel.generic_string(), dep.substr(end));
+void Planner::error(Mark mark, const std::string& path, std::string message, std::string hint) {
+    m_diags.error(m_file, mark, path, std::move(message), std::move(hint));
 }
 
-void Planner::uv_script(const spec::UvScriptBase& b) {
-    auto script = resolve(b.script, m_spec.base_mark, "from.uv_script", fs::file_type::regular);
-    m_plan.debian_base = true;
-    m_plan.debian.install_flyte = false;
-    if (!script) {
-        return;
-    }
-    spec::ScriptMetadata meta;
-    try {
-        meta = spec::read_script_metadata(read_text(*script), rel_of(*script));
-    } catch (const SpecError& e) {
-        for (const auto& d : e.diagnostics()) {
-            m_diags.add(d);
-        }
-        return;
-    }
-    if (!meta.found) {
-        error(m_spec.base_mark, "from.uv_script",
-              fmt::format("'{}' has no PEP 723 '# /// script' block", b.script.string()),
-              "add a block with `dependencies = [...]` at the top of the script");
-        return;
-    }
-    if (meta.requires_python) {
-        try {
-            if (!spec::python_satisfies(m_plan.python_version, *meta.requires_python)) {
-                error(m_spec.base_mark, "from.uv_script",
-                      fmt::format("the script requires Python {} but the image has {}",
-                                  *meta.requires_python, m_plan.python_version),
-                      "set python_version to a version the script accepts");
-            }
-        } catch (const Error& e) {
-            error(m_spec.base_mark, "from.uv_script", e.what());
-        }
-    }
-    // Dependencies become a pip layer in front of the spec's own; file:// ones are local projects.
-    spec::PipLayer pip;
-    pip.options = b.options;
-    for (const auto& dep : meta.dependencies) {
-        if (auto msg = spec::check_pip_requirement(dep); !msg.empty()) {
-            error(m_spec.base_mark, "from.uv_script", fmt::format("dependency '{}': {}", dep, msg));
-        }
-        pip.packages.push_back(local_dependency(dep, script->parent_path()));
-    }
-    if (!pip.packages.empty()) {
-        spec::Layer l{pip, "pip_packages", "from.uv_script", m_spec.base_mark};
-        m_layers.insert(m_layers.begin(), std::move(l));
-    }
+void Planner::warn(Mark mark, const std::string& path, std::string message, std::string hint) {
+    m_plan.warnings.push_back(Diagnostic{.file = m_file,
+                                         .mark = mark,
+                                         .path = path,
+                                         .message = std::move(message),
+                                         .hint = std::move(hint),
+                                         .severity = Severity::warning});
 }
 
 void Planner::resolve_base() {
@@ -1121,7 +495,7 @@ Plan Planner::run() {
     return std::move(m_plan);
 }
 
-} // namespace
+} // namespace detail
 
 // A `from: spec` chain is planned root first and without recursion (a deep chain cannot exhaust
 // the stack): the walk reads the specs upwards, child to parent, and stops where the child's own
@@ -1130,6 +504,7 @@ Plan Planner::run() {
 // invalid"). Then each spec is planned from the root down with its parent's plan (or what planning
 // it threw), so messages, their order and the plans are those of planning the chain recursively.
 Plan make_plan(const spec::Spec& spec, const Config& config, const PlanOptions& options) {
+    namespace fs = std::filesystem;
     struct Level {
         const spec::Spec* spec;
         std::vector<fs::path> chain; // PlanOptions::chain for this spec
@@ -1147,7 +522,7 @@ Plan make_plan(const spec::Spec& spec, const Config& config, const PlanOptions& 
         fs::path canon = fs::canonical(parent_file, ec);
         std::vector<fs::path> chain = child.chain;
         chain.push_back(fs::canonical(child.spec->file, ec));
-        if (chain.size() >= max_spec_chain ||
+        if (chain.size() >= detail::max_spec_chain ||
             std::find(chain.begin(), chain.end(), canon) != chain.end()) {
             break;
         }
@@ -1159,22 +534,23 @@ Plan make_plan(const spec::Spec& spec, const Config& config, const PlanOptions& 
         }
         levels.push_back({parents.back().get(), std::move(chain), nullptr});
     }
-    ParentResult parent{nullptr, levels.back().parent_error};
+    detail::ParentResult parent{nullptr, levels.back().parent_error};
     for (std::size_t i = levels.size(); i-- > 1;) {
         PlanOptions o = options;
         o.chain = levels[i].chain;
         try {
-            Planner p(*levels[i].spec, config, o, std::move(parent));
-            parent = ParentResult{std::make_shared<const Plan>(p.run()), nullptr};
+            detail::Planner p(*levels[i].spec, config, o, std::move(parent));
+            parent = detail::ParentResult{std::make_shared<const Plan>(p.run()), nullptr};
         } catch (...) {
-            parent = ParentResult{nullptr, std::current_exception()};
+            parent = detail::ParentResult{nullptr, std::current_exception()};
         }
     }
-    Planner p(spec, config, options, std::move(parent));
+    detail::Planner p(spec, config, options, std::move(parent));
     return p.run();
 }
 
-Plan plan_file(const fs::path& file, const Config& config, const PlanOptions& options) {
+Plan plan_file(const std::filesystem::path& file, const Config& config,
+               const PlanOptions& options) {
     return make_plan(spec::read_spec(file), config, options);
 }
 

@@ -1,18 +1,24 @@
-// The JSON Schema of a spec, generated from one table of keys.
+// The JSON Schema of a spec, generated from tables of keys.
 //
-// `keys` below holds every key a spec may have, with its value's schema (JSON text), a
-// description and examples. `forms` says which keys are base forms and layer kinds, what their map
-// form holds and which options sit beside them; the builder turns both into the schema, so a key
-// is described once even where it appears in several places (pip options on four kinds and on
-// uv_script). The shape follows read_spec.cpp; the value patterns follow names.cpp (a unit test
-// checks that both agree on sample values).
+// `top_keys` and `shared_keys` below, and the rows of each layer kind and base form (their
+// descriptors in kinds/), hold every key a spec may have, with its value's schema (JSON text), a
+// description and examples. The descriptors also say what a form's map form holds and which
+// options sit beside a kind key; the builder turns all of it into the schema, so a key is
+// described once even where it appears in several places (pip options on four kinds and on
+// uv_script). The shape follows read_layer.cpp and read_spec.cpp; the value patterns follow
+// names.cpp (a unit test checks that both agree on sample values).
+
+#include "kinds/kind.hpp"
 
 #include <imgspec/spec/names.hpp>
 #include <imgspec/spec/platform.hpp>
 #include <imgspec/spec/schema.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <string_view>
@@ -23,17 +29,11 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// One documented key. `schema` is JSON text: the value's schema without description and
-// examples; "#/$defs/..." names the shared definitions of `definitions()`.
-struct Key {
-    std::string_view path;
-    std::string_view schema;
-    std::string_view description;
-    std::string_view examples; // a JSON array
-};
+using detail::SchemaRow;
+using Key = SchemaRow;
 
 // clang-format off
-const Key keys[] = {
+const Key top_keys[] = {
     // ---- top level --------------------------------------------------------------------------
     {"name", R"({"$ref": "#/$defs/image_name"})",
      "Image name (the repository path without the registry): lowercase letters and digits, with "
@@ -63,8 +63,7 @@ const Key keys[] = {
      "or '-'). Quote numbers: tag: \"1.0\".",
      R"(["v1", "2024-06-01"])"},
     {"from", R"({"$ref": "#/$defs/from"})",
-     "The base: exactly one of debian_base, base, ref_name, uv_script, dockerfile, spec. Default: "
-     "debian_base.",
+     "The base: exactly one of {base_forms}. Default: debian_base.",
      R"([{"base": "python:3.12-slim-bookworm"}, {"debian_base": {"flyte_version": "2.0.1"}}])"},
     {"registry_secret", R"({"$ref": "#/$defs/secret_name"})",
      "A secret (a key of 'secrets', else the environment variable of that name) holding a docker "
@@ -125,164 +124,11 @@ const Key keys[] = {
      "start_period (durations such as 30s) and retries; or none to turn off the base's check.",
      R"([{"test": "curl -f http://localhost:8080/ || exit 1", "interval": "30s", "retries": 3}, "none"])"},
 
-    // ---- base forms (from:) ----------------------------------------------------------------
-    {"from.debian_base", R"({"anyOf": [{"type": "null"}, {"const": true}]})",
-     "Flyte's Debian base image (Flyte SDK from_debian_base): python:{python_version}-slim-bookworm "
-     "(the config's debian_base_image) with flyte installed. Default platforms: linux/amd64 and "
-     "linux/arm64.",
-     R"([{"flyte_version": "2.0.1"}, {"python_version": "3.11", "install_flyte": false}])"},
-    {"from.debian_base.python_version", R"({"$ref": "#/$defs/python_version"})",
-     "Python version of the base image, \"M.m\" as a quoted string. Default: the spec's "
-     "python_version, else \"3.12\".",
-     R"(["3.12"])"},
-    {"from.debian_base.flyte_version", R"({"type": "string", "pattern": "^[A-Za-z0-9.*+!_-]+$"})",
-     "The flyte version to install, e.g. \"2.0.1\". Default: 2.0.1 (pinned, so the image and its tag do not drift).",
-     R"(["2.0.1"])"},
-    {"from.debian_base.install_flyte", R"({"type": "boolean"})",
-     "Install flyte into the base image. Default true.",
-     R"([false])"},
-    {"from.base", R"({"$ref": "#/$defs/image_ref"})",
-     "An image reference to build on (Flyte SDK from_base): [registry/]name[:tag][@sha256:...].",
-     R"(["python:3.12-slim-bookworm", "registry.example.com/team/base:1.4"])"},
-    {"from.ref_name", R"({"type": "string", "minLength": 1})",
-     "A name resolved to an image by --ref NAME=URI or the config's 'refs' (Flyte SDK "
-     "from_ref_name).",
-     R"(["gpu"])"},
-    {"from.uv_script", R"({"$ref": "#/$defs/context_path"})",
-     "A Python script with a PEP 723 header (Flyte SDK from_uv_script): its dependencies are "
-     "installed with uv, its requires-python is checked against python_version. A path, or a map "
-     "with 'script' and pip options.",
-     R"(["train.py", {"script": "scripts/train.py", "index_url": "https://pypi.example.com/simple"}])"},
-    {"from.uv_script.script", R"({"$ref": "#/$defs/context_path"})",
-     "The script, relative to the spec's folder.",
-     R"(["scripts/train.py"])"},
-    {"from.dockerfile", R"({"$ref": "#/$defs/context_path"})",
-     "A Dockerfile to build as it is (Flyte SDK from_dockerfile); its folder is the build context. "
-     "No layers are allowed with it.",
-     R"(["docker/Dockerfile"])"},
-    {"from.spec", R"({"$ref": "#/$defs/path"})",
-     "Another spec whose image is the base (Flyte SDK clone); it must say extendable: true. "
-     "`imgspec build` builds it first.",
-     R"(["../base/image.yaml", "trainer.yaml"])"},
+};
 
-    // ---- layer kinds -----------------------------------------------------------------------
-    {"layers[].workdir", R"({"$ref": "#/$defs/destination"})",
-     "Set the working directory (Flyte SDK with_workdir): a path inside the image.",
-     R"(["/app"])"},
-    {"layers[].apt_packages", R"({"anyOf": [{"$ref": "#/$defs/apt_package"},
-                                           {"type": "array", "items": {"$ref": "#/$defs/apt_package"},
-                                            "minItems": 1}]})",
-     "Debian packages to install with apt-get (Flyte SDK with_apt_packages): name[:arch][=version] "
-     "or name/release. Option: secret_mounts.",
-     R"([["git", "curl"], "build-essential"])"},
-    {"layers[].pip_packages", R"({"anyOf": [{"$ref": "#/$defs/requirement"},
-                                           {"type": "array", "items": {"$ref": "#/$defs/requirement"},
-                                            "minItems": 1}]})",
-     "Python packages as PEP 508 requirements (Flyte SDK with_pip_packages). Options: pip options "
-     "beside the kind key.",
-     R"([["numpy==2.1", "pandas>=2"], "torch @ https://download.example.com/torch.whl"])"},
-    {"layers[].requirements", R"({"$ref": "#/$defs/requirements_file"})",
-     "A requirements file (.txt), bind-mounted into its install step (Flyte SDK "
-     "with_requirements). A path, or a map with 'file' and pip options.",
-     R"(["requirements.txt", {"file": "requirements.txt", "pre": true}])"},
-    {"layers[].requirements.file", R"({"$ref": "#/$defs/requirements_file"})",
-     "The requirements file (.txt), relative to the spec's folder.",
-     R"(["requirements.txt"])"},
-    {"layers[].uv_project", R"({"$ref": "#/$defs/context_path"})",
-     "A uv project: dependencies from pyproject.toml and uv.lock (Flyte SDK with_uv_project). A "
-     "path to pyproject.toml, or a map {pyproject, uvlock, project_install_mode} plus pip options.",
-     R"([{"pyproject": "pyproject.toml", "project_install_mode": "install_project"}, "pyproject.toml"])"},
-    {"layers[].uv_project.pyproject", R"({"$ref": "#/$defs/context_path"})",
-     "The project's pyproject.toml.",
-     R"(["pyproject.toml", "project/pyproject.toml"])"},
-    {"layers[].uv_project.uvlock", R"({"$ref": "#/$defs/context_path"})",
-     "The lock file. Default: uv.lock beside the pyproject.",
-     R"(["uv.lock"])"},
-    {"layers[].poetry_project", R"({"$ref": "#/$defs/context_path"})",
-     "A Poetry project (Flyte SDK with_poetry_project). A path to pyproject.toml, or a map "
-     "{pyproject, poetry_lock, extra_args, project_install_mode, secret_mounts}.",
-     R"([{"pyproject": "pyproject.toml", "extra_args": "--without dev"}])"},
-    {"layers[].poetry_project.pyproject", R"({"$ref": "#/$defs/context_path"})",
-     "The project's pyproject.toml.",
-     R"(["pyproject.toml"])"},
-    {"layers[].poetry_project.poetry_lock", R"({"$ref": "#/$defs/context_path"})",
-     "The lock file. Default: poetry.lock beside the pyproject.",
-     R"(["poetry.lock"])"},
-    {"layers[].poetry_project.extra_args", R"({"type": "string"})",
-     "Extra arguments for poetry install, split like a shell would (without expansion).",
-     R"(["--without dev"])"},
-    {"layers[].env_vars", R"({"type": "object", "propertyNames": {"$ref": "#/$defs/env_name"},
-                             "additionalProperties": {"anyOf": [
-                               {"type": "string", "not": {"pattern": "[\\n\\r\\x00]"}},
-                               {"type": "number"}, {"type": "boolean"}]}})",
-     "Environment variables of the image (Flyte SDK with_env_vars): NAME: value. $NAME, ${NAME}, "
-     "${NAME:-word} and ${NAME:+word} expand as in a Dockerfile (PATH: /opt/bin:$PATH); \\$ is a "
-     "dollar. A number keeps its text (0x1F stays 0x1F). A value cannot hold a newline.",
-     R"([{"HF_HOME": "/cache/hf", "GREETING": "hello world"}])"},
-    {"layers[].source_folder", R"({"$ref": "#/$defs/context_path"})",
-     "Copy a folder into the image (Flyte SDK with_source_folder), after the ignore rules. A "
-     "path, or a map {src, dst, copy_contents_only}. With dst \".\" and copy_contents_only false it "
-     "lands in ./<folder name>.",
-     R"([{"src": "src", "dst": "/app/src"}, "src"])"},
-    {"layers[].source_folder.src", R"({"$ref": "#/$defs/context_path"})",
-     "The folder, relative to the spec's folder.",
-     R"(["src"])"},
-    {"layers[].source_folder.copy_contents_only", R"({"type": "boolean"})",
-     "Copy the folder's contents into dst instead of the folder itself. Default false.",
-     R"([true])"},
-    {"layers[].source_file", R"({"anyOf": [{"$ref": "#/$defs/context_path"},
-                                          {"type": "array", "items": {"$ref": "#/$defs/context_path"},
-                                           "minItems": 1}]})",
-     "Copy files into one folder of the image (Flyte SDK with_source_file). A path, a list, or a "
-     "map {src, dst}. Two files with the same base name are an error.",
-     R"([{"src": ["run.sh", "config/app.yaml"], "dst": "/app"}, "run.sh"])"},
-    {"layers[].source_file.src", R"({"anyOf": [{"$ref": "#/$defs/context_path"},
-                                              {"type": "array", "items": {"$ref": "#/$defs/context_path"},
-                                               "minItems": 1}]})",
-     "The file or files, relative to the spec's folder.",
-     R"([["run.sh", "config/app.yaml"]])"},
-    {"layers[].dockerignore", R"({"$ref": "#/$defs/context_path"})",
-     "An ignore file (Docker's .dockerignore rules) for every later copy and for the tag (Flyte "
-     "SDK with_dockerignore). Without one, a .dockerignore in the spec's folder applies.",
-     R"([".dockerignore.prod", {"file": ".dockerignore"}])"},
-    {"layers[].dockerignore.file", R"({"$ref": "#/$defs/context_path"})",
-     "The ignore file, relative to the spec's folder.",
-     R"([".dockerignore"])"},
-    {"layers[].code_bundle", "",
-     "Copy Python code (Flyte SDK with_code_bundle): with copy_style loaded_modules (the default) "
-     "the modules reachable by imports from 'entry', with all every file under root_dir.",
-     R"([{"copy_style": "loaded_modules", "root_dir": "src", "entry": ["main.py"], "dst": "/app"},
-         {"copy_style": "all", "root_dir": ".", "dst": "/app"}])"},
-    {"layers[].code_bundle.copy_style", R"({"enum": ["loaded_modules", "all"]})",
-     "loaded_modules: only the modules that 'entry' imports (a static scan, relative imports "
-     "included; 'entry' is then required); all: every file under root_dir.",
-     R"(["loaded_modules", "all"])"},
-    {"layers[].code_bundle.root_dir", R"({"$ref": "#/$defs/context_path"})",
-     "The folder the code is taken from, relative to the spec's folder. Default \".\".",
-     R"(["src"])"},
-    {"layers[].code_bundle.entry", R"({"anyOf": [{"$ref": "#/$defs/context_path"},
-                                                {"type": "array", "items": {"$ref": "#/$defs/context_path"}}]})",
-     "The files whose imports are followed (relative to root_dir); required with loaded_modules.",
-     R"([["main.py"]])"},
-    {"layers[].commands", R"({"anyOf": [{"$ref": "#/$defs/command"},
-                                       {"type": "array", "items": {"$ref": "#/$defs/command"},
-                                        "minItems": 1}]})",
-     "Shell commands, one RUN step (Flyte SDK with_commands). Option: secret_mounts.",
-     R"([["python -m compileall /app"], "echo ready"])"},
-    {"layers[].local_v2", R"({"anyOf": [{"type": "null"}, {"const": true}, {"$ref": "#/$defs/context_path"}]})",
-     "Install flyte from local wheels (Flyte SDK with_local_v2): true, the dist folder, or a map "
-     "{dist}.",
-     R"([{"dist": "dist"}, true])"},
-    {"layers[].local_v2_plugins", R"({"anyOf": [{"$ref": "#/$defs/plugin"},
-                                               {"type": "array", "items": {"$ref": "#/$defs/plugin"}}]})",
-     "Flyte plugins from local wheels (Flyte SDK with_local_v2_plugins); names start with "
-     "flyteplugins-. A name, a list, or a map {plugins, dist}.",
-     R"([["flyteplugins-ray"]])"},
-    {"layers[].local_v2_plugins.plugins", R"({"anyOf": [{"$ref": "#/$defs/plugin"},
-                                                       {"type": "array", "items": {"$ref": "#/$defs/plugin"}}]})",
-     "The plugin names.",
-     R"([["flyteplugins-ray"]])"},
-
+// Options that several layer kinds (and uv_script) share: a kind's own row for the option, when
+// it has one, comes first ("layers[].uv_project.pyproject"), else this one.
+const Key shared_keys[] = {
     // ---- options shared by several kinds ---------------------------------------------------
     {"layers[].dst", R"({"$ref": "#/$defs/destination"})",
      "Where the copy lands in the image; relative paths are relative to the working directory. "
@@ -339,45 +185,7 @@ const Key keys[] = {
      R"(["/root/.git-credentials"])"},
 };
 
-// Base forms and layer kinds: which keys their map form holds ('!' marks a required one, "@pip"
-// the pip options) and which options sit beside the kind key. An empty `inner` means no map form.
-struct Form {
-    std::string_view key;    // path in `keys`
-    std::string_view inner;  // keys of the map form
-    std::string_view beside; // keys allowed beside the kind key (layers only)
-};
-
-const Form base_forms[] = {
-    {"from.debian_base", "python_version,flyte_version,install_flyte", ""},
-    {"from.base", "", ""},
-    {"from.ref_name", "", ""},
-    {"from.uv_script", "script!,@pip", ""},
-    {"from.dockerfile", "", ""},
-    {"from.spec", "", ""},
-};
-
-const Form layer_kinds[] = {
-    {"layers[].workdir", "", ""},
-    {"layers[].apt_packages", "", "secret_mounts"},
-    {"layers[].pip_packages", "", "@pip"},
-    {"layers[].requirements", "file!,@pip", "@pip"},
-    {"layers[].uv_project", "pyproject!,uvlock,project_install_mode,@pip",
-     "uvlock,project_install_mode,@pip"},
-    {"layers[].poetry_project",
-     "pyproject!,poetry_lock,extra_args,project_install_mode,secret_mounts",
-     "poetry_lock,extra_args,project_install_mode,secret_mounts"},
-    {"layers[].env_vars", "", ""},
-    {"layers[].source_folder", "src!,dst,copy_contents_only", "dst,copy_contents_only"},
-    {"layers[].source_file", "src!,dst", "dst"},
-    {"layers[].dockerignore", "file!", ""},
-    {"layers[].code_bundle", "copy_style,dst,root_dir,entry", "copy_style,dst,root_dir,entry"},
-    {"layers[].commands", "", "secret_mounts"},
-    {"layers[].local_v2", "dist", "dist"},
-    {"layers[].local_v2_plugins", "plugins!,dist", "dist"},
-};
 // clang-format on
-
-const char* const pip_options = "index_url,extra_index_urls,pre,extra_args,secret_mounts";
 
 // "10|11|12|13|14": the minor versions check_python_version accepts.
 std::string supported_minors() {
@@ -477,8 +285,41 @@ Json definitions() {
     return d;
 }
 
-const Key& key(std::string_view path) {
-    for (const auto& k : keys) {
+// A documented key as the schema and the docs show it: "{base_forms}" in a description stands
+// for the list of base forms.
+struct Row {
+    std::string path, schema, description, examples;
+};
+
+// Every documented key: the top-level keys, each base form's and layer kind's rows in table
+// order, the shared options, the secrets' keys.
+const std::vector<Row>& rows() {
+    static const std::vector<Row> all = [] {
+        std::vector<Row> out;
+        const std::string forms = util::join(detail::base_form_keys(), ", ");
+        auto add = [&](const Key& k) {
+            Row r{std::string(k.path), std::string(k.schema), std::string(k.description),
+                  std::string(k.examples)};
+            if (auto at = r.description.find("{base_forms}"); at != std::string::npos) {
+                r.description.replace(at, std::string_view("{base_forms}").size(), forms);
+            }
+            out.push_back(std::move(r));
+        };
+        std::for_each(std::begin(top_keys), std::end(top_keys), add);
+        for (const auto* f : detail::base_forms()) {
+            std::for_each(f->rows.begin(), f->rows.end(), add);
+        }
+        for (const auto* k : detail::layer_kinds()) {
+            std::for_each(k->rows.begin(), k->rows.end(), add);
+        }
+        std::for_each(std::begin(shared_keys), std::end(shared_keys), add);
+        return out;
+    }();
+    return all;
+}
+
+const Row& key(std::string_view path) {
+    for (const auto& k : rows()) {
         if (k.path == path) {
             return k;
         }
@@ -487,7 +328,7 @@ const Key& key(std::string_view path) {
 }
 
 // A property: the key's schema with its description and examples.
-Json property(const Key& k, const Json& value_schema) {
+Json property(const Row& k, const Json& value_schema) {
     Json p = Json::object();
     p["description"] = k.description;
     p["examples"] = Json::parse(k.examples);
@@ -497,35 +338,15 @@ Json property(const Key& k, const Json& value_schema) {
     return p;
 }
 
-Json property(const Key& k) {
+Json property(const Row& k) {
     return property(k, k.schema.empty() ? Json::object() : Json::parse(k.schema));
-}
-
-std::vector<std::string> split(std::string_view list) {
-    std::vector<std::string> out;
-    while (!list.empty()) {
-        auto comma = list.find(',');
-        std::string item(list.substr(0, comma));
-        if (item == "@pip") {
-            for (const auto& p : split(pip_options)) {
-                out.push_back(p);
-            }
-        } else if (!item.empty()) {
-            out.push_back(item);
-        }
-        if (comma == std::string_view::npos) {
-            break;
-        }
-        list.remove_prefix(comma + 1);
-    }
-    return out;
 }
 
 // The key `name` of form `form`: its own row ("layers[].uv_project.pyproject"), else the shared
 // option row ("layers[].index_url").
-const Key& option_key(std::string_view form, const std::string& name) {
+const Row& option_key(std::string_view form, const std::string& name) {
     const std::string own = std::string(form) + "." + name;
-    for (const auto& k : keys) {
+    for (const auto& k : rows()) {
         if (k.path == own) {
             return k;
         }
@@ -552,13 +373,13 @@ Json object_of(std::string_view form, const std::vector<std::string>& names) {
     return o;
 }
 
-// The schema of a form's value: its scalar/list forms (the key's row) or its map form.
-Json form_value(const Form& f) {
-    const Key& k = key(f.key);
-    if (f.inner.empty()) {
+// The schema of a form's value: its scalar/list forms (the form's first row) or its map form.
+Json form_value(std::string_view path, std::string_view map_keys) {
+    const Row& k = key(path);
+    if (map_keys.empty()) {
         return property(k);
     }
-    Json map_form = object_of(f.key, split(f.inner));
+    Json map_form = object_of(path, detail::key_list(map_keys, true));
     if (k.schema.empty()) {
         return property(k, map_form);
     }
@@ -575,17 +396,10 @@ Json form_value(const Form& f) {
     return property(k, Json{{"anyOf", alternatives}});
 }
 
-std::string short_name(std::string_view path) {
-    auto dot = path.rfind('.');
-    return std::string(dot == std::string_view::npos ? path : path.substr(dot + 1));
-}
-
 Json from_definition() {
     Json props = Json::object();
-    Json names = Json::array();
-    for (const auto& f : base_forms) {
-        props[short_name(f.key)] = form_value(f);
-        names.push_back(short_name(f.key));
+    for (const auto* f : detail::base_forms()) {
+        props[std::string(f->key)] = form_value(f->rows.front().path, f->map_keys);
     }
     return {{"description", "Exactly one base form."}, {"type", "object"},   {"properties", props},
             {"additionalProperties", false},           {"minProperties", 1}, {"maxProperties", 1}};
@@ -595,12 +409,13 @@ Json from_definition() {
 Json layer_definition(Json& defs) {
     Json one_kind = Json::array();
     Json rules = Json::array();
-    for (const auto& f : layer_kinds) {
-        const std::string kind = short_name(f.key);
+    for (const auto* k : detail::layer_kinds()) {
+        const std::string kind(k->key);
+        const std::string_view path = k->rows.front().path;
         Json props = Json::object();
-        props[kind] = form_value(f);
-        for (const auto& name : split(f.beside)) {
-            props[name] = property(option_key(f.key, name));
+        props[kind] = form_value(path, k->map_keys);
+        for (const auto& name : detail::key_list(k->beside)) {
+            props[name] = property(option_key(path, name));
         }
         defs["layer." + kind] = {{"type", "object"},
                                  {"properties", props},
@@ -610,10 +425,9 @@ Json layer_definition(Json& defs) {
         rules.push_back({{"if", {{"required", Json::array({kind})}}},
                          {"then", {{"$ref", "#/$defs/layer." + kind}}}});
     }
-    return {{"description",
-             "One build step: exactly one layer kind key (workdir, apt_packages, pip_packages, "
-             "requirements, uv_project, poetry_project, env_vars, source_folder, source_file, "
-             "dockerignore, code_bundle, commands, local_v2, local_v2_plugins) plus its options."},
+    return {{"description", "One build step: exactly one layer kind key (" +
+                                util::join(detail::layer_kind_keys(), ", ") +
+                                ") plus its options."},
             {"type", "object"},
             {"oneOf", one_kind},
             {"allOf", rules}};
@@ -653,9 +467,9 @@ Json build_schema() {
     secret_definitions(defs);
 
     Json props = Json::object();
-    for (const auto& k : keys) {
-        if (k.path.find_first_of(".[") == std::string_view::npos) {
-            props[std::string(k.path)] = property(k);
+    for (const auto& k : rows()) {
+        if (k.path.find_first_of(".[") == std::string::npos) {
+            props[k.path] = property(k);
         }
     }
     // Rules across keys (read_spec's last checks).
@@ -708,9 +522,8 @@ std::string json_schema() {
 const std::vector<KeyDoc>& documented_keys() {
     static const std::vector<KeyDoc> docs = [] {
         std::vector<KeyDoc> out;
-        for (const auto& k : keys) {
-            out.push_back(
-                {std::string(k.path), std::string(k.description), Json::parse(k.examples).dump()});
+        for (const auto& k : rows()) {
+            out.push_back({k.path, k.description, Json::parse(k.examples).dump()});
         }
         return out;
     }();

@@ -101,7 +101,7 @@ TEST(Schema, EveryKeyHasADescriptionAndExamples) {
     }
 }
 
-TEST(Schema, HasEveryTopKeyBaseFormAndLayerKind) {
+TEST(Schema, HasEveryTopKey) {
     Json s = schema();
     std::set<std::string> top;
     for (const auto& [k, v] : s["properties"].items()) {
@@ -111,23 +111,10 @@ TEST(Schema, HasEveryTopKeyBaseFormAndLayerKind) {
                                           "extendable", "tag", "from", "registry_secret", "layers",
                                           "secrets", "user", "entrypoint", "cmd", "labels",
                                           "expose", "stopsignal", "healthcheck"}));
-    std::set<std::string> forms;
-    for (const auto& [k, v] : s["$defs"]["from"]["properties"].items()) {
-        forms.insert(k);
-    }
-    EXPECT_EQ(forms, (std::set<std::string>{"debian_base", "base", "ref_name", "uv_script",
-                                            "dockerfile", "spec"}));
-    std::set<std::string> kinds;
-    for (const auto& [k, v] : s["$defs"].items()) {
-        if (k.rfind("layer.", 0) == 0) {
-            kinds.insert(k.substr(6));
-        }
-    }
-    EXPECT_EQ(kinds,
-              (std::set<std::string>{"workdir", "apt_packages", "pip_packages", "requirements",
-                                     "uv_project", "poetry_project", "env_vars", "source_folder",
-                                     "source_file", "dockerignore", "code_bundle", "commands",
-                                     "local_v2", "local_v2_plugins"}));
+    // Base forms and layer kinds come from their descriptors; kinds_test.cpp checks that every
+    // one of the model is there.
+    EXPECT_TRUE(s["$defs"]["from"]["properties"].contains("debian_base"));
+    EXPECT_TRUE(s["$defs"].contains("layer.pip_packages"));
     EXPECT_EQ(s["$defs"]["platform"]["enum"].get<std::vector<std::string>>(),
               spec::known_platforms());
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -45,28 +46,38 @@ struct PipOptions {
 enum class InstallMode { dependencies_only, install_project };
 enum class CopyStyle { loaded_modules, all };
 
+// Each layer kind and base form is a struct whose `key` is its key in a spec; the rest of what
+// describes it (the keys it takes, its schema, its read function) is its descriptor in
+// lib/src/spec/kinds/.
+
 struct WorkdirLayer {
+    static constexpr std::string_view key = "workdir";
     std::string path;
 };
 struct AptLayer {
+    static constexpr std::string_view key = "apt_packages";
     std::vector<std::string> packages;
     std::vector<SecretMount> secret_mounts;
 };
 struct PipLayer {
+    static constexpr std::string_view key = "pip_packages";
     std::vector<std::string> packages;
     PipOptions options;
 };
 struct RequirementsLayer {
+    static constexpr std::string_view key = "requirements";
     std::filesystem::path file;
     PipOptions options;
 };
 struct UvProjectLayer {
+    static constexpr std::string_view key = "uv_project";
     std::filesystem::path pyproject;
     std::filesystem::path uvlock; // empty -> uv.lock beside pyproject
     InstallMode mode = InstallMode::dependencies_only;
     PipOptions options;
 };
 struct PoetryLayer {
+    static constexpr std::string_view key = "poetry_project";
     std::filesystem::path pyproject;
     std::filesystem::path lock; // empty -> poetry.lock beside pyproject
     std::string extra_args;
@@ -74,34 +85,42 @@ struct PoetryLayer {
     std::vector<SecretMount> secret_mounts;
 };
 struct EnvLayer {
+    static constexpr std::string_view key = "env_vars";
     std::vector<std::pair<std::string, std::string>> vars;
 };
 struct SourceFolderLayer {
+    static constexpr std::string_view key = "source_folder";
     std::filesystem::path src;
     std::string dst = ".";
     bool copy_contents_only = false;
 };
 struct SourceFileLayer {
+    static constexpr std::string_view key = "source_file";
     std::vector<std::filesystem::path> src;
     std::string dst = ".";
 };
 struct DockerignoreLayer {
+    static constexpr std::string_view key = "dockerignore";
     std::filesystem::path file;
 };
 struct CodeBundleLayer {
+    static constexpr std::string_view key = "code_bundle";
     CopyStyle copy_style = CopyStyle::loaded_modules;
     std::string dst = ".";
     std::filesystem::path root_dir = ".";
     std::vector<std::string> entry; // relative to root_dir; required for loaded_modules
 };
 struct CommandsLayer {
+    static constexpr std::string_view key = "commands";
     std::vector<std::string> commands;
     std::vector<SecretMount> secret_mounts;
 };
 struct LocalV2Layer {
+    static constexpr std::string_view key = "local_v2";
     std::filesystem::path dist = "dist";
 };
 struct LocalV2PluginsLayer {
+    static constexpr std::string_view key = "local_v2_plugins";
     std::vector<std::string> plugins;
     std::filesystem::path dist = "dist";
 };
@@ -123,24 +142,30 @@ struct Layer {
 };
 
 struct DebianBase {
+    static constexpr std::string_view key = "debian_base";
     std::string python_version; // empty -> spec's python_version -> default
     std::string flyte_version;  // empty -> default_flyte_version (pinned, so the tag covers it)
     bool install_flyte = true;
 };
 struct ImageBase {
+    static constexpr std::string_view key = "base";
     std::string uri;
 };
 struct RefNameBase {
+    static constexpr std::string_view key = "ref_name";
     std::string name;
 };
 struct UvScriptBase {
+    static constexpr std::string_view key = "uv_script";
     std::filesystem::path script;
     PipOptions options;
 };
 struct DockerfileBase {
+    static constexpr std::string_view key = "dockerfile";
     std::filesystem::path file;
 };
 struct SpecBase {
+    static constexpr std::string_view key = "spec";
     std::filesystem::path file;
 };
 
