@@ -205,9 +205,23 @@ build::BuildOptions command_options(const BuildArgs& args) {
     return options;
 }
 
+int build_specs(const GlobalOptions& global, BuildArgs& args);
+
 int run_build(const GlobalOptions& global, BuildArgs& args) {
     // Before anything else, so that Ctrl-C during the first docker call is handled.
     util::install_signal_handlers();
+    try {
+        return build_specs(global, args);
+    } catch (...) {
+        // Nothing started (a spec error, a missing secret): with --json still a list, empty.
+        if (args.options.json) {
+            print_json(Json::array());
+        }
+        throw;
+    }
+}
+
+int build_specs(const GlobalOptions& global, BuildArgs& args) {
     check_spec_args(args.specs, args.input);
     build::BuildOptions options = command_options(args);
     std::vector<std::string> specs = pipeline::expand_spec_args(args.specs);

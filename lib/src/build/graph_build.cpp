@@ -123,7 +123,8 @@ class Scheduler {
         parallel_for(m_graph.nodes.size(), check_jobs, [&](std::size_t i) {
             ImageOutcome& out = m_out[i];
             try {
-                out.result = check_image(*m_graph.nodes[i].image, m_config, options_of(i), m_runner);
+                out.result =
+                    check_image(*m_graph.nodes[i].image, m_config, options_of(i), m_runner);
                 if (out.result.skipped) {
                     out.status = ImageStatus::skipped;
                 } else if (m_options.build.dry_run) {

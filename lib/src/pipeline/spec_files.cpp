@@ -47,8 +47,8 @@ std::vector<std::string> folder_specs(const std::string& dir) {
         }
     }
     if (ec) {
-        throw Error(ErrorKind::usage, fmt::format("{}: cannot list the folder: {}",
-                                                  printable(dir), ec.message()));
+        throw Error(ErrorKind::usage,
+                    fmt::format("{}: cannot list the folder: {}", printable(dir), ec.message()));
     }
     std::vector<std::string>& names = own.empty() ? all : own;
     std::sort(names.begin(), names.end());

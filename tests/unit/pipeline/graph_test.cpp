@@ -224,8 +224,8 @@ TEST(SpecFiles, PatternsAndDuplicates) {
     d.write("s/c.toml");
     std::string dir = (d / "s").string();
     auto files = pipeline::expand_spec_args({dir + "/*.yaml", dir + "/a.yaml", dir, "-"});
-    EXPECT_EQ(files, (std::vector<std::string>{dir + "/a.yaml", dir + "/b.yaml", dir + "/c.toml",
-                                               "-"}));
+    EXPECT_EQ(files,
+              (std::vector<std::string>{dir + "/a.yaml", dir + "/b.yaml", dir + "/c.toml", "-"}));
     try {
         pipeline::expand_spec_args({dir + "/*.json"});
         FAIL() << "no error";

@@ -25,9 +25,9 @@ inline constexpr unsigned max_jobs = 32;
 
 enum class ImageStatus {
     built,
-    skipped,   // it exists (or there is nothing to build); with --dry-run: it would be skipped
-    failed,    // its check or build failed (error, hint, kind)
-    not_built, // not started: an image it starts from failed, or a failure stopped the run
+    skipped,     // it exists (or there is nothing to build); with --dry-run: it would be skipped
+    failed,      // its check or build failed (error, hint, kind)
+    not_built,   // not started: an image it starts from failed, or a failure stopped the run
     would_build, // --dry-run: it would be built
 };
 
