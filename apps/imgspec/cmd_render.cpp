@@ -1,9 +1,11 @@
 #include "common.hpp"
 #include "json_output.hpp"
 
+#include <imgspec/build/build.hpp>
 #include <imgspec/build/buildx.hpp>
 #include <imgspec/context/tar_writer.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/pipeline/spec_files.hpp>
 #include <imgspec/util/atomic_file.hpp>
 #include <imgspec/util/process.hpp>
 
@@ -15,7 +17,7 @@ namespace imgspec::app {
 namespace {
 
 struct RenderArgs {
-    std::string spec;
+    std::vector<std::string> specs;
     bool dockerfile = false;
     std::string context;
     bool buildx = false;
@@ -37,13 +39,58 @@ void write_context(const pipeline::Image& img, const std::string& file, util::Pr
     out.commit(util::AtomicFile::Durability::unsynced);
 }
 
+// Several specs (or a folder, or a pattern): --json, a list of the images' objects, each image
+// once in the order given; --buildx, every argv that `build` of them all would run, in build
+// order (parents included), one block per image with an empty line between.
+int render_many(const GlobalOptions& global, const RenderArgs& args) {
+    if (!args.json && !args.buildx) {
+        throw Error(ErrorKind::usage,
+                    "--dockerfile and --context render one image; several specs were given",
+                    "name one spec, or use --json (each image's Dockerfile is in its object) or "
+                    "--buildx");
+    }
+    Config cfg = load_global_config(global);
+    pipeline::Graph graph =
+        resolve_many(global, cfg, args.specs, args.input, args.json, args.no_cache);
+    if (args.json) {
+        Json all = Json::array();
+        for (std::size_t i : input_nodes(graph)) {
+            const pipeline::Node& n = graph.nodes[i];
+            if (!n.image->passthrough) {
+                all.push_back(render_json(n.specs.front(), *n.image, cfg));
+            }
+        }
+        print_json(all);
+        return 0;
+    }
+    build::BuildOptions options = build::with_config_defaults({}, cfg);
+    bool first = true;
+    for (const auto& n : graph.nodes) {
+        if (n.image->passthrough) {
+            continue;
+        }
+        std::cout << (first ? "" : "\n");
+        first = false;
+        const build::BuildOptions o =
+            n.requested ? options : build::parent_options(*n.image, options);
+        for (const auto& arg :
+             build::buildx_argv(*n.image, o, build::metadata_file_placeholder())) {
+            std::cout << arg << "\n";
+        }
+    }
+    return 0;
+}
+
 } // namespace
 
 void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto args = std::make_shared<RenderArgs>();
     auto* cmd = app.add_subcommand(
         "render", "Print the Dockerfile, write the context, or show the buildx argv");
-    cmd->add_option("SPEC", args->spec, "Spec file, or - for standard input")->required();
+    cmd->add_option("SPEC", args->specs,
+                    "Spec file, or - for standard input; with --json or --buildx also several, "
+                    "folders of specs or quoted patterns")
+        ->required();
     auto* df = cmd->add_flag("--dockerfile", args->dockerfile, "Print the Dockerfile");
     auto* ctx =
         cmd->add_option("--context", args->context, "Write the exact build context as a tar file")
@@ -63,17 +110,22 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                 "  imgspec render spec.yaml --context context.tar && tar -tvf context.tar\n"
                 "  imgspec render spec.yaml --buildx\n"
                 "  generate-spec | imgspec render - --dockerfile --context-dir src\n"
-                "  imgspec render spec.yaml --json | jq '.files[] | [.path, .sha256]'");
+                "  imgspec render spec.yaml --json | jq '.files[] | [.path, .sha256]'\n"
+                "  imgspec render envs/ --buildx          every buildx argv, parents first");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
-            check_spec_args({args->spec}, args->input);
+            check_spec_args(args->specs, args->input);
+            if (args->specs.size() > 1 || pipeline::names_many(args->specs.front())) {
+                return render_many(global, *args);
+            }
+            const std::string& spec = args->specs.front();
             Config cfg = load_global_config(global);
             // "hashing", then "writing context" for --context; none with --json.
             auto progress = args->json ? nullptr : stderr_progress(global);
             plan::PlanOptions plan_options;
             plan_options.use_cache = !args->no_cache;
             plan_options.progress = progress.get();
-            pipeline::Image img = resolve(args->spec, args->input, cfg, std::move(plan_options));
+            pipeline::Image img = resolve(spec, args->input, cfg, std::move(plan_options));
             if (img.passthrough) {
                 // Nothing to build: there is no Dockerfile or context, only the base's own URI.
                 throw Error(ErrorKind::usage,
@@ -81,7 +133,7 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                             "add layers or a name to build an image of your own");
             }
             if (args->json) {
-                print_json(render_json(args->spec, img, cfg));
+                print_json(render_json(spec, img, cfg));
                 return 0;
             }
             if (!args->context.empty()) {

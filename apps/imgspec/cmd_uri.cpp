@@ -1,6 +1,8 @@
 #include "common.hpp"
 #include "json_output.hpp"
 
+#include <imgspec/pipeline/spec_files.hpp>
+
 #include <iostream>
 #include <memory>
 
@@ -9,18 +11,41 @@ namespace imgspec::app {
 namespace {
 
 struct UriArgs {
-    std::string spec;
+    std::vector<std::string> specs;
     bool json = false;
     bool no_cache = false;
     SpecInput input;
 };
+
+// Several specs (or a folder, or a pattern): one line per image, each once, in the order given;
+// --json: a list of the same objects.
+int uri_many(const GlobalOptions& global, const UriArgs& args) {
+    Config cfg = load_global_config(global);
+    pipeline::Graph graph =
+        resolve_many(global, cfg, args.specs, args.input, args.json, args.no_cache);
+    Json all = Json::array();
+    for (std::size_t i : input_nodes(graph)) {
+        const pipeline::Node& n = graph.nodes[i];
+        if (args.json) {
+            all.push_back(uri_json(n.specs.front(), *n.image));
+        } else {
+            std::cout << n.uri << "\n";
+        }
+    }
+    if (args.json) {
+        print_json(all);
+    }
+    return 0;
+}
 
 } // namespace
 
 void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto args = std::make_shared<UriArgs>();
     auto* cmd = app.add_subcommand("uri", "Print the image reference registry/name:tag");
-    cmd->add_option("SPEC", args->spec, "Spec file, or - for standard input")->required();
+    cmd->add_option("SPEC", args->specs,
+                    "Spec files, folders of specs or quoted patterns, or - for standard input")
+        ->required();
     cmd->add_flag("--json", args->json,
                   "Print a JSON object: spec, uri, registry, name, tag, tag_source, platforms, "
                   "warnings");
@@ -29,19 +54,24 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->footer("Examples:\n"
                 "  IMG=$(imgspec uri spec.yaml)\n"
                 "  IMG=$(generate-spec | imgspec uri - --format toml)\n"
-                "  imgspec uri spec.yaml --json | jq -r .tag");
+                "  imgspec uri spec.yaml --json | jq -r .tag\n"
+                "  imgspec uri envs/                one line per image of the folder's specs");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
-            check_spec_args({args->spec}, args->input);
+            check_spec_args(args->specs, args->input);
+            if (args->specs.size() > 1 || pipeline::names_many(args->specs.front())) {
+                return uri_many(global, *args);
+            }
             Config cfg = load_global_config(global);
             // The hashing line on a terminal; none with --json (a script reads stdout).
             auto progress = args->json ? nullptr : stderr_progress(global);
             plan::PlanOptions options;
             options.use_cache = !args->no_cache;
             options.progress = progress.get();
-            pipeline::Image img = resolve(args->spec, args->input, cfg, std::move(options));
+            pipeline::Image img =
+                resolve(args->specs.front(), args->input, cfg, std::move(options));
             if (args->json) {
-                print_json(uri_json(args->spec, img));
+                print_json(uri_json(args->specs.front(), img));
             } else {
                 std::cout << img.uri << "\n";
             }

@@ -2,6 +2,7 @@
 #include "json_output.hpp"
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/pipeline/spec_files.hpp>
 
 #include <iostream>
 #include <memory>
@@ -30,12 +31,14 @@ int validate_json(const GlobalOptions& global, const ValidateArgs& args) {
         return exit_code(ErrorKind::invalid_spec);
     }
     bool failed = false;
-    for (const auto& s : args.specs) {
+    std::vector<pipeline::GraphInput> inputs;
+    for (const auto& s : pipeline::expand_spec_args(args.specs)) {
         try {
             pipeline::Image img = resolve_image(s, args.input, cfg);
             for (auto& w : warnings_json(img.plan)) {
                 out.push_back(std::move(w));
             }
+            inputs.push_back(pipeline::GraphInput{s, std::move(img)});
         } catch (const SpecError& e) {
             failed = true;
             for (const auto& d : e.diagnostics()) {
@@ -51,6 +54,17 @@ int validate_json(const GlobalOptions& global, const ValidateArgs& args) {
                 .file = s, .mark = {}, .path = "", .message = e.what(), .hint = e.hint()}));
         }
     }
+    if (!failed) {
+        // The specs together: one URI with two contents, a cycle of images.
+        try {
+            (void)pipeline::make_graph(std::move(inputs));
+        } catch (const SpecError& e) {
+            failed = true;
+            for (const auto& d : e.diagnostics()) {
+                out.push_back(diagnostic_json(d));
+            }
+        }
+    }
     print_json(out);
     return failed ? exit_code(ErrorKind::invalid_spec) : 0;
 }
@@ -61,7 +75,9 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto args = std::make_shared<ValidateArgs>();
     auto* cmd =
         app.add_subcommand("validate", "Check specs without building: every problem at once");
-    cmd->add_option("SPEC", args->specs, "Spec files (.yaml, .yml, .toml), or - for standard input")
+    cmd->add_option("SPEC", args->specs,
+                    "Spec files (.yaml, .yml, .toml), folders of specs or quoted patterns, or - "
+                    "for standard input")
         ->required();
     cmd->add_flag("--json", args->json,
                   "Print a JSON array of diagnostics (severity, file, line, column, path, "
@@ -69,6 +85,7 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected) {
     add_stdin_flags(cmd, args->input);
     cmd->footer("Examples:\n"
                 "  imgspec validate specs/*.yaml specs/*.toml\n"
+                "  imgspec validate specs/                  every spec in the folder\n"
                 "  imgspec validate spec.yaml --json | jq -r '.[] | .message'");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
@@ -78,17 +95,9 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected) {
             }
             Config cfg = load_global_config(global);
             auto progress = stderr_progress(global);
-            std::vector<Diagnostic> all;
-            for (const auto& s : args->specs) {
-                try {
-                    (void)resolve(s, args->input, cfg, plan_options(progress.get()));
-                } catch (const SpecError& e) {
-                    all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
-                }
-            }
-            if (!all.empty()) {
-                throw SpecError(std::move(all));
-            }
+            // Every spec's problems at once, then those of the specs together.
+            (void)resolve_graph(pipeline::expand_spec_args(args->specs), args->input, cfg,
+                                plan_options(progress.get()));
             return 0;
         };
     });

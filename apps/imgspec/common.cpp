@@ -3,6 +3,7 @@
 #include <imgspec/config/load_config.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/pipeline/explain.hpp>
+#include <imgspec/pipeline/spec_files.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -98,6 +99,48 @@ pipeline::Image resolve(const std::string& spec, const SpecInput& input, const C
         }
     }
     return img;
+}
+
+pipeline::Graph resolve_graph(const std::vector<std::string>& specs, const SpecInput& input,
+                              const Config& config, const plan::PlanOptions& options,
+                              const std::function<pipeline::Image(pipeline::Image)>& adjust) {
+    std::vector<pipeline::GraphInput> inputs;
+    std::vector<Diagnostic> problems;
+    for (const auto& spec : specs) {
+        try {
+            pipeline::Image img = resolve(spec, input, config, options);
+            if (adjust) {
+                img = adjust(std::move(img));
+            }
+            inputs.push_back(pipeline::GraphInput{spec, std::move(img)});
+        } catch (const SpecError& e) {
+            problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+        }
+    }
+    if (!problems.empty()) {
+        throw SpecError(std::move(problems));
+    }
+    return pipeline::make_graph(std::move(inputs));
+}
+
+pipeline::Graph resolve_many(const GlobalOptions& global, const Config& config,
+                             const std::vector<std::string>& specs, const SpecInput& input,
+                             bool json, bool no_cache) {
+    auto progress = json ? nullptr : stderr_progress(global);
+    plan::PlanOptions options;
+    options.use_cache = !no_cache;
+    options.progress = progress.get();
+    return resolve_graph(pipeline::expand_spec_args(specs), input, config, options);
+}
+
+std::vector<std::size_t> input_nodes(const pipeline::Graph& graph) {
+    std::vector<std::size_t> out;
+    for (std::size_t i : graph.inputs) {
+        if (std::find(out.begin(), out.end(), i) == out.end()) {
+            out.push_back(i);
+        }
+    }
+    return out;
 }
 
 void add_no_cache_flag(CLI::App* cmd, bool& no_cache) {

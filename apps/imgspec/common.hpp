@@ -4,9 +4,11 @@
 #include "commands.hpp"
 
 #include <imgspec/core/config.hpp>
+#include <imgspec/pipeline/graph.hpp>
 #include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/util/progress.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +35,23 @@ pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, c
 // "file:line:col: warning: key.path: message". `options.progress` sees the hashing.
 pipeline::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
                         plan::PlanOptions options = {});
+
+// The SPEC arguments' spec files (folders and patterns expanded: pipeline::expand_spec_args),
+// each resolved as resolve() does and changed by `adjust` (build --platform) when given, as one
+// graph. Spec errors of every spec are thrown at once (one SpecError), then the graph's own
+// (conflicting URIs, cycles); other errors at once.
+pipeline::Graph resolve_graph(const std::vector<std::string>& specs, const SpecInput& input,
+                              const Config& config, const plan::PlanOptions& options,
+                              const std::function<pipeline::Image(pipeline::Image)>& adjust = {});
+
+// resolve_graph() for `uri` and `render` of several specs: the SPEC arguments expanded, the stat
+// cache unless `no_cache`, the hashing line on a terminal unless `json`.
+pipeline::Graph resolve_many(const GlobalOptions& global, const Config& config,
+                             const std::vector<std::string>& specs, const SpecInput& input,
+                             bool json, bool no_cache);
+
+// The nodes that the inputs give, each once, in the order given.
+std::vector<std::size_t> input_nodes(const pipeline::Graph& graph);
 
 // PlanOptions that report hashing to `progress` (may be null), the stat cache on.
 plan::PlanOptions plan_options(util::Progress* progress);

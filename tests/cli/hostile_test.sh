@@ -225,7 +225,8 @@ run "spec is a symlink to /dev/urandom" 3 "$IMGSPEC" validate urandom.toml
 ln -s /proc/self/mem mem.yaml
 run "spec is /proc/self/mem (read fails)" 3 "$IMGSPEC" validate mem.yaml && err_has "cannot read the file" "/proc/self/mem: says why"
 mkdir -p dir.yaml
-run "spec is a folder" 3 "$IMGSPEC" validate dir.yaml && err_has "Is a directory" "folder spec: says why"
+# A folder is a list of specs (issue 15): one without a spec file is a usage error that says so.
+run "spec is a folder without specs" 2 "$IMGSPEC" validate dir.yaml && err_has "no spec file in this folder" "empty folder: says why"
 # A named FIFO as the spec is read like a pipe: it works when something writes it.
 mkfifo fifo.yaml
 (printf 'name: fifo\nfrom: {base: "%s"}\nlayers:\n  - env_vars: {A: "1"}\n' "$BASE" >fifo.yaml &)

@@ -49,7 +49,7 @@ failure() {
 # --- docker or buildx missing ------------------------------------------------------------------------
 failure "docker missing from PATH" 5 env PATH="$WORK/empty-bin" "$IMGSPEC" build "$ctx/push.yaml" --json
 expect_in "$WORK/err" "docker is not available" "docker missing: says so"
-expect_in "$WORK/out" "[]" "docker missing: --json prints an empty list"
+expect_in "$WORK/out" '"status": "failed"' "docker missing: --json lists the image as failed"
 real_docker=$(command -v docker)
 cat >"$WORK/bin/docker" <<SH
 #!/usr/bin/env bash

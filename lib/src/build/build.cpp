@@ -211,28 +211,46 @@ double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+} // namespace
+
+BuildOptions parent_options(const pipeline::Image& parent, BuildOptions options) {
+    options.platforms.clear(); // the parent's tag promises its own platforms
+    options.force = false;     // --force means the named spec; a parent is content-addressed
+    // FROM needs the parent in a registry or in the engine, not in an --output file.
+    if (options.mode == OutputMode::dest ||
+        (options.mode == OutputMode::push && parent.plan.registry.empty())) {
+        options.mode = OutputMode::automatic;
+    }
+    return options;
+}
+
+namespace {
+
 class Builder {
   public:
     explicit Builder(util::ProcessRunner& runner) : m_runner(runner) {}
 
     BuildResult build(const pipeline::Image& image, const BuildOptions& options) {
+        std::vector<BuildResult> parents;
+        if (image.parent) {
+            const pipeline::Image& parent = *image.parent;
+            spdlog::info("{}: building its parent {} first", image.uri, parent.uri);
+            parents.push_back(build(parent, parent_options(parent, options)));
+        }
+        BuildResult result = check(image, options);
+        if (!result.skipped && !options.dry_run) {
+            result = build_missing(image, options, std::move(result));
+        }
+        result.parents = std::move(parents);
+        return result;
+    }
+
+    // The existence check of the image alone; with options.dry_run also the argv. A result that
+    // is not skipped goes to build_missing.
+    BuildResult check(const pipeline::Image& image, const BuildOptions& options) {
         BuildResult result;
         result.uri = image.uri;
         result.dry_run = options.dry_run;
-
-        if (image.parent) {
-            const pipeline::Image& parent = *image.parent;
-            BuildOptions popts = options;
-            popts.platforms.clear(); // the parent's tag promises its own platforms
-            popts.force = false;     // --force means the named spec; a parent is content-addressed
-            // FROM needs the parent in a registry or in the engine, not in an --output file.
-            if (popts.mode == OutputMode::dest ||
-                (popts.mode == OutputMode::push && parent.plan.registry.empty())) {
-                popts.mode = OutputMode::automatic;
-            }
-            spdlog::info("{}: building its parent {} first", image.uri, parent.uri);
-            result.parents.push_back(build(parent, popts));
-        }
 
         auto t0 = Clock::now();
         std::vector<std::string> platforms =
@@ -246,12 +264,7 @@ class Builder {
 
         OutputMode mode = effective_mode(image, options);
         std::unique_ptr<DockerConfigDir> docker_config;
-        Env env;
-        if (image.plan.registry_secret) {
-            docker_config = std::make_unique<DockerConfigDir>(
-                read_secret_value(*image.plan.registry_secret), image.plan.registry_secret->id);
-            env = docker_config->env();
-        }
+        Env env = registry_env(image, docker_config);
 
         std::vector<std::string> argv = buildx_argv(image, options, metadata_file_placeholder());
         bool check = !options.force && mode != OutputMode::dest;
@@ -294,6 +307,7 @@ class Builder {
                 throw;
             }
             m_docker_ok = true;
+            result.exists = p.exists;
             if (p.exists) {
                 spdlog::info("{} exists with {}: skipped", image.uri, util::join(p.found, ", "));
                 result.skipped = true;
@@ -308,6 +322,21 @@ class Builder {
         } else {
             result.reason = options.force ? "--force" : "--output: always built";
         }
+        result.seconds = seconds_since(t0);
+        return result;
+    }
+
+    // The build of an image that check() found missing (or did not check): `result` is check's.
+    BuildResult build_missing(const pipeline::Image& image, const BuildOptions& options,
+                              BuildResult result) {
+        auto t0 = Clock::now();
+        if (result.exists) {
+            m_docker_ok = true; // the check ran docker
+        }
+        std::vector<std::string> platforms = result.platforms;
+        OutputMode mode = effective_mode(image, options);
+        std::unique_ptr<DockerConfigDir> docker_config;
+        Env env = registry_env(image, docker_config);
 
         check_docker();
         TempFolder tmp;
@@ -319,7 +348,8 @@ class Builder {
         if (!image.plan.base_user_image.empty() && image.plan.final_user.empty()) {
             run_options.base_user = image_user(m_runner, image.plan.base_user_image, env);
         }
-        argv = buildx_argv(image, run_options, tmp.metadata_file().string());
+        std::vector<std::string> argv =
+            buildx_argv(image, run_options, tmp.metadata_file().string());
         spdlog::info("building {} for {} ({})", image.uri, util::join(platforms, ", "),
                      mode_name(mode));
         util::ProcessSpec spec;
@@ -336,6 +366,7 @@ class Builder {
         }
         spec.out = util::Stream::to_stderr; // stdout is imgspec's summary
         spec.err = util::Stream::tee;
+        spec.forward_prefix = options.output_prefix;
         util::ProcessResult r;
         for (int attempt = 0;; ++attempt) {
             try {
@@ -362,11 +393,23 @@ class Builder {
             output_file->commit();
         }
         result.digest = read_digest(tmp.metadata_file());
-        result.seconds = seconds_since(t0);
+        result.seconds += seconds_since(t0);
         return result;
     }
 
   private:
+    // The registry secret's private DOCKER_CONFIG, made into `holder`: the environment for
+    // docker, empty without a registry secret.
+    static Env registry_env(const pipeline::Image& image,
+                            std::unique_ptr<DockerConfigDir>& holder) {
+        if (!image.plan.registry_secret) {
+            return {};
+        }
+        holder = std::make_unique<DockerConfigDir>(read_secret_value(*image.plan.registry_secret),
+                                                   image.plan.registry_secret->id);
+        return holder->env();
+    }
+
     // Once per run: docker and its buildx plugin answer.
     void check_docker() {
         if (m_docker_ok) {
@@ -410,9 +453,7 @@ class Builder {
 
 } // namespace
 
-BuildResult build_image(const pipeline::Image& image, const Config& config,
-                        const BuildOptions& options, util::ProcessRunner& runner) {
-    BuildOptions opts = with_config_defaults(options, config);
+void check_secrets(const pipeline::Image& image) {
     std::vector<std::string> missing;
     collect_missing_secrets(image.plan, missing);
     if (!missing.empty()) {
@@ -422,8 +463,27 @@ BuildResult build_image(const pipeline::Image& image, const Config& config,
                     "secrets are read from the environment or a file at build time; set them "
                     "before running imgspec build");
     }
+}
+
+BuildResult build_image(const pipeline::Image& image, const Config& config,
+                        const BuildOptions& options, util::ProcessRunner& runner) {
+    BuildOptions opts = with_config_defaults(options, config);
+    check_secrets(image);
     Builder builder(runner);
     return builder.build(image, opts);
+}
+
+BuildResult check_image(const pipeline::Image& image, const Config& config,
+                        const BuildOptions& options, util::ProcessRunner& runner) {
+    Builder builder(runner);
+    return builder.check(image, with_config_defaults(options, config));
+}
+
+BuildResult build_checked(const pipeline::Image& image, const Config& config,
+                          const BuildOptions& options, util::ProcessRunner& runner,
+                          BuildResult checked) {
+    Builder builder(runner);
+    return builder.build_missing(image, with_config_defaults(options, config), std::move(checked));
 }
 
 pipeline::Image with_platforms(pipeline::Image image, const std::vector<spec::Platform>& platforms,

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -120,7 +121,40 @@ struct Reader {
     Fd fd;
     std::string* sink = nullptr;
     bool forward = false; // tee: also to imgspec's stderr
+    std::string prefix;   // ProcessSpec::forward_prefix
+    std::string partial;  // with a prefix: the start of a line not yet forwarded
 };
+
+// Children of several threads forward to one stderr: a prefixed line goes out whole.
+std::mutex g_forward_mutex;
+
+// Forwards `data` to imgspec's stderr; with a prefix, line by line with the prefix in front of
+// each, the end of an unfinished line kept for later (`at_end`: forwarded now, with a newline).
+void forward(Reader& r, const char* data, std::size_t size, bool at_end) {
+    if (r.prefix.empty()) {
+        // imgspec's stderr gone: nothing sensible to do with the bytes.
+        (void)write_all(STDERR_FILENO, data, size);
+        return;
+    }
+    r.partial.append(data, size);
+    std::string out;
+    std::size_t from = 0;
+    for (std::size_t nl; (nl = r.partial.find('\n', from)) != std::string::npos; from = nl + 1) {
+        std::size_t end = nl > from && r.partial[nl - 1] == '\r' ? nl - 1 : nl;
+        out += r.prefix;
+        out.append(r.partial, from, end - from);
+        out += '\n';
+    }
+    r.partial.erase(0, from);
+    if (at_end && !r.partial.empty()) {
+        out += r.prefix + r.partial + "\n";
+        r.partial.clear();
+    }
+    if (!out.empty()) {
+        std::lock_guard<std::mutex> lock(g_forward_mutex);
+        (void)write_all(STDERR_FILENO, out.data(), out.size());
+    }
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -201,6 +235,9 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
             if (got <= 0) {
                 // EOF, or EIO from a pseudo-terminal whose last writer closed it.
                 r.fd.reset();
+                if (r.forward) {
+                    forward(r, buf, 0, true);
+                }
                 continue;
             }
             auto size = static_cast<std::size_t>(got);
@@ -209,8 +246,7 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
                     before_forward();
                 }
                 forwarded = true;
-                // imgspec's stderr gone: nothing sensible to do with the bytes.
-                (void)write_all(STDERR_FILENO, buf, size);
+                forward(r, buf, size, false);
             }
             r.sink->append(buf, size);
             if (r.forward && r.sink->size() > 2 * tee_keep) {
@@ -221,8 +257,9 @@ void drain(std::vector<Reader>& readers, pid_t pgid, std::optional<Clock::time_p
 }
 
 // Waits for the child to end without reaping it, so its pid (and process group) cannot be reused
-// while the signal handler may still send to it; then takes it off the handler's list and reaps.
-int wait_child(pid_t pid, std::optional<Clock::time_point> deadline, bool& timed_out) {
+// while the signal handler may still send to it; then takes it off the handler's list (`slot`)
+// and reaps.
+int wait_child(pid_t pid, int slot, std::optional<Clock::time_point> deadline, bool& timed_out) {
     std::optional<Clock::time_point> interrupted_at;
     bool escalated = false;
     for (;;) {
@@ -246,7 +283,7 @@ int wait_child(pid_t pid, std::optional<Clock::time_point> deadline, bool& timed
         escalate_after_interrupt(pid, interrupted_at, escalated);
         ::usleep(10000);
     }
-    detail::set_child_group(detail::no_child);
+    detail::release_child_slot(slot);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
@@ -311,6 +348,7 @@ namespace {
 
 struct Child {
     pid_t pid = 0;
+    int slot = -1;               // in the signal handler's table
     std::vector<Reader> readers; // its captured output streams
     Fd input;                    // the write end of its stdin, when the spec has a writer
 };
@@ -358,7 +396,8 @@ Child spawn(const ProcessSpec& spec, ProcessResult& result) {
         case Stream::capture:
         case Stream::tee: {
             std::optional<Pipe> p;
-            if (mode == Stream::tee && target == STDERR_FILENO && ::isatty(STDERR_FILENO) == 1) {
+            if (mode == Stream::tee && target == STDERR_FILENO && spec.forward_prefix.empty() &&
+                ::isatty(STDERR_FILENO) == 1) {
                 p = make_pty();
             }
             if (!p) {
@@ -366,7 +405,8 @@ Child spawn(const ProcessSpec& spec, ProcessResult& result) {
             }
             posix_spawn_file_actions_adddup2(&actions, p->write.get(), target);
             child_ends.push_back(std::move(p->write));
-            child.readers.push_back(Reader{std::move(p->read), sink, mode == Stream::tee});
+            child.readers.push_back(
+                Reader{std::move(p->read), sink, mode == Stream::tee, spec.forward_prefix, {}});
             break;
         }
         }
@@ -396,15 +436,15 @@ Child spawn(const ProcessSpec& spec, ProcessResult& result) {
     std::vector<char*> env_c = c_strings(env);
 
     throw_if_interrupted();
-    detail::set_child_group(detail::spawning);
+    child.slot = detail::acquire_child_slot();
     int rc = ::posix_spawnp(&child.pid, argv_c[0], &actions, &attr, argv_c.data(), env_c.data());
     if (rc != 0) {
-        detail::set_child_group(detail::no_child);
+        detail::release_child_slot(child.slot);
         throw_if_interrupted();
         throw Error(ErrorKind::other,
                     fmt::format("cannot run '{}': {}", spec.argv[0], errno_text(rc)));
     }
-    detail::set_child_group(child.pid);
+    detail::set_child_group(child.slot, child.pid);
     if (detail::received_signal() != 0) {
         ::kill(-child.pid, SIGTERM); // the signal came while the child was being started
     }
@@ -443,10 +483,10 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
         } catch (...) {
             ::kill(-pid, SIGKILL);
             bool ignored = false;
-            wait_child(pid, std::nullopt, ignored);
+            wait_child(pid, child.slot, std::nullopt, ignored);
             throw;
         }
-        result.exit_code = wait_child(pid, deadline, wait_timed_out);
+        result.exit_code = wait_child(pid, child.slot, deadline, wait_timed_out);
         result.timed_out = drain_timed_out || wait_timed_out;
         throw_if_interrupted();
         return result;
@@ -483,14 +523,14 @@ ProcessResult PosixProcessRunner::run(const ProcessSpec& spec) {
         bool ignored = false;
         auto grace = Clock::now() + std::chrono::seconds(10);
         // The drainer ends when the child's group closes its output; SIGKILL after the grace.
-        result.exit_code = wait_child(pid, grace, ignored);
+        result.exit_code = wait_child(pid, child.slot, grace, ignored);
         drainer.join();
         throw_if_interrupted();
         std::rethrow_exception(writer_error);
     }
     child.input.reset();
     drainer.join();
-    result.exit_code = wait_child(pid, deadline, wait_timed_out);
+    result.exit_code = wait_child(pid, child.slot, deadline, wait_timed_out);
     result.timed_out = drain_timed_out || wait_timed_out;
     throw_if_interrupted();
     if (drain_error) {

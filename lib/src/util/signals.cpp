@@ -19,7 +19,8 @@ namespace imgspec::util {
 namespace {
 
 // Only lock-free atomics and async-signal-safe calls are touched by the handler.
-std::atomic<int> g_child_pgid{detail::no_child};
+// One slot per running child: its process group, detail::spawning or detail::no_child.
+std::atomic<int> g_children[detail::child_slots];
 std::atomic<int> g_signal{0};
 std::atomic<int> g_signal_count{0};
 std::atomic<bool> g_installed{false};
@@ -46,13 +47,18 @@ void on_signal(int sig) {
     int count = g_signal_count.fetch_add(1) + 1;
     remove_registered_temp_files_signal_safe();
     remove_cleanup_paths_signal_safe();
-    int pgid = g_child_pgid.load();
-    if (pgid > 0) {
-        // The child has a process group of its own, so the terminal's Ctrl-C did not reach it:
-        // stop it here; PosixProcessRunner::run throws once it is gone. A second Ctrl-C means
-        // "now".
-        ::kill(-pgid, count == 1 ? SIGTERM : SIGKILL);
-    } else if (pgid == detail::no_child) {
+    bool children = false;
+    for (auto& slot : g_children) {
+        int pgid = slot.load();
+        if (pgid > 0) {
+            // The child has a process group of its own, so the terminal's Ctrl-C did not reach
+            // it: stop it here; PosixProcessRunner::run throws once it is gone. A second Ctrl-C
+            // means "now".
+            ::kill(-pgid, count == 1 ? SIGTERM : SIGKILL);
+        }
+        children = children || pgid != detail::no_child;
+    }
+    if (!children) {
         // Nothing to wait for. SIGINT: die of it, so a calling shell stops too (status 130).
         // SIGTERM: exit 130 as well, the one documented "interrupted" code (dying of it would be
         // 143).
@@ -69,8 +75,24 @@ void on_signal(int sig) {
 
 namespace detail {
 
-void set_child_group(int pgid) noexcept {
-    g_child_pgid.store(pgid);
+int acquire_child_slot() noexcept {
+    for (;;) {
+        for (int i = 0; i < child_slots; ++i) {
+            int expected = no_child;
+            if (g_children[i].compare_exchange_strong(expected, spawning)) {
+                return i;
+            }
+        }
+        ::usleep(10000); // every slot taken: wait for a child to end
+    }
+}
+
+void set_child_group(int slot, int pgid) noexcept {
+    g_children[slot].store(pgid);
+}
+
+void release_child_slot(int slot) noexcept {
+    g_children[slot].store(no_child);
 }
 
 int received_signal() noexcept {

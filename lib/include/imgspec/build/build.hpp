@@ -51,6 +51,23 @@ struct BuildResult {
 BuildResult build_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner);
 
+// The steps of build_image for one image alone, its parents not (a graph of images builds each
+// image once, after the images it starts from): check_secrets for the image and its parents;
+// check_image, the existence check (with options.dry_run also the argv; a passthrough image is
+// skipped); build_checked, the build of an image that check_image did not skip, `checked` being
+// check_image's result (the check is not run again). Each throws as build_image.
+void check_secrets(const pipeline::Image& image);
+BuildResult check_image(const pipeline::Image& image, const Config& config,
+                        const BuildOptions& options, util::ProcessRunner& runner);
+BuildResult build_checked(const pipeline::Image& image, const Config& config,
+                          const BuildOptions& options, util::ProcessRunner& runner,
+                          BuildResult checked);
+
+// The options an image is built with when it is built only because another image starts from
+// it (a `from: spec` parent): its own platforms, no --force, and pushed or loaded (automatic)
+// where --output or a --push without a registry would leave it where FROM cannot find it.
+BuildOptions parent_options(const pipeline::Image& parent, BuildOptions options);
+
 // The image re-rendered for other platforms (`build --platform`): the platform list is part of
 // the tag, so an image built for fewer platforms gets its own tag instead of taking the tag that
 // promises all of them. The same set in another order, a fixed `tag:` and a passthrough image stay

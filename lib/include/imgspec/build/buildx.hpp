@@ -39,6 +39,10 @@ struct BuildOptions {
     // (cleared) just before buildx's first output reaches the terminal, so buildx's progress,
     // whatever the --progress mode, is never drawn over. Not part of the argv. Null: none.
     util::Progress* context_progress = nullptr;
+    // Not part of the argv: when not empty, each line buildx prints is forwarded with this in
+    // front (util::ProcessSpec::forward_prefix), so that the output of builds running at the same
+    // time stays readable. Empty: forwarded as it comes, on a terminal through a pseudo-terminal.
+    std::string output_prefix;
     // The user of the image the plan starts from (Plan::base_user_image), as build looked it
     // up: --build-arg IMGSPEC_BASE_USER, which the Dockerfile restores at its end. Empty: the
     // Dockerfile's default (0:0).

@@ -45,6 +45,10 @@ struct ProcessSpec {
     // `tee` stream reach imgspec's stderr: the moment to clear a progress line of imgspec's own
     // on that terminal, so the child's output starts on a clean line. It must not throw.
     std::function<void()> before_forward;
+    // When not empty, a `tee` stream is forwarded line by line, each line with this in front and
+    // written whole (children of several threads share imgspec's stderr), and never through a
+    // pseudo-terminal (a tool draws no redrawn progress into a pipe).
+    std::string forward_prefix;
     // 0: no limit. On expiry the child's process group is killed and `timed_out` is set.
     std::chrono::milliseconds timeout{0};
 };
