@@ -11,6 +11,8 @@ bash "$root/scripts/deps.sh"
 bash "$root/scripts/check-format.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
+# Cognitive complexity of the library's functions (clang-tidy over compile_commands.json).
+bash "$root/scripts/check-tidy.sh" "$build"
 if [ "${IMGSPEC_NO_ENGINE:-}" != 1 ]; then
   bash "$root/scripts/engine.sh" up
 fi

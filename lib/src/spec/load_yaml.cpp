@@ -1,6 +1,9 @@
 // YAML -> Node through yaml-cpp's event API rather than YAML::Load: the events carry every mark and
 // tag, and keep aliases as references, so an alias bomb is measured before anything is expanded.
 
+#include "depth_scan.hpp"
+#include "yaml_scalars.hpp"
+
 #include <imgspec/spec/node.hpp>
 #include <imgspec/spec/syntax_errors.hpp>
 #include <imgspec/util/text_index.hpp>
@@ -22,7 +25,9 @@
 namespace imgspec::spec {
 namespace {
 
-constexpr std::string_view core_tag_prefix = "tag:yaml.org,2002:";
+using detail::core_tag_kind;
+using detail::resolve_plain;
+using detail::show_tag;
 
 // Turns byte offsets and yaml-cpp marks (0-based, columns in bytes) into 1-based marks whose
 // column counts characters, as the TOML loader's do and as editors show them. Each takes time
@@ -56,260 +61,6 @@ class LineIndex {
 
 std::string too_deep(int max_depth) {
     return fmt::format("nested deeper than {} levels", max_depth);
-}
-
-// --- Pre-scan --------------------------------------------------------------------------------
-
-bool is_break_or_space(std::string_view text, std::size_t i) {
-    return i >= text.size() || text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
-           text[i] == '\n';
-}
-
-bool is_flow_indicator(char c) {
-    return c == '[' || c == ']' || c == '{' || c == '}' || c == ',';
-}
-
-std::size_t skip_quoted(std::string_view text, std::size_t i) {
-    const char quote = text[i++];
-    while (i < text.size()) {
-        if (quote == '"' && text[i] == '\\') {
-            i += 2;
-        } else if (text[i] != quote) {
-            ++i;
-        } else if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
-            i += 2; // '' is an escaped quote
-        } else {
-            return i + 1;
-        }
-    }
-    return text.size();
-}
-
-// Skips a block scalar's header line and every following line that is blank or indented past
-// parent_indent; returns the offset of the first line after it.
-std::size_t skip_block_scalar(std::string_view text, std::size_t i, int parent_indent) {
-    std::size_t line = text.find('\n', i);
-    while (line != std::string_view::npos) {
-        std::size_t begin = line + 1;
-        std::size_t j = begin;
-        while (j < text.size() && text[j] == ' ') {
-            ++j;
-        }
-        bool blank = j >= text.size() || text[j] == '\n' || text[j] == '\r';
-        bool marker = j == begin && (text.substr(j, 3) == "---" || text.substr(j, 3) == "...") &&
-                      is_break_or_space(text, j + 3);
-        if (!blank && (marker || static_cast<int>(j - begin) <= parent_indent)) {
-            return begin;
-        }
-        line = text.find('\n', begin);
-    }
-    return text.size();
-}
-
-// yaml-cpp's scanner queues a flow collection's tokens until it has seen the whole line, so one
-// line of a million '[' costs hundreds of MB before the parser's depth guard can refuse it. This
-// cheap pass finds flow nesting past max_depth first. It counts a bracket only where a node may
-// start and skips quoted text, comments and block scalars, so it errs low: whatever it refuses,
-// the loader would have refused anyway.
-std::optional<std::size_t> find_deep_flow(std::string_view text, int max_depth) {
-    const std::size_t n = text.size();
-    int depth = 0;          // open flow collections
-    bool node_start = true; // a node may start here
-    bool line_start = true;
-    bool document_line = false; // the line starts with '---'
-    int indent = 0;
-    std::size_t i = 0;
-    while (i < n) {
-        if (line_start) {
-            line_start = false;
-            std::size_t begin = i;
-            while (i < n && text[i] == ' ') {
-                ++i;
-            }
-            indent = static_cast<int>(i - begin);
-            document_line = false;
-            if (depth == 0) {
-                node_start = true;
-                if (indent == 0 && text.substr(i, 3) == "---" && is_break_or_space(text, i + 3)) {
-                    document_line = true;
-                    i += 3;
-                }
-            }
-            continue;
-        }
-        const char c = text[i];
-        if (c == '\n') {
-            line_start = true;
-            ++i;
-        } else if (c == ' ' || c == '\t' || c == '\r') {
-            ++i;
-        } else if (c == '#' && (i == 0 || is_break_or_space(text, i - 1))) {
-            i = std::min(text.find('\n', i), n);
-        } else if (node_start && (c == '\'' || c == '"')) {
-            i = skip_quoted(text, i);
-            node_start = false;
-        } else if (node_start && (c == '&' || c == '!')) {
-            // An anchor or tag: the node itself comes next.
-            while (i < n && !is_break_or_space(text, i) &&
-                   !(depth > 0 && is_flow_indicator(text[i]))) {
-                ++i;
-            }
-        } else if (c == '[' || c == '{') {
-            // Outside flow context, a bracket where no node may start is part of a plain scalar,
-            // as in "a[0]".
-            if (depth > 0 || node_start) {
-                if (++depth > max_depth) {
-                    return i;
-                }
-                node_start = true;
-            }
-            ++i;
-        } else if (depth > 0) {
-            if (c == ']' || c == '}') {
-                --depth;
-            }
-            node_start = c == ',' || c == ':' || c == '?';
-            ++i;
-        } else if (node_start && (c == '|' || c == '>')) {
-            i = skip_block_scalar(text, i, document_line ? -1 : indent);
-            line_start = true;
-        } else if ((c == '-' || c == '?' || c == ':') && is_break_or_space(text, i + 1)) {
-            // "- " and "? " keep node_start as it was: they only begin a node where one may start.
-            node_start = node_start || c == ':';
-            ++i;
-        } else {
-            node_start = false;
-            ++i;
-        }
-    }
-    return std::nullopt;
-}
-
-// --- Scalars ---------------------------------------------------------------------------------
-
-template <typename IsDigit> bool all_digits(std::string_view s, IsDigit is_digit) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
-}
-
-bool is_decimal(char c) {
-    return c >= '0' && c <= '9';
-}
-bool is_octal(char c) {
-    return c >= '0' && c <= '7';
-}
-bool is_hex(char c) {
-    return is_decimal(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-std::string_view without_sign(std::string_view s) {
-    if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
-        s.remove_prefix(1);
-    }
-    return s;
-}
-
-bool is_core_int(std::string_view s) {
-    if (s.starts_with("0o")) {
-        return all_digits(s.substr(2), is_octal);
-    }
-    if (s.starts_with("0x")) {
-        return all_digits(s.substr(2), is_hex);
-    }
-    return all_digits(without_sign(s), is_decimal);
-}
-
-// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)
-bool is_core_float(std::string_view s) {
-    if (s == ".nan" || s == ".NaN" || s == ".NAN") {
-        return true;
-    }
-    s = without_sign(s);
-    if (s == ".inf" || s == ".Inf" || s == ".INF") {
-        return true;
-    }
-    std::size_t i = 0;
-    auto digits = [&] {
-        std::size_t begin = i;
-        while (i < s.size() && is_decimal(s[i])) {
-            ++i;
-        }
-        return i - begin;
-    };
-    if (i < s.size() && s[i] == '.') {
-        ++i;
-        if (digits() == 0) {
-            return false;
-        }
-    } else {
-        if (digits() == 0) {
-            return false;
-        }
-        if (i < s.size() && s[i] == '.') {
-            ++i;
-            digits();
-        }
-    }
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '-' || s[i] == '+')) {
-            ++i;
-        }
-        if (digits() == 0) {
-            return false;
-        }
-    }
-    return i == s.size();
-}
-
-// YAML 1.2 core schema: "yes", "on" and "010"-style octals are strings or decimals, not YAML 1.1's
-// booleans and octals.
-Node::Kind resolve_plain(std::string_view s) {
-    if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") {
-        return Node::Kind::null;
-    }
-    if (s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE") {
-        return Node::Kind::boolean;
-    }
-    if (is_core_int(s)) {
-        return Node::Kind::integer;
-    }
-    if (is_core_float(s)) {
-        return Node::Kind::floating;
-    }
-    return Node::Kind::string;
-}
-
-std::string show_tag(const std::string& tag) {
-    return tag.starts_with(core_tag_prefix) ? "!!" + tag.substr(core_tag_prefix.size()) : tag;
-}
-
-std::optional<Node::Kind> core_tag_kind(const std::string& tag) {
-    if (!tag.starts_with(core_tag_prefix)) {
-        return std::nullopt;
-    }
-    std::string_view name = std::string_view(tag).substr(core_tag_prefix.size());
-    if (name == "null") {
-        return Node::Kind::null;
-    }
-    if (name == "bool") {
-        return Node::Kind::boolean;
-    }
-    if (name == "int") {
-        return Node::Kind::integer;
-    }
-    if (name == "float") {
-        return Node::Kind::floating;
-    }
-    if (name == "str") {
-        return Node::Kind::string;
-    }
-    if (name == "seq") {
-        return Node::Kind::list;
-    }
-    if (name == "map") {
-        return Node::Kind::map;
-    }
-    return std::nullopt;
 }
 
 // --- Tree ------------------------------------------------------------------------------------
@@ -600,7 +351,7 @@ class ViewBuffer : public std::streambuf {
 Node load_yaml(std::string_view text, const std::string& file, const LoadLimits& limits) {
     Diagnostics diags;
     LineIndex lines(text);
-    if (std::optional<std::size_t> offset = find_deep_flow(text, limits.max_depth)) {
+    if (std::optional<std::size_t> offset = detail::find_deep_flow(text, limits.max_depth)) {
         diags.error(file, lines.at_offset(*offset), {}, too_deep(limits.max_depth));
         diags.throw_if_any();
     }
