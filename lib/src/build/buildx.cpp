@@ -55,7 +55,8 @@ std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
 }
 
 std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
-                                     const std::string& metadata_file) {
+                                     const std::string& metadata_file,
+                                     const context::Delivery& delivery) {
     std::vector<std::string> argv = {"docker", "buildx", "build"};
     if (!options.builder.empty()) {
         argv.insert(argv.end(), {"--builder", options.builder});
@@ -117,8 +118,23 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
     }
     argv.emplace_back("--provenance=false");
     argv.insert(argv.end(), {"--metadata-file", metadata_file});
-    argv.insert(argv.end(), {"-f", image.plan.dockerfile_path, "-"});
+    std::vector<std::string> tail = delivery.buildx_args();
+    argv.insert(argv.end(), tail.begin(), tail.end());
     return argv;
+}
+
+std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
+                                     const std::string& metadata_file) {
+    return buildx_argv(image, options, metadata_file,
+                       *context::tar_delivery(image.context, image.plan.dockerfile_path, {}));
+}
+
+std::unique_ptr<context::Delivery>
+context_delivery(const pipeline::Image& image, const Config& /*config*/, util::Progress* progress) {
+    // mtime 0, as `render --context`: the bytes sent are the bytes one can inspect.
+    context::TarOptions tar;
+    tar.progress = progress;
+    return context::tar_delivery(image.context, image.plan.dockerfile_path, tar);
 }
 
 std::string metadata_file_placeholder() {
