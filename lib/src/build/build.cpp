@@ -385,6 +385,9 @@ class Builder {
         util::ProcessSpec spec;
         spec.argv = argv;
         spec.env = env;
+        // buildx keeps a Dockerfile read from stdin in a folder of $TMPDIR that it does not
+        // always remove (never when it is stopped): the private folder is removed by imgspec.
+        spec.env.emplace_back("TMPDIR", tmp.path().string());
         spec.stdin_writer = [&delivery](int fd) { delivery->write_stdin(fd); };
         if (options.context_progress != nullptr) {
             spec.before_forward = [p = options.context_progress] { p->end(); };

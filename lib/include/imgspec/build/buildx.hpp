@@ -9,6 +9,7 @@
 #include <imgspec/spec/platform.hpp>
 #include <imgspec/util/progress.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,7 +78,16 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
 std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
                                      const std::string& metadata_file);
 
-// The delivery `build` uses for the image's context (context/delivery.hpp): the tar on stdin.
+// The way the image's context reaches the engine: the config's `context` ("sync" or "tar"), but
+// tar when there is no cache folder ($XDG_CACHE_HOME, $HOME) or the context has a .dockerignore
+// at its root (BuildKit would apply it to a folder context).
+context::DeliveryKind delivery_kind(const pipeline::Image& image, const Config& config);
+
+// The image's staged folder: $XDG_CACHE_HOME/imgspec/contexts/<name>-<hash of the image's
+// repository and spec file>; empty when there is no cache folder.
+std::filesystem::path staged_context_root(const pipeline::Image& image);
+
+// The delivery `build` uses for the image's context (context/delivery.hpp), of delivery_kind().
 // Nothing is read or written until prepare() or write_stdin(); `image` must outlive it.
 // `progress` is told while the context is written (TarOptions::progress); null: nobody watches.
 std::unique_ptr<context::Delivery> context_delivery(const pipeline::Image& image,
