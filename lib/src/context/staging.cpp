@@ -173,6 +173,24 @@ bool same_content(const Entry& e) {
     return h.finish() == e.digest;
 }
 
+// AtomicFile's temp name is ".<name>.tmp.XXXXXX": for a name near NAME_MAX (255 bytes) it does not
+// fit, so such a file is written under a short name in its folder and renamed (a leftover of an
+// interrupted run is a path not in the manifest, removed by the next staging).
+constexpr std::size_t long_name = 200;
+constexpr const char* short_name = ".imgspec-staging";
+
+fs::path write_path(const fs::path& target) {
+    return target.filename().native().size() > long_name ? target.parent_path() / short_name
+                                                         : target;
+}
+
+void move_into_place(const fs::path& target) {
+    fs::path written = write_path(target);
+    if (written != target && ::rename(written.c_str(), target.c_str()) != 0) {
+        throw_io("cannot rename into", target, errno);
+    }
+}
+
 } // namespace
 
 fs::path staging_root(const fs::path& cache_dir, const std::string& name, const std::string& key) {
@@ -365,10 +383,11 @@ StageStats StagedFolder::stage(const plan::Manifest& manifest, const std::string
                                               "image tag");
             }
             {
-                util::AtomicFile out(target, e.mode);
+                util::AtomicFile out(write_path(target), e.mode);
                 out.write(e.content);
                 out.commit(util::AtomicFile::Durability::unsynced);
             }
+            move_into_place(target);
             if (::chmod(target.c_str(), e.mode) != 0) {
                 throw_io("cannot set the mode of", target, errno);
             }
@@ -403,7 +422,7 @@ StageStats StagedFolder::stage(const plan::Manifest& manifest, const std::string
                 rec = &it->second;
             }
             {
-                util::AtomicFile out(target, e.mode);
+                util::AtomicFile out(write_path(target), e.mode);
                 for (;;) {
                     check_stop(cancel);
                     const detail::Piece& p = files.next();
@@ -420,6 +439,7 @@ StageStats StagedFolder::stage(const plan::Manifest& manifest, const std::string
                 }
                 out.commit(util::AtomicFile::Durability::unsynced);
             }
+            move_into_place(target);
             if (::chmod(target.c_str(), e.mode) != 0) {
                 throw_io("cannot set the mode of", target, errno);
             }

@@ -223,3 +223,19 @@ TEST(StagingRoot, ReadableNameAndKeyedHash) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(StagingTest, NameOfTheLongestLengthIsStaged) {
+    // AtomicFile's temp name (".<name>.tmp.XXXXXX") would not fit beside a 255-byte name.
+    std::string name(255, 'a');
+    write_file(src() / "app" / name, "long\n");
+    StagedFolder f(root());
+    ASSERT_TRUE(f.try_lock());
+    f.stage(manifest_of(src(), {"app", "app/" + name}), "");
+    EXPECT_EQ(read_file(f.context_dir() / "app" / name), "long\n");
+    EXPECT_EQ(listing(f.context_dir()),
+              (std::vector<std::string>{"Dockerfile", "app", "app/" + name}));
+}
+
+} // namespace
