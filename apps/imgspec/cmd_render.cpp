@@ -146,8 +146,9 @@ void add_render(CLI::App& app, GlobalOptions& global, Selected& selected) {
                 // What `build` runs with default options (its temp metadata path shown as a
                 // pattern), one argument per line so that values with spaces stay readable.
                 build::BuildOptions options = build::with_config_defaults({}, cfg);
-                for (const auto& arg :
-                     build::buildx_argv(img, options, build::metadata_file_placeholder())) {
+                auto delivery = build::context_delivery(img, cfg);
+                for (const auto& arg : build::buildx_argv(
+                         img, options, build::metadata_file_placeholder(), *delivery)) {
                     std::cout << arg << "\n";
                 }
                 return 0;

@@ -39,7 +39,7 @@ import json, sys
 j = json.load(open('$WORK/out'))
 assert list(j) == ['file', 'file_source', 'settings', 'refs'], list(j)
 assert j['file'] is None and j['file_source'] is None and j['refs'] == {}
-assert list(j['settings']) == ['registry', 'builder', 'installer', 'uv_image', 'debian_base_image', 'syntax_image']
+assert list(j['settings']) == ['registry', 'builder', 'installer', 'uv_image', 'debian_base_image', 'syntax_image', 'context']
 for s in j['settings'].values():
     assert list(s) == ['value', 'source', 'origin'] and s['source'] == 'default' and s['origin'] is None, s
 " && ok "config --json fields" || fail "config --json fields"

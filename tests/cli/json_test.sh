@@ -183,7 +183,8 @@ assert b['spec'] == 'quickstart.yaml' and b['uri'] == '$want_uri'
 assert b['dry_run'] is True and isinstance(b['skipped'], bool) and isinstance(b['seconds'], (int, float))
 assert b['digest'] is None or b['digest'].startswith('sha256:')
 assert b['platforms'] == ['linux/amd64', 'linux/arm64'] and b['parents'] == []
-assert b['argv'][:3] == ['docker', 'buildx', 'build'] and b['argv'][-1] == '-'
+assert b['argv'][:3] == ['docker', 'buildx', 'build'] and b['argv'][-3:-1] == ['-f', '-']
+assert '/imgspec/contexts/' in b['argv'][-1], b['argv'][-1]  # the staged folder (context: sync)
 assert b['warnings'] == []"
   check "build --dry-run --json with a warning" 0 timeout 120 "$IMGSPEC" build "$WORK/w/spec.yaml" --dry-run --json
   pycheck "build --json carries the warning" "$WORK/out" "

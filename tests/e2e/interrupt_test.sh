@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # E2E: SIGINT and SIGTERM while imgspec works, as Ctrl-C or a supervisor sends them:
 #   - during hashing (a 32 GiB sparse tree: hashing reads every byte),
-#   - during streaming (a 4 GiB context written into buildx's stdin),
+#   - during streaming (a 4 GiB context written into buildx's stdin: the tar delivery),
+#   - while the same context is staged, and while buildx reads the staged folder (sync delivery),
 #   - during buildx (a RUN step that sleeps), pushing and with --output,
 #   - during `render --context` (a large tar being written).
 # Each time: exit code 130, the child (docker buildx, the build container's step) is stopped, no
@@ -104,20 +105,48 @@ for sig in INT TERM; do
 done
 following_build "after hashing"
 
-# --- During streaming: buildx runs and imgspec is writing the big files into its stdin --------------
+# --- During streaming (tar delivery): buildx runs and imgspec is writing the big files into its stdin -
 "$IMGSPEC" uri "$ctx/stream.yaml" >/dev/null # hashes once; the stat cache lets the build stream at once
 uri=$("$IMGSPEC" uri "$ctx/stream.yaml")
 streaming() { running "$uri" && has_open "$pid" "$ctx/stream/"; }
 for sig in INT TERM; do
-  start "$IMGSPEC" build "$ctx/stream.yaml"
+  IMGSPEC_CONTEXT=tar start "$IMGSPEC" build "$ctx/stream.yaml"
   if wait_until 60 streaming; then
     stop_with "$sig"
-    after "SIG$sig while streaming" "$uri" -
+    after "SIG$sig while streaming (tar)" "$uri" -
   else
     fail "SIG$sig while streaming: never saw buildx read the context"; kill -KILL "$pid"; wait "$pid"; sed 's/^/  | /' "$WORK/err" | tail -5
   fi
 done
 following_build "after streaming"
+
+# --- Sync delivery: while imgspec stages the files, then while buildx reads the staged folder --------
+staging() { has_open "$pid" "$ctx/stream/" && not_running "$uri"; }
+for sig in INT TERM; do
+  start "$IMGSPEC" build "$ctx/stream.yaml"
+  if wait_until 60 staging; then
+    stop_with "$sig"
+    after "SIG$sig while staging (sync)" "$uri" -
+  else
+    fail "SIG$sig while staging: never saw imgspec stage the files"; kill -KILL "$pid"; wait "$pid"; sed 's/^/  | /' "$WORK/err" | tail -5
+  fi
+done
+# buildx (the docker CLI or its plugin) has a file of the staged folder open.
+syncing() {
+  local p
+  for p in $(pgrep -f -- "$uri"); do has_open "$p" "$XDG_CACHE_HOME/imgspec/contexts/" && return 0; done
+  return 1
+}
+for sig in INT TERM; do
+  start "$IMGSPEC" build "$ctx/stream.yaml"
+  if wait_until 300 syncing; then
+    stop_with "$sig"
+    after "SIG$sig while buildx reads the staged folder (sync)" "$uri" -
+  else
+    fail "SIG$sig while buildx syncs: never saw buildx read the staged folder"; kill -KILL "$pid"; wait "$pid"; sed 's/^/  | /' "$WORK/err" | tail -5
+  fi
+done
+following_build "after the sync cases"
 
 # --- During buildx: a RUN step sleeps ---------------------------------------------------------------
 uri=$("$IMGSPEC" uri "$ctx/sleep.yaml")

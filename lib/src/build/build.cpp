@@ -1,7 +1,7 @@
 #include <imgspec/build/build.hpp>
 
 #include <imgspec/build/registry.hpp>
-#include <imgspec/context/tar_writer.hpp>
+#include <imgspec/context/delivery.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/atomic_file.hpp>
 #include <imgspec/util/strings.hpp>
@@ -18,6 +18,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <map>
 #include <memory>
 
 #include <unistd.h>
@@ -172,11 +174,52 @@ class TempFolder {
     TempFolder(const TempFolder&) = delete;
     TempFolder& operator=(const TempFolder&) = delete;
     fs::path metadata_file() const { return m_path / "metadata.json"; }
+    const fs::path& path() const { return m_path; }
 
   private:
     fs::path m_path;
     std::unique_ptr<util::SignalCleanupPath> m_dir_slot;
     std::unique_ptr<util::SignalCleanupPath> m_file_slot;
+};
+
+// The delivery's prepare() on a thread of its own while the existence check runs (start), then
+// waited for (finish) or stopped (stop, and by the destructor on every other way out).
+class Staging {
+  public:
+    Staging() = default;
+    ~Staging() { stop(); }
+    Staging(const Staging&) = delete;
+    Staging& operator=(const Staging&) = delete;
+
+    void start(context::Delivery& delivery) {
+        m_delivery = &delivery;
+        m_done = std::async(std::launch::async, [&delivery] { delivery.prepare(); });
+    }
+    // Rethrows what prepare() threw; runs prepare() here when start() was not called.
+    void finish(context::Delivery& delivery) {
+        if (m_done.valid()) {
+            m_done.get();
+        } else {
+            delivery.prepare();
+        }
+        m_delivery = nullptr;
+    }
+    // The image exists, or the check failed: what was staged stays for the next build.
+    void stop() noexcept {
+        if (!m_done.valid()) {
+            return;
+        }
+        m_delivery->cancel();
+        try {
+            m_done.get();
+        } catch (const std::exception& e) {
+            spdlog::debug("staging stopped: {}", e.what());
+        }
+    }
+
+  private:
+    context::Delivery* m_delivery = nullptr;
+    std::future<void> m_done;
 };
 
 std::string read_digest(const fs::path& metadata) {
@@ -228,7 +271,8 @@ namespace {
 
 class Builder {
   public:
-    explicit Builder(util::ProcessRunner& runner) : m_runner(runner) {}
+    Builder(util::ProcessRunner& runner, const Config& config)
+        : m_runner(runner), m_config(config) {}
 
     BuildResult build(const pipeline::Image& image, const BuildOptions& options) {
         std::vector<BuildResult> parents;
@@ -266,10 +310,11 @@ class Builder {
         std::unique_ptr<DockerConfigDir> docker_config;
         Env env = registry_env(image, docker_config);
 
-        std::vector<std::string> argv = buildx_argv(image, options, metadata_file_placeholder());
+        std::unique_ptr<context::Delivery> delivery =
+            context_delivery(image, m_config, options.context_progress);
         bool check = !options.force && mode != OutputMode::dest;
         if (options.dry_run) {
-            result.argv = argv;
+            result.argv = buildx_argv(image, options, metadata_file_placeholder(), *delivery);
             if (check) {
                 try {
                     check_docker();
@@ -297,18 +342,31 @@ class Builder {
             // The check itself proves docker and buildx answer; only when it fails is it worth
             // asking them directly, for a message that names the real cause. This keeps a
             // skipped build at one child process.
+            // Meanwhile the context is staged (sync delivery): the check waits for the registry,
+            // the staging for the disk, and a rebuild needs both.
+            // build_missing picks the staging up when it follows (one image); the graph checks
+            // every image first and builds later, and then stages again (only what changed).
+            Pending& pending = m_pending[image.uri];
+            pending.delivery = std::move(delivery);
+            if (pending.delivery->kind() != context::DeliveryKind::tar) {
+                pending.staging->start(*pending.delivery);
+            }
             Presence p;
+            auto tc = Clock::now();
             try {
                 p = exists(image, mode, platforms, env);
             } catch (const Error& e) {
+                m_pending.erase(image.uri); // stops the staging
                 if (e.kind() == ErrorKind::unavailable || e.kind() == ErrorKind::other) {
                     check_docker();
                 }
                 throw;
             }
+            spdlog::debug("{}: existence check {:.3f} s", image.uri, seconds_since(tc));
             m_docker_ok = true;
             result.exists = p.exists;
             if (p.exists) {
+                m_pending.erase(image.uri); // what was staged stays for the next build
                 spdlog::info("{} exists with {}: skipped", image.uri, util::join(p.found, ", "));
                 result.skipped = true;
                 result.platforms = p.found;
@@ -348,19 +406,29 @@ class Builder {
         if (!image.plan.base_user_image.empty() && image.plan.final_user.empty()) {
             run_options.base_user = image_user(m_runner, image.plan.base_user_image, env);
         }
+        Pending pending;
+        if (auto it = m_pending.find(image.uri); it != m_pending.end()) {
+            pending = std::move(it->second);
+            m_pending.erase(it);
+        } else {
+            pending.delivery = context_delivery(image, m_config, options.context_progress);
+        }
+        context::Delivery& delivery = *pending.delivery;
+        auto ts = Clock::now();
+        pending.staging->finish(delivery);
+        spdlog::debug("{}: context ready ({}) after {:.3f} s more", image.uri,
+                      context::delivery_name(delivery.kind()), seconds_since(ts));
         std::vector<std::string> argv =
-            buildx_argv(image, run_options, tmp.metadata_file().string());
+            buildx_argv(image, run_options, tmp.metadata_file().string(), delivery);
         spdlog::info("building {} for {} ({})", image.uri, util::join(platforms, ", "),
                      mode_name(mode));
         util::ProcessSpec spec;
         spec.argv = argv;
         spec.env = env;
-        spec.stdin_writer = [&image, &options](int fd) {
-            // mtime 0, as `render --context`: the bytes sent are the bytes one can inspect.
-            context::TarOptions tar;
-            tar.progress = options.context_progress;
-            context::write_tar_to_fd(image.context, tar, fd);
-        };
+        // buildx keeps a Dockerfile read from stdin in a folder of $TMPDIR that it does not
+        // always remove (never when it is stopped): the private folder is removed by imgspec.
+        spec.env.emplace_back("TMPDIR", tmp.path().string());
+        spec.stdin_writer = [&delivery](int fd) { delivery.write_stdin(fd); };
         if (options.context_progress != nullptr) {
             spec.before_forward = [p = options.context_progress] { p->end(); };
         }
@@ -448,6 +516,15 @@ class Builder {
     }
 
     util::ProcessRunner& m_runner;
+    // A delivery whose staging check() started while it asked the registry, for build_missing.
+    struct Pending {
+        std::unique_ptr<context::Delivery> delivery;
+        // Destroyed first: stops the staging (and waits for it) while the delivery lives.
+        std::unique_ptr<Staging> staging = std::make_unique<Staging>();
+    };
+    std::map<std::string, Pending> m_pending; // by image URI
+
+    const Config& m_config;
     bool m_docker_ok = false;
 };
 
@@ -469,20 +546,20 @@ BuildResult build_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner) {
     BuildOptions opts = with_config_defaults(options, config);
     check_secrets(image);
-    Builder builder(runner);
+    Builder builder(runner, config);
     return builder.build(image, opts);
 }
 
 BuildResult check_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner) {
-    Builder builder(runner);
+    Builder builder(runner, config);
     return builder.check(image, with_config_defaults(options, config));
 }
 
 BuildResult build_checked(const pipeline::Image& image, const Config& config,
                           const BuildOptions& options, util::ProcessRunner& runner,
                           BuildResult checked) {
-    Builder builder(runner);
+    Builder builder(runner, config);
     return builder.build_missing(image, with_config_defaults(options, config), std::move(checked));
 }
 

@@ -1,6 +1,8 @@
 #include <imgspec/build/buildx.hpp>
 
+#include <imgspec/context/staging.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/render/dockerfile.hpp>
 #include <imgspec/util/strings.hpp>
 
@@ -55,7 +57,8 @@ std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
 }
 
 std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
-                                     const std::string& metadata_file) {
+                                     const std::string& metadata_file,
+                                     const context::Delivery& delivery) {
     std::vector<std::string> argv = {"docker", "buildx", "build"};
     if (!options.builder.empty()) {
         argv.insert(argv.end(), {"--builder", options.builder});
@@ -117,8 +120,57 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
     }
     argv.emplace_back("--provenance=false");
     argv.insert(argv.end(), {"--metadata-file", metadata_file});
-    argv.insert(argv.end(), {"-f", image.plan.dockerfile_path, "-"});
+    std::vector<std::string> tail = delivery.buildx_args();
+    argv.insert(argv.end(), tail.begin(), tail.end());
     return argv;
+}
+
+std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
+                                     const std::string& metadata_file) {
+    return buildx_argv(image, options, metadata_file,
+                       *context::tar_delivery(image.context, image.plan.dockerfile_path, {}));
+}
+
+std::filesystem::path staged_context_root(const pipeline::Image& image) {
+    std::filesystem::path cache = plan::StatCache::default_dir();
+    if (cache.empty()) {
+        return {};
+    }
+    // One folder per image repository and spec file: a rebuild after an edit finds the folder of
+    // the previous build (the tag is not part of the key), two specs never share one.
+    std::string repository = image.uri;
+    if (auto colon = repository.rfind(':');
+        colon != std::string::npos && repository.find('/', colon) == std::string::npos) {
+        repository.resize(colon);
+    }
+    return context::staging_root(cache, image.plan.name,
+                                 repository + "\n" + image.plan.spec.file.string());
+}
+
+context::DeliveryKind delivery_kind(const pipeline::Image& image, const Config& config) {
+    if (config.context.value == "tar" || staged_context_root(image).empty()) {
+        return context::DeliveryKind::tar;
+    }
+    // BuildKit applies a .dockerignore at the root of a folder context (never to the tar): such a
+    // context goes as a tar, so that the engine still sees every planned file.
+    bool has_dockerignore =
+        std::any_of(image.context.entries.begin(), image.context.entries.end(),
+                    [](const plan::Entry& e) { return e.path == ".dockerignore"; });
+    return has_dockerignore ? context::DeliveryKind::tar : context::DeliveryKind::sync;
+}
+
+std::unique_ptr<context::Delivery>
+context_delivery(const pipeline::Image& image, const Config& config, util::Progress* progress) {
+    // mtime 0, as `render --context`: the bytes sent are the bytes one can inspect.
+    context::TarOptions tar;
+    tar.progress = progress;
+    if (delivery_kind(image, config) == context::DeliveryKind::sync) {
+        context::SyncOptions sync;
+        sync.root = staged_context_root(image);
+        sync.tar = tar;
+        return context::sync_delivery(image.context, image.plan.dockerfile_path, sync);
+    }
+    return context::tar_delivery(image.context, image.plan.dockerfile_path, tar);
 }
 
 std::string metadata_file_placeholder() {

@@ -50,7 +50,7 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
     }
     const std::vector<std::string> keys = {"registry",          "builder",  "refs",
                                            "debian_base_image", "uv_image", "installer",
-                                           "syntax_image"};
+                                           "syntax_image",      "context"};
     auto str = [&](const spec::Node& n, const std::string& key, Setting& out) {
         if (n.kind != spec::Node::Kind::string) {
             diags.error(name, n.mark, key,
@@ -79,6 +79,11 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
             str(v, k, cfg.installer);
             if (cfg.installer.value != "uv" && cfg.installer.value != "pip") {
                 diags.error(name, v.mark, k, "expected uv or pip");
+            }
+        } else if (k == "context") {
+            str(v, k, cfg.context);
+            if (cfg.context.value != "sync" && cfg.context.value != "tar") {
+                diags.error(name, v.mark, k, "expected sync or tar");
             }
         } else if (k == "refs") {
             if (v.kind != spec::Node::Kind::map) {
@@ -121,6 +126,9 @@ template <class C> auto setting(C& c, const std::string& name) -> decltype(&c.re
     if (name == "syntax_image") {
         return &c.syntax_image;
     }
+    if (name == "context") {
+        return &c.context;
+    }
     return nullptr;
 }
 
@@ -142,6 +150,8 @@ void read_env(Config& cfg) {
             }
         } else if (name == "installer" && value != "uv" && value != "pip") {
             throw Error(ErrorKind::usage, fmt::format("${}: expected uv or pip", var));
+        } else if (name == "context" && value != "sync" && value != "tar") {
+            throw Error(ErrorKind::usage, fmt::format("${}: expected sync or tar", var));
         }
         *setting(cfg, name) = {value, "env", var};
     }
@@ -151,7 +161,8 @@ void read_env(Config& cfg) {
 
 const std::vector<std::string>& setting_names() {
     static const std::vector<std::string> names = {"registry", "builder",           "installer",
-                                                   "uv_image", "debian_base_image", "syntax_image"};
+                                                   "uv_image", "debian_base_image", "syntax_image",
+                                                   "context"};
     return names;
 }
 

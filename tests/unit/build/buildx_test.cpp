@@ -40,6 +40,14 @@ using Argv = std::vector<std::string>;
 
 namespace {
 
+// The tests of build_image below are about the tar on buildx's stdin (context: tar); the sync
+// delivery's staging has its own tests (context/staging_test.cpp, e2e context_sync_test.sh).
+Config tar_config() {
+    Config c;
+    c.context.value = "tar";
+    return c;
+}
+
 std::vector<Platform> platforms(std::initializer_list<const char*> names) {
     std::vector<Platform> out;
     for (const char* n : names) {
@@ -337,7 +345,7 @@ TEST(Buildx, ContextFromStdinDockerfileAtItsRoot) {
 TEST(BuildImage, BuildsWhenMissingAndStreamsTheContext) {
     Docker docker;
     FakeRunner runner(std::ref(docker));
-    BuildResult r = build_image(make_image(), Config{}, BuildOptions{}, runner);
+    BuildResult r = build_image(make_image(), tar_config(), BuildOptions{}, runner);
     EXPECT_FALSE(r.skipped);
     EXPECT_EQ(r.digest, "sha256:feedface");
     EXPECT_EQ(r.platforms, (Argv{"linux/amd64", "linux/arm64"}));
@@ -367,7 +375,7 @@ TEST(BuildImage, ContextProgressSeesTheStreamAndEndsBeforeBuildxOutput) {
             bytes += e.size;
         }
     }
-    build_image(img, Config{}, o, runner);
+    build_image(img, tar_config(), o, runner);
     ASSERT_NO_FATAL_FAILURE(
         imgspec::test::expect_one_whole_phase(line, "sending context", files, bytes));
 
@@ -378,7 +386,7 @@ TEST(BuildImage, ContextProgressSeesTheStreamAndEndsBeforeBuildxOutput) {
 
     // Without a line there is no hook.
     FakeRunner plain(std::ref(docker));
-    build_image(img, Config{}, BuildOptions{}, plain);
+    build_image(img, tar_config(), BuildOptions{}, plain);
     EXPECT_FALSE(plain.calls().back().before_forward);
 }
 
@@ -395,7 +403,7 @@ TEST(BuildImage, ContextProgressEndsWhenAFileChanged) {
             e.size = e.content.size();
         }
     }
-    EXPECT_THROW(build_image(img, Config{}, o, runner), Error);
+    EXPECT_THROW(build_image(img, tar_config(), o, runner), Error);
     ASSERT_EQ(line.phases().size(), 1u);
     EXPECT_EQ(line.phases()[0].ends, 1);
 }
@@ -404,7 +412,7 @@ TEST(BuildImage, SkipsWhenEveryPlatformExists) {
     Docker docker;
     docker.present = true;
     FakeRunner runner(std::ref(docker));
-    BuildResult r = build_image(make_image(), Config{}, BuildOptions{}, runner);
+    BuildResult r = build_image(make_image(), tar_config(), BuildOptions{}, runner);
     EXPECT_TRUE(r.skipped);
     EXPECT_EQ(r.platforms, (Argv{"linux/amd64", "linux/arm64"}));
     EXPECT_FALSE(runner.ran("buildx", "build"));
@@ -416,7 +424,7 @@ TEST(BuildImage, ForceSkipsTheCheck) {
     FakeRunner runner(std::ref(docker));
     BuildOptions o;
     o.force = true;
-    BuildResult r = build_image(make_image(), Config{}, o, runner);
+    BuildResult r = build_image(make_image(), tar_config(), o, runner);
     EXPECT_FALSE(r.skipped);
     EXPECT_FALSE(runner.ran("buildx", "imagetools"));
     EXPECT_TRUE(runner.ran("buildx", "build"));
@@ -427,7 +435,7 @@ TEST(BuildImage, DryRunBuildsNothing) {
     FakeRunner runner(std::ref(docker));
     BuildOptions o;
     o.dry_run = true;
-    BuildResult r = build_image(make_image(), Config{}, o, runner);
+    BuildResult r = build_image(make_image(), tar_config(), o, runner);
     EXPECT_TRUE(r.dry_run);
     ASSERT_TRUE(r.exists.has_value());
     EXPECT_FALSE(*r.exists);
@@ -443,7 +451,7 @@ TEST(BuildImage, MissingSecretFailsBeforeAnythingRuns) {
     Docker docker;
     FakeRunner runner(std::ref(docker));
     try {
-        build_image(img, Config{}, BuildOptions{}, runner);
+        build_image(img, tar_config(), BuildOptions{}, runner);
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::invalid_spec);
@@ -459,7 +467,7 @@ TEST(BuildImage, NoDockerIsUnavailable) {
         throw Error(ErrorKind::other, "cannot run 'docker': No such file or directory");
     });
     try {
-        build_image(make_image(), Config{}, BuildOptions{}, missing);
+        build_image(make_image(), tar_config(), BuildOptions{}, missing);
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::unavailable);
@@ -468,7 +476,7 @@ TEST(BuildImage, NoDockerIsUnavailable) {
     FakeRunner no_buildx(
         [](const ProcessSpec&) { return fail("docker: unknown command: docker buildx\n"); });
     try {
-        build_image(make_image(), Config{}, BuildOptions{}, no_buildx);
+        build_image(make_image(), tar_config(), BuildOptions{}, no_buildx);
         FAIL();
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::unavailable);
@@ -503,7 +511,7 @@ TEST(BuildImage, FailuresMapToExitKinds) {
         docker.build_result = fail(c.err);
         FakeRunner runner(std::ref(docker));
         try {
-            build_image(make_image(), Config{}, BuildOptions{}, runner);
+            build_image(make_image(), tar_config(), BuildOptions{}, runner);
             FAIL() << c.err;
         } catch (const Error& e) {
             EXPECT_EQ(e.kind(), c.kind) << c.err;
@@ -530,7 +538,7 @@ TEST(BuildImage, ChangedFileStopsTheBuild) {
     Docker docker;
     FakeRunner runner(std::ref(docker));
     try {
-        build_image(img, Config{}, BuildOptions{}, runner);
+        build_image(img, tar_config(), BuildOptions{}, runner);
         FAIL() << "a changed file must stop the build";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::other);
@@ -548,14 +556,16 @@ TEST(BuildImage, RegistrySecretGoesIntoAPrivateDockerConfig) {
         imgspec::plan::SecretSource{"REGISTRY_AUTH", "IMGSPEC_BUILDX_TEST_REGISTRY_AUTH", ""};
     Docker docker;
     FakeRunner runner(std::ref(docker));
-    build_image(img, Config{}, BuildOptions{}, runner);
+    build_image(img, tar_config(), BuildOptions{}, runner);
     EXPECT_NE(docker.config_json_seen.find("aW1nc3BlYzpwdw=="), std::string::npos);
     std::string dir;
     for (const auto& call : runner.calls()) {
         if (call.argv[2] == "version") {
             continue;
         }
-        ASSERT_EQ(call.env.size(), 1u) << call.argv[2];
+        // DOCKER_CONFIG, and for the build TMPDIR (imgspec's private folder).
+        ASSERT_EQ(call.env.size(), call.argv[2] == "build" ? 2u : 1u) << call.argv[2];
+        EXPECT_EQ(call.env[0].first, "DOCKER_CONFIG");
         dir = call.env[0].second;
         for (const auto& a : call.argv) {
             EXPECT_EQ(a.find("aW1nc3BlYzpwdw=="), std::string::npos);
@@ -572,7 +582,7 @@ TEST(BuildImage, PassthroughBuildsNothing) {
     img.uri = "127.0.0.1:5000/busybox:latest";
     img.plan.platforms = platforms({"linux/amd64"});
     FakeRunner runner([](const ProcessSpec&) { return fail("no call expected"); });
-    BuildResult r = build_image(img, Config{}, BuildOptions{}, runner);
+    BuildResult r = build_image(img, tar_config(), BuildOptions{}, runner);
     EXPECT_TRUE(r.skipped);
     EXPECT_TRUE(runner.calls().empty());
 }
@@ -615,7 +625,7 @@ TEST(BuildImage, LostExportRaceIsBuiltAgain) {
         }
         return docker(s);
     });
-    BuildResult r = build_image(img, Config{}, BuildOptions{}, runner);
+    BuildResult r = build_image(img, tar_config(), BuildOptions{}, runner);
     EXPECT_EQ(builds, 2);
     EXPECT_EQ(r.digest, "sha256:feedface");
 
@@ -628,7 +638,7 @@ TEST(BuildImage, LostExportRaceIsBuiltAgain) {
         }
         return docker(s);
     });
-    EXPECT_THROW(build_image(img, Config{}, BuildOptions{}, other), Error);
+    EXPECT_THROW(build_image(img, tar_config(), BuildOptions{}, other), Error);
     EXPECT_EQ(builds, 3);
 }
 
@@ -665,21 +675,21 @@ TEST(BuildImage, FileOutputIsReplacedOnlyBySuccess) {
     BuildOptions o;
     o.mode = OutputMode::dest;
     o.output = "type=oci,dest=" + target.string();
-    EXPECT_THROW(build_image(make_image(), Config{}, o, runner), Error);
+    EXPECT_THROW(build_image(make_image(), tar_config(), o, runner), Error);
     EXPECT_NE(dest_seen, target.string()) << "buildx writes a temp file";
     EXPECT_EQ(fs::path(dest_seen).parent_path(), dir) << "beside the target";
     EXPECT_EQ(read(target), "previous image");
     EXPECT_FALSE(fs::exists(dest_seen)) << "the temp file is removed";
 
     succeed = true;
-    build_image(make_image(), Config{}, o, runner);
+    build_image(make_image(), tar_config(), o, runner);
     EXPECT_EQ(read(target), "new image");
     EXPECT_FALSE(fs::exists(dest_seen));
     EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator{}), 1);
 
     // A folder output (type=local) goes to buildx as given.
     o.output = "type=local,dest=" + (dir / "out").string();
-    build_image(make_image(), Config{}, o, runner);
+    build_image(make_image(), tar_config(), o, runner);
     EXPECT_EQ(dest_seen, (dir / "out").string());
     fs::remove_all(dir);
 }

@@ -3,11 +3,14 @@
 // options, shared by `imgspec build` (which runs it) and `imgspec render --buildx` (which prints
 // it), so what is shown is what runs.
 
+#include <imgspec/context/delivery.hpp>
 #include <imgspec/core/config.hpp>
 #include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/spec/platform.hpp>
 #include <imgspec/util/progress.hpp>
 
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,9 +65,10 @@ std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
 // docker buildx build [--builder B] --platform P1,P2 --tag URI (--push | --load | --output DEST)
 //   --progress MODE [--cache-from X]... [--cache-to X]... [--secret id=ID,env=VAR |
 //   id=ID,src=FILE]...
-//   --provenance=false --metadata-file F -f Dockerfile -
+//   --provenance=false --metadata-file F CONTEXT-ARGS
 //
-// The context is a tar on stdin with the Dockerfile at its root. Secrets appear as the name of
+// CONTEXT-ARGS are the delivery's (context::Delivery::buildx_args): `-f Dockerfile -` for the tar
+// on stdin with the Dockerfile inside it, the three-argument form's. Secrets appear as the name of
 // the environment variable or the path of the file buildx reads them from, never as values.
 // --provenance=false: an attestation manifest would sit in the index beside the images, and
 // registries and tools that do not know it show an "unknown/unknown" platform.
@@ -73,7 +77,26 @@ std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
 // would go to Docker Hub), --output without or with "-" as a destination, an unknown progress
 // mode, no platform.
 std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
+                                     const std::string& metadata_file,
+                                     const context::Delivery& delivery);
+std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
                                      const std::string& metadata_file);
+
+// The way the image's context reaches the engine: the config's `context` ("sync" or "tar"), but
+// tar when there is no cache folder ($XDG_CACHE_HOME, $HOME) or the context has a .dockerignore
+// at its root (BuildKit would apply it to a folder context).
+context::DeliveryKind delivery_kind(const pipeline::Image& image, const Config& config);
+
+// The image's staged folder: $XDG_CACHE_HOME/imgspec/contexts/<name>-<hash of the image's
+// repository and spec file>; empty when there is no cache folder.
+std::filesystem::path staged_context_root(const pipeline::Image& image);
+
+// The delivery `build` uses for the image's context (context/delivery.hpp), of delivery_kind().
+// Nothing is read or written until prepare() or write_stdin(); `image` must outlive it.
+// `progress` is told while the context is written (TarOptions::progress); null: nobody watches.
+std::unique_ptr<context::Delivery> context_delivery(const pipeline::Image& image,
+                                                    const Config& config,
+                                                    util::Progress* progress = nullptr);
 
 // The metadata file's path as `render --buildx` and --dry-run show it: `build` uses a fresh
 // private folder in $TMPDIR, whose random part is left as XXXXXX.

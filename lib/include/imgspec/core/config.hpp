@@ -25,10 +25,13 @@ struct Config {
     Setting uv_image{"ghcr.io/astral-sh/uv:0.8.13"};
     Setting installer{"uv"};                        // "uv" or "pip"
     Setting syntax_image{"docker/dockerfile:1.10"}; // only when a spec needs a newer frontend
-    std::map<std::string, Setting> refs;            // from_ref_name: name -> image URI
-    std::filesystem::path file;                     // the config file read, if any
-    std::string file_source;                        // how it was found: "flag" (--config), "env"
-                                                    // ($IMGSPEC_CONFIG), "default" (XDG), "" (none)
+    // How the build context reaches the engine (context/delivery.hpp): "sync" (a staged folder,
+    // BuildKit sends only what changed) or "tar" (the whole context on buildx's stdin).
+    Setting context{"sync"};
+    std::map<std::string, Setting> refs; // from_ref_name: name -> image URI
+    std::filesystem::path file;          // the config file read, if any
+    std::string file_source;             // how it was found: "flag" (--config), "env"
+                                         // ($IMGSPEC_CONFIG), "default" (XDG), "" (none)
 };
 
 } // namespace imgspec
