@@ -413,6 +413,14 @@ class Builder {
 BuildResult build_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner) {
     BuildOptions opts = with_config_defaults(options, config);
+    if (is_true(config.require_lock) && !image.plan.lock) {
+        const std::string& spec = image.plan.spec.display;
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("{} has no lock file, and the config requires one "
+                                "(require_lock: true)",
+                                spec),
+                    fmt::format("imgspec lock {}", spec));
+    }
     std::vector<std::string> missing;
     collect_missing_secrets(image.plan, missing);
     if (!missing.empty()) {

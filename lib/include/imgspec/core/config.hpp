@@ -18,6 +18,11 @@ struct Setting {
     std::string origin = {}; // "config.yaml:3", "IMGSPEC_REGISTRY", "--ref"; "" for a default
 };
 
+// A boolean setting's value ("true" or "false").
+inline bool is_true(const Setting& s) {
+    return s.value == "true";
+}
+
 struct Config {
     Setting registry; // used when a spec names none
     Setting builder;  // buildx builder; empty -> buildx's current
@@ -25,10 +30,11 @@ struct Config {
     Setting uv_image{"ghcr.io/astral-sh/uv:0.8.13"};
     Setting installer{"uv"};                        // "uv" or "pip"
     Setting syntax_image{"docker/dockerfile:1.10"}; // only when a spec needs a newer frontend
-    std::map<std::string, Setting> refs;            // from_ref_name: name -> image URI
-    std::filesystem::path file;                     // the config file read, if any
-    std::string file_source;                        // how it was found: "flag" (--config), "env"
-                                                    // ($IMGSPEC_CONFIG), "default" (XDG), "" (none)
+    Setting require_lock{"false"};       // "true": build refuses a spec without a lock file
+    std::map<std::string, Setting> refs; // from_ref_name: name -> image URI
+    std::filesystem::path file;          // the config file read, if any
+    std::string file_source;             // how it was found: "flag" (--config), "env"
+                                         // ($IMGSPEC_CONFIG), "default" (XDG), "" (none)
 };
 
 } // namespace imgspec
