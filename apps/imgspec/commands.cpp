@@ -9,6 +9,8 @@ void register_commands(CLI::App& app, GlobalOptions& global, Selected& selected)
     add_render(app, global, selected);
     add_uri(app, global, selected);
     add_validate(app, global, selected);
+    add_lock(app, global, selected);
+    add_outdated(app, global, selected);
     add_schema(app, global, selected);
     add_config(app, global, selected);
     add_init(app, global, selected);

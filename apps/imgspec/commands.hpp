@@ -27,6 +27,8 @@ void add_validate(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_render(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_build(CLI::App& app, GlobalOptions& global, Selected& selected);
+void add_lock(CLI::App& app, GlobalOptions& global, Selected& selected);
+void add_outdated(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_schema(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_config(CLI::App& app, GlobalOptions& global, Selected& selected);
 void add_init(CLI::App& app, GlobalOptions& global, Selected& selected);

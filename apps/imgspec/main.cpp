@@ -52,7 +52,7 @@ std::string command_word(const CLI::App& app, int argc, char** argv) {
 
 // An unknown command word, with or without --help: exit 2 naming it, with the closest command.
 // CLI11 alone says "A subcommand is required", or prints the top-level help and exits 0, so a
-// script probing `imgspec lock --help` would believe the command exists.
+// script probing `imgspec frobnicate --help` would believe the command exists.
 bool is_unknown_command(const CLI::App& app, const std::string& word) {
     if (word.empty()) {
         return false;

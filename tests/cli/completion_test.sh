@@ -34,7 +34,7 @@ expect_comp() {
 bash -n "$WORK/imgspec.bash" && ok "bash completion parses" || fail "bash completion does not parse"
 grep -q '^complete -o filenames -F _imgspec imgspec$' "$WORK/imgspec.bash" && ok "bash: registered for imgspec" || fail "bash: no complete -F line"
 expect_comp "build" imgspec bu
-expect_comp "build config explain init render schema uri validate" imgspec ""
+expect_comp "build config explain init lock outdated render schema uri validate" imgspec ""
 expect_comp "--dockerfile" imgspec render spec.yaml --doc
 expect_comp "--dockerfile" imgspec render --doc
 expect_comp "--json" imgspec -v --ref gpu=nvcr.io/x:1 uri --j

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 PY=${PYTHON:-python3}
 unset IMGSPEC_CONFIG IMGSPEC_REGISTRY IMGSPEC_BUILDER IMGSPEC_INSTALLER IMGSPEC_UV_IMAGE \
-  IMGSPEC_DEBIAN_BASE_IMAGE IMGSPEC_SYNTAX_IMAGE
+  IMGSPEC_DEBIAN_BASE_IMAGE IMGSPEC_SYNTAX_IMAGE IMGSPEC_REQUIRE_LOCK
 export XDG_CONFIG_HOME="$WORK/xdg" HOME="$WORK/home" NO_COLOR=1
 mkdir -p "$WORK/home"
 
@@ -39,7 +39,7 @@ import json, sys
 j = json.load(open('$WORK/out'))
 assert list(j) == ['file', 'file_source', 'settings', 'refs'], list(j)
 assert j['file'] is None and j['file_source'] is None and j['refs'] == {}
-assert list(j['settings']) == ['registry', 'builder', 'installer', 'uv_image', 'debian_base_image', 'syntax_image', 'context']
+assert list(j['settings']) == ['registry', 'builder', 'installer', 'uv_image', 'debian_base_image', 'syntax_image', 'context', 'require_lock']
 for s in j['settings'].values():
     assert list(s) == ['value', 'source', 'origin'] and s['source'] == 'default' and s['origin'] is None, s
 " && ok "config --json fields" || fail "config --json fields"

@@ -36,10 +36,10 @@ check "unknown command" 2 "$IMGSPEC" frobnicate
 expect_in "$WORK/err" "'frobnicate' is not an imgspec command" "unknown command is named"
 expect_in "$WORK/err" "hint: the commands are build, render, uri, validate" "no close command: the list"
 [ -s "$WORK/out" ] && fail "unknown command printed to stdout" || ok "unknown command: stdout empty"
-check "unknown command --help" 2 "$IMGSPEC" lock --help
-expect_in "$WORK/err" "'lock' is not an imgspec command" "unknown command with --help is named"
+check "unknown command --help" 2 "$IMGSPEC" frobnicate --help
+expect_in "$WORK/err" "'frobnicate' is not an imgspec command" "unknown command with --help is named"
 [ -s "$WORK/out" ] && fail "unknown command --help printed help on stdout" || ok "unknown command --help: no help"
-check "--help before an unknown command" 2 "$IMGSPEC" --help lock
+check "--help before an unknown command" 2 "$IMGSPEC" --help frobnicate
 check "a typo" 2 "$IMGSPEC" -v --config "$WORK/config.yaml" valdate "$spec"
 expect_in "$WORK/err" "did you mean 'validate'?" "typo after global flags gets a did-you-mean"
 check "a global option's value is not taken for the command" 0 "$IMGSPEC" --config "$WORK/config.yaml" validate "$spec"

@@ -530,6 +530,17 @@ class Builder {
 
 } // namespace
 
+void check_required_lock(const pipeline::Image& image, const Config& config) {
+    if (is_true(config.require_lock) && !image.plan.lock) {
+        const std::string& spec = image.plan.spec.display;
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("{} has no lock file, and the config requires one "
+                                "(require_lock: true)",
+                                spec),
+                    fmt::format("imgspec lock {}", spec));
+    }
+}
+
 void check_secrets(const pipeline::Image& image) {
     std::vector<std::string> missing;
     collect_missing_secrets(image.plan, missing);
@@ -545,6 +556,7 @@ void check_secrets(const pipeline::Image& image) {
 BuildResult build_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner) {
     BuildOptions opts = with_config_defaults(options, config);
+    check_required_lock(image, config);
     check_secrets(image);
     Builder builder(runner, config);
     return builder.build(image, opts);

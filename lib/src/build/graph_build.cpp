@@ -74,6 +74,9 @@ class Scheduler {
           m_out(graph.nodes.size()), m_state(graph.nodes.size(), State::waiting) {}
 
     GraphResult run() {
+        for (std::size_t i : m_graph.inputs) { // the specs named, not their parents
+            check_required_lock(*m_graph.nodes[i].image, m_config);
+        }
         for (const auto& n : m_graph.nodes) {
             check_secrets(*n.image);
         }

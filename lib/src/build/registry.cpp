@@ -123,6 +123,52 @@ util::ProcessSpec docker(std::vector<std::string> argv, const Env& env) {
     throw Error(ErrorKind::unavailable, fmt::format("{} {}: {}", what, uri, describe(r.err)), hint);
 }
 
+// An index's images: (normalized platform, digest) in order, without BuildKit's attestation
+// manifests (platform unknown/unknown and a reference annotation) and entries of no platform.
+std::vector<std::pair<std::string, std::string>> image_entries(const json& manifests) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& m : manifests) {
+        if (!m.is_object()) {
+            continue;
+        }
+        if (auto a = m.find("annotations");
+            a != m.end() && a->is_object() && a->contains("vnd.docker.reference.type")) {
+            continue;
+        }
+        auto p = m.find("platform");
+        if (p == m.end() || !p->is_object()) {
+            continue;
+        }
+        json none;
+        std::string plat = platform_of(p->value("os", none), p->value("architecture", none),
+                                       p->value("variant", none));
+        if (plat == "unknown/unknown" || util::contains(plat, "/unknown")) {
+            continue;
+        }
+        auto d = m.find("digest");
+        out.emplace_back(std::move(plat),
+                         d != m.end() && d->is_string() ? d->get<std::string>() : std::string());
+    }
+    return out;
+}
+
+// The platform of a one-platform image, from its config.
+// Throws Error(ErrorKind::unavailable) when it cannot be read.
+std::string config_platform(util::ProcessRunner& runner, const std::string& uri, const Env& env) {
+    util::ProcessResult c = runner.run(docker(
+        {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
+    if (c.timed_out || c.exit_code != 0) {
+        throw_unavailable("cannot read the image config of", uri, c);
+    }
+    json cfg = json::parse(c.out, nullptr, false);
+    if (cfg.is_discarded() || !cfg.is_object()) {
+        throw Error(ErrorKind::unavailable, fmt::format("the image config of {} is not JSON", uri));
+    }
+    json none;
+    return platform_of(cfg.value("os", none), cfg.value("architecture", none),
+                       cfg.value("variant", none));
+}
+
 } // namespace
 
 std::string error_line(std::string_view output) {
@@ -179,25 +225,7 @@ std::optional<std::vector<std::string>> index_platforms(const std::string& raw) 
         throw Error(ErrorKind::unavailable, "the registry's image index has no manifest list");
     }
     std::vector<std::string> out;
-    for (const auto& m : *it) {
-        if (!m.is_object()) {
-            continue;
-        }
-        // BuildKit's attestation manifests: platform unknown/unknown and a reference annotation.
-        if (auto a = m.find("annotations");
-            a != m.end() && a->is_object() && a->contains("vnd.docker.reference.type")) {
-            continue;
-        }
-        auto p = m.find("platform");
-        if (p == m.end() || !p->is_object()) {
-            continue;
-        }
-        json none;
-        std::string plat = platform_of(p->value("os", none), p->value("architecture", none),
-                                       p->value("variant", none));
-        if (plat == "unknown/unknown" || util::contains(plat, "/unknown")) {
-            continue;
-        }
+    for (const auto& [plat, digest] : image_entries(*it)) {
         if (std::find(out.begin(), out.end(), plat) == out.end()) {
             out.push_back(plat);
         }
@@ -270,25 +298,42 @@ Presence check_remote(util::ProcessRunner& runner, const std::string& uri,
     std::optional<std::vector<std::string>> found = index_platforms(r.out);
     if (!found) {
         // A single image manifest names no platform; its config does.
-        util::ProcessResult c = runner.run(docker(
-            {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri},
-            env));
-        if (c.timed_out || c.exit_code != 0) {
-            throw_unavailable("cannot read the image config of", uri, c);
-        }
-        json cfg = json::parse(c.out, nullptr, false);
-        if (cfg.is_discarded() || !cfg.is_object()) {
-            throw Error(ErrorKind::unavailable,
-                        fmt::format("the image config of {} is not JSON", uri));
-        }
-        json none;
-        found = std::vector<std::string>{platform_of(
-            cfg.value("os", none), cfg.value("architecture", none), cfg.value("variant", none))};
+        found = std::vector<std::string>{config_platform(runner, uri, env)};
     }
     Presence p = compare(platforms, std::move(*found));
     // `--raw` prints the manifest byte for byte, so its hash is the digest the tag points at.
     p.digest = "sha256:" + util::to_hex(util::sha256(r.out));
     return p;
+}
+
+lock::LockedImage resolve_digests(util::ProcessRunner& runner, const std::string& reference,
+                                  bool platforms, const Env& env) {
+    util::ProcessResult r =
+        runner.run(docker({"docker", "buildx", "imagetools", "inspect", "--raw", reference}, env));
+    if (r.timed_out || r.exit_code != 0) {
+        if (!r.timed_out && is_not_found(r.err)) {
+            throw Error(
+                ErrorKind::invalid_spec,
+                fmt::format("{}: not found in its registry ({})", reference, describe(r.err)),
+                "check the image reference in the spec or the config");
+        }
+        throw_unavailable("cannot resolve", reference, r);
+    }
+    lock::LockedImage out;
+    out.digest = "sha256:" + util::to_hex(util::sha256(r.out));
+    json doc = json::parse(r.out, nullptr, false);
+    if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array()) {
+        for (auto& [plat, digest] : image_entries(doc["manifests"])) {
+            if (!digest.empty()) {
+                out.platforms.emplace(std::move(plat), std::move(digest)); // the first counts
+            }
+        }
+        return out;
+    }
+    if (!index_platforms(r.out) && platforms) { // throws for JSON of neither shape
+        out.platforms[config_platform(runner, reference, env)] = out.digest;
+    }
+    return out;
 }
 
 Presence check_local(util::ProcessRunner& runner, const std::string& uri,

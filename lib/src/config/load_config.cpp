@@ -48,9 +48,8 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
         diags.error(name, root.mark, "", "a config file is a map of settings");
         diags.throw_if_any();
     }
-    const std::vector<std::string> keys = {"registry",          "builder",  "refs",
-                                           "debian_base_image", "uv_image", "installer",
-                                           "syntax_image",      "context"};
+    std::vector<std::string> keys = setting_names();
+    keys.emplace_back("refs");
     auto str = [&](const spec::Node& n, const std::string& key, Setting& out) {
         if (n.kind != spec::Node::Kind::string) {
             diags.error(name, n.mark, key,
@@ -59,9 +58,21 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
         }
         out = {n.scalar, "file", n.mark.line > 0 ? fmt::format("{}:{}", name, n.mark.line) : name};
     };
+    // true/false, or the same as a string (as `imgspec config` prints every value).
+    auto boolean = [&](const spec::Node& n, const std::string& key, Setting& out) {
+        if (n.kind == spec::Node::Kind::boolean ||
+            (n.kind == spec::Node::Kind::string && (n.scalar == "true" || n.scalar == "false"))) {
+            out = {n.scalar, "file",
+                   n.mark.line > 0 ? fmt::format("{}:{}", name, n.mark.line) : name};
+            return;
+        }
+        diags.error(name, n.mark, key, "expected true or false");
+    };
     for (std::size_t i = 0; i < root.entries.size(); ++i) {
         const auto& [k, v] = root.entries[i];
-        if (k == "registry") {
+        if (k == "require_lock") {
+            boolean(v, k, cfg.require_lock);
+        } else if (k == "registry") {
             str(v, k, cfg.registry);
             if (auto e = spec::check_registry(cfg.registry.value);
                 !cfg.registry.value.empty() && !e.empty()) {
@@ -129,6 +140,9 @@ template <class C> auto setting(C& c, const std::string& name) -> decltype(&c.re
     if (name == "context") {
         return &c.context;
     }
+    if (name == "require_lock") {
+        return &c.require_lock;
+    }
     return nullptr;
 }
 
@@ -152,6 +166,8 @@ void read_env(Config& cfg) {
             throw Error(ErrorKind::usage, fmt::format("${}: expected uv or pip", var));
         } else if (name == "context" && value != "sync" && value != "tar") {
             throw Error(ErrorKind::usage, fmt::format("${}: expected sync or tar", var));
+        } else if (name == "require_lock" && value != "true" && value != "false") {
+            throw Error(ErrorKind::usage, fmt::format("${}: expected true or false", var));
         }
         *setting(cfg, name) = {value, "env", var};
     }
@@ -160,9 +176,9 @@ void read_env(Config& cfg) {
 } // namespace
 
 const std::vector<std::string>& setting_names() {
-    static const std::vector<std::string> names = {"registry", "builder",           "installer",
-                                                   "uv_image", "debian_base_image", "syntax_image",
-                                                   "context"};
+    static const std::vector<std::string> names = {
+        "registry",          "builder",      "installer", "uv_image",
+        "debian_base_image", "syntax_image", "context",   "require_lock"};
     return names;
 }
 

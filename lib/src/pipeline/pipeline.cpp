@@ -1,6 +1,10 @@
 #include <imgspec/pipeline/pipeline.hpp>
 
 #include <imgspec/context/manifest.hpp>
+#include <imgspec/core/error.hpp>
+#include <imgspec/util/strings.hpp>
+
+#include <fmt/format.h>
 #include <imgspec/plan/tag.hpp>
 #include <imgspec/render/dockerfile.hpp>
 
@@ -8,8 +12,9 @@ namespace imgspec::pipeline {
 
 namespace {
 
-// One image, its parent already rendered (or none).
-Image render_one(plan::Plan p, std::shared_ptr<const Image> parent, const Config& config) {
+// One image, its parent already rendered (or none), with the chain's lock (or none).
+Image render_one(plan::Plan p, std::shared_ptr<const Image> parent, const Config& config,
+                 const lock::Lock* lock) {
     // A parent spec is the base: its URI is this image's FROM.
     if (parent && p.base_image.empty()) {
         p.base_image = parent->uri;
@@ -22,11 +27,32 @@ Image render_one(plan::Plan p, std::shared_ptr<const Image> parent, const Config
                       std::holds_alternative<spec::SpecBase>(s.base);
     if (plain_base && s.layers.empty() && s.name.empty() && s.tag.empty()) {
         img.passthrough = true;
-        img.uri = p.base_image;
+        lock::ImageScan scan = lock::scan_images("FROM " + p.base_image);
+        for (auto& u : scan.uses) {
+            u.offset = 0;
+            img.images.push_back(std::move(u));
+        }
+        img.unlockable = std::move(scan.unlockable);
+        img.uri = lock != nullptr ? lock::pinned(p.base_image, *lock) : p.base_image;
         img.plan = std::move(p);
         return img;
     }
     img.dockerfile = render::render_dockerfile(p, config);
+    lock::ImageScan scan = lock::scan_images(img.dockerfile);
+    for (auto& u : scan.uses) {
+        // The parent is built by imgspec from its own digests: its tag covers them.
+        if (img.parent && !img.parent->passthrough && u.reference == img.parent->uri) {
+            continue;
+        }
+        img.images.push_back(std::move(u));
+    }
+    img.unlockable = std::move(scan.unlockable);
+    if (lock != nullptr) {
+        img.dockerfile = lock::pin_images(std::move(img.dockerfile), img.images, *lock);
+        if (!p.base_user_image.empty()) {
+            p.base_user_image = lock::pinned(p.base_user_image, *lock);
+        }
+    }
     img.context = context::context_manifest(std::move(p.files), img.dockerfile, p.dockerfile_path);
     img.tag = s.tag.empty() ? plan::compute_tag(img.context, p.platforms) : s.tag;
     img.uri = (p.registry.empty() ? "" : p.registry + "/") + p.name + ":" + img.tag;
@@ -41,11 +67,38 @@ Image resolve_plan(plan::Plan p, const Config& config) {
     for (const plan::Plan* q = p.parent.get(); q != nullptr; q = q->parent.get()) {
         ancestors.push_back(q);
     }
+    std::shared_ptr<const lock::Lock> lock = p.lock;
     std::shared_ptr<const Image> parent;
     for (auto it = ancestors.rbegin(); it != ancestors.rend(); ++it) {
-        parent = std::make_shared<const Image>(render_one(**it, std::move(parent), config));
+        parent =
+            std::make_shared<const Image>(render_one(**it, std::move(parent), config, lock.get()));
     }
-    return render_one(std::move(p), std::move(parent), config);
+    Image img = render_one(std::move(p), std::move(parent), config, lock.get());
+    if (lock) {
+        std::vector<std::string> wrong = lock::mismatches(*lock, lock_needs(img));
+        if (!wrong.empty()) {
+            const std::string spec = img.plan.spec.display;
+            throw Error(ErrorKind::invalid_spec,
+                        fmt::format("{} does not match {}: {}", lock->file.string(), spec,
+                                    util::join(wrong, "; ")),
+                        fmt::format("imgspec lock {}", spec));
+        }
+    }
+    return img;
+}
+
+lock::Needs lock_needs(const Image& image) {
+    lock::Needs needs;
+    for (const Image* i : chain_of(image)) {
+        std::vector<std::string> platforms = spec::platform_names(i->plan.platforms);
+        for (const auto& u : i->images) {
+            auto& set = needs[u.reference];
+            if (!u.frontend) {
+                set.insert(platforms.begin(), platforms.end());
+            }
+        }
+    }
+    return needs;
 }
 
 std::vector<const Image*> chain_of(const Image& image) {

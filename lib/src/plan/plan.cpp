@@ -546,7 +546,14 @@ Plan make_plan(const spec::Spec& spec, const Config& config, const PlanOptions& 
         }
     }
     detail::Planner p(spec, config, options, std::move(parent));
-    return p.run();
+    Plan plan = p.run();
+    // A spec on standard input has no place for a lock beside it.
+    if (options.read_lock && options.chain.empty() && spec.display != "<stdin>") {
+        if (auto l = lock::read_lock(fs::path(spec.display))) {
+            plan.lock = std::make_shared<const lock::Lock>(std::move(*l));
+        }
+    }
+    return plan;
 }
 
 Plan plan_file(const std::filesystem::path& file, const Config& config,

@@ -57,6 +57,9 @@ BuildResult build_image(const pipeline::Image& image, const Config& config,
 // skipped); build_checked, the build of an image that check_image did not skip, `checked` being
 // check_image's result (the check is not run again). Each throws as build_image.
 void check_secrets(const pipeline::Image& image);
+// With the config's require_lock, a spec named on the command line must have a lock file: throws
+// Error(invalid_spec) with the hint `imgspec lock SPEC` when it has none.
+void check_required_lock(const pipeline::Image& image, const Config& config);
 BuildResult check_image(const pipeline::Image& image, const Config& config,
                         const BuildOptions& options, util::ProcessRunner& runner);
 BuildResult build_checked(const pipeline::Image& image, const Config& config,

@@ -6,6 +6,7 @@
 // nothing (or at fewer platforms than the spec asks for). So only a clear "not found" is a miss;
 // a registry that cannot be reached, or refuses the credentials, is an error.
 
+#include <imgspec/lock/lock_file.hpp>
 #include <imgspec/plan/plan.hpp>
 #include <imgspec/util/process.hpp>
 
@@ -58,6 +59,16 @@ std::string registry_hint(std::string_view err, std::string_view uri);
 // credentials refused, timeout, unexpected output), and what ProcessRunner::run throws.
 Presence check_remote(util::ProcessRunner& runner, const std::string& uri,
                       const std::vector<std::string>& platforms, const Env& env = {});
+
+// What `reference` (a tag, or reference@digest) points at now, with
+// `docker buildx imagetools inspect --raw`: the digest of the exact bytes served (an index, or
+// the manifest of a one-platform image) and each platform's image digest (an index's entries
+// without attestations; a one-platform image's own platform, read from its config when
+// `platforms` is not empty). `reference` of the result is left empty for the caller.
+// Throws Error(ErrorKind::invalid_spec) when the registry says the image does not exist,
+// Error(ErrorKind::unavailable) when it cannot be asked, as check_remote.
+lock::LockedImage resolve_digests(util::ProcessRunner& runner, const std::string& reference,
+                                  bool platforms, const Env& env = {});
 
 // Local check, for images built with --load, with `docker image inspect`. Docker API >= 1.49
 // answers per platform (`--platform`); an older daemon describes one platform only, so there a

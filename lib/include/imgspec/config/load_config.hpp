@@ -13,7 +13,7 @@
 namespace imgspec {
 
 // The settings that $IMGSPEC_<NAME> overrides (upper case), in display order: registry, builder,
-// installer, uv_image, debian_base_image, syntax_image, context.
+// installer, uv_image, debian_base_image, syntax_image, context, require_lock.
 const std::vector<std::string>& setting_names();
 // The setting of that name; nullptr for an unknown name.
 const Setting* find_setting(const Config& config, const std::string& name);

@@ -18,6 +18,11 @@ struct Setting {
     std::string origin = {}; // "config.yaml:3", "IMGSPEC_REGISTRY", "--ref"; "" for a default
 };
 
+// A boolean setting's value ("true" or "false").
+inline bool is_true(const Setting& s) {
+    return s.value == "true";
+}
+
 struct Config {
     Setting registry; // used when a spec names none
     Setting builder;  // buildx builder; empty -> buildx's current
@@ -28,6 +33,7 @@ struct Config {
     // How the build context reaches the engine (context/delivery.hpp): "sync" (a staged folder,
     // BuildKit sends only what changed) or "tar" (the whole context on buildx's stdin).
     Setting context{"sync"};
+    Setting require_lock{"false"};       // "true": build refuses a spec without a lock file
     std::map<std::string, Setting> refs; // from_ref_name: name -> image URI
     std::filesystem::path file;          // the config file read, if any
     std::string file_source;             // how it was found: "flag" (--config), "env"

@@ -3,6 +3,7 @@
 // Dockerfile, the context manifest and the tag). build/ takes it from there.
 
 #include <imgspec/core/config.hpp>
+#include <imgspec/lock/image_refs.hpp>
 #include <imgspec/plan/plan.hpp>
 
 #include <filesystem>
@@ -26,7 +27,16 @@ struct Image {
     // that nothing downstream (build, a graph of images) renders a spec again. Shared: an image
     // copies whole, and a parent is never changed once rendered.
     std::shared_ptr<const Image> parent;
+    // The external images its Dockerfile names (not its parent, which imgspec builds), as
+    // rendered before any pinning; for a passthrough image, the base. With a lock (plan.lock of
+    // the outermost spec), `dockerfile`, `tag`, `uri` and plan.base_user_image use their digests.
+    std::vector<lock::ImageUse> images;
+    std::vector<std::string> unlockable; // FROM $ARG and the like: a lock cannot pin them
 };
+
+// What the image and its `from: spec` parents need locked: every external image, for the
+// platforms of the image that uses it.
+lock::Needs lock_needs(const Image& image);
 
 // The image and its `from: spec` ancestors, outermost first: the image itself, its parent, ...,
 // the one that starts from a base image. Pointers into `image`, valid while it lives.
@@ -41,7 +51,10 @@ Image resolve_image(const std::filesystem::path& spec_file, const Config& config
 Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptions options = {});
 
 // The same for an already planned spec. The chain of parents is rendered root first, without
-// recursion (the planner caps its depth).
+// recursion (the planner caps its depth). With a lock (plan.lock), every image of the chain is
+// rendered with its digests; a lock that does not match what the Dockerfiles use (an image added,
+// removed or changed, a platform missing) throws Error(invalid_spec) with the hint
+// `imgspec lock SPEC`.
 Image resolve_plan(plan::Plan plan, const Config& config);
 
 // The image's plan with its files back, ready for resolve_plan again (with other platforms, say).

@@ -4,6 +4,7 @@
 
 #include <imgspec/core/config.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/lock/lock_file.hpp>
 #include <imgspec/plan/manifest.hpp>
 #include <imgspec/spec/model.hpp>
 #include <imgspec/util/progress.hpp>
@@ -79,6 +80,9 @@ struct Plan {
     // Advice that is not an error, with severity warning (an install after the source copy, a
     // secret's file left out of the context); a parent's are in its own plan.
     std::vector<Diagnostic> warnings;
+    // The lock beside the spec (lock::lock_path), read for the outermost spec of a chain only:
+    // the whole chain renders with it (pipeline). Null when there is none.
+    std::shared_ptr<const lock::Lock> lock;
 };
 
 struct PlanOptions {
@@ -97,6 +101,9 @@ struct PlanOptions {
     // that has files to read, none when every digest comes from the stat cache. Null: nobody
     // watches.
     util::Progress* progress = nullptr;
+    // Read the lock file beside the spec (Plan::lock). `imgspec lock` plans without it, since it
+    // writes the lock anew.
+    bool read_lock = true;
 };
 
 // Resolve a spec. Checks every referenced file (exists, right type, inside the spec's folder),
