@@ -52,11 +52,11 @@ int run_explain(const GlobalOptions& global, const ExplainArgs& args) {
         before = pipeline::last_record(args.spec);
         if (!before) {
             throw Error(ErrorKind::other,
-                        fmt::format("{}: no earlier tag of this spec on this machine",
-                                    args.spec),
+                        fmt::format("{}: no earlier tag of this spec on this machine", args.spec),
                         "explain compares with the last tag computed here: run `imgspec uri " +
-                            args.spec + "` (or render, build) once, change something, then "
-                                        "explain");
+                            args.spec +
+                            "` (or render, build) once, change something, then "
+                            "explain");
         }
     }
     // Resolved without `resolve()`'s record keeping, so that asking twice answers the same.

@@ -45,7 +45,8 @@ int run_lock(const GlobalOptions& global, LockArgs args) {
     }
     for (const auto& s : args.specs) {
         if (s == "-") {
-            throw Error(ErrorKind::usage, "a spec on standard input has no folder for its lock file",
+            throw Error(ErrorKind::usage,
+                        "a spec on standard input has no folder for its lock file",
                         "lock a spec file");
         }
     }
@@ -91,9 +92,8 @@ int run_lock(const GlobalOptions& global, LockArgs args) {
             j["written"] = out.written;
             j["images"] = Json::array();
             for (const auto& i : out.lock.images) {
-                j["images"].push_back({{"reference", i.reference},
-                                       {"digest", i.digest},
-                                       {"platforms", i.platforms}});
+                j["images"].push_back(
+                    {{"reference", i.reference}, {"digest", i.digest}, {"platforms", i.platforms}});
             }
             j["resolved"] = out.resolved;
             j["moved"] = out.moved;
@@ -109,8 +109,8 @@ int run_lock(const GlobalOptions& global, LockArgs args) {
         if (!out.removed.empty()) {
             what += "; removed: " + util::join(out.removed, ", ");
         }
-        std::cout << fmt::format("{} {} ({})\n", out.written ? "wrote" : "unchanged",
-                                 file.string(), what);
+        std::cout << fmt::format("{} {} ({})\n", out.written ? "wrote" : "unchanged", file.string(),
+                                 what);
     }
     if (args.json) {
         print_json(all);
@@ -125,12 +125,14 @@ void add_lock(CLI::App& app, GlobalOptions& global, Selected& selected) {
     auto* cmd = app.add_subcommand(
         "lock", "Pin the images the specs' Dockerfiles start from to digests, in SPEC.lock files");
     cmd->add_option("SPEC", args->specs, "Spec files (.yaml, .yml, .toml)");
-    auto* update = cmd->add_option("--update", args->update_value,
-                    "Resolve every image again (--update), or only REFERENCE (--update=REFERENCE); "
-                    "without it, locked images keep their digests")
-        ->expected(0, 1)
-        ->allow_extra_args(false)
-        ->type_name("REFERENCE");
+    auto* update =
+        cmd->add_option(
+               "--update", args->update_value,
+               "Resolve every image again (--update), or only REFERENCE (--update=REFERENCE); "
+               "without it, locked images keep their digests")
+            ->expected(0, 1)
+            ->allow_extra_args(false)
+            ->type_name("REFERENCE");
     cmd->add_flag("--json", args->json,
                   "Print a JSON array: spec, lock, written, images, resolved, moved, removed");
     cmd->footer("Examples:\n"

@@ -52,9 +52,9 @@ int run_outdated(const GlobalOptions& global, const OutdatedArgs& args) {
             if (args.json) {
                 Json platforms = Json::object();
                 for (const auto& [p, change] : d.platforms) {
-                    platforms[p] = {{"locked", change.first},
-                                    {"current", change.second.empty() ? Json(nullptr)
-                                                                      : Json(change.second)}};
+                    platforms[p] = {
+                        {"locked", change.first},
+                        {"current", change.second.empty() ? Json(nullptr) : Json(change.second)}};
                 }
                 all.push_back({{"spec", args.specs[k]},
                                {"reference", d.reference},

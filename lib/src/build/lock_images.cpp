@@ -37,8 +37,7 @@ class Credentials {
         }
         auto& dir = m_dirs[it->second->id];
         if (!dir) {
-            dir = std::make_unique<DockerConfigDir>(read_secret_value(*it->second),
-                                                    it->second->id);
+            dir = std::make_unique<DockerConfigDir>(read_secret_value(*it->second), it->second->id);
         }
         return dir->env();
     }
@@ -71,9 +70,8 @@ LockOutcome lock_image(const pipeline::Image& image, const std::optional<lock::L
     out.lock.file = file;
     for (const auto& [reference, platforms] : pipeline::lock_needs(image)) {
         const lock::LockedImage* had = old ? old->find(reference) : nullptr;
-        bool update = request.update_all ||
-                      std::find(request.update.begin(), request.update.end(), reference) !=
-                          request.update.end();
+        bool update = request.update_all || std::find(request.update.begin(), request.update.end(),
+                                                      reference) != request.update.end();
         lock::LockedImage entry;
         if (had != nullptr && !update) {
             entry = *had;
@@ -87,14 +85,14 @@ LockOutcome lock_image(const pipeline::Image& image, const std::optional<lock::L
                 // The same index, so the digest stays: only the new platforms' entries are read.
                 spdlog::info("{}: reading {} from the locked digest", reference,
                              util::join(missing, ", "));
-                lock::LockedImage now = resolve_digests(
-                    runner, reference + "@" + entry.digest, true, credentials.env(reference));
+                lock::LockedImage now = resolve_digests(runner, reference + "@" + entry.digest,
+                                                        true, credentials.env(reference));
                 entry.platforms.insert(now.platforms.begin(), now.platforms.end());
             }
         } else {
             spdlog::info("resolving {}", reference);
-            entry = resolve_digests(runner, reference, !platforms.empty(),
-                                    credentials.env(reference));
+            entry =
+                resolve_digests(runner, reference, !platforms.empty(), credentials.env(reference));
             out.resolved.push_back(reference);
             if (had != nullptr && had->digest != entry.digest) {
                 out.moved.push_back(reference);
@@ -154,8 +152,7 @@ std::vector<lock::Drift> outdated(const pipeline::Image& image, util::ProcessRun
     Credentials credentials(image);
     std::vector<lock::Drift> out;
     for (const auto& locked : lock->images) {
-        lock::LockedImage now = resolve_digests(runner, locked.reference,
-                                                !locked.platforms.empty(),
+        lock::LockedImage now = resolve_digests(runner, locked.reference, !locked.platforms.empty(),
                                                 credentials.env(locked.reference));
         out.push_back(lock::compare(locked, now));
     }

@@ -176,9 +176,9 @@ void read_env(Config& cfg) {
 } // namespace
 
 const std::vector<std::string>& setting_names() {
-    static const std::vector<std::string> names = {
-        "registry",          "builder",      "installer", "uv_image",
-        "debian_base_image", "syntax_image", "context",   "require_lock"};
+    static const std::vector<std::string> names = {"registry", "builder",           "installer",
+                                                   "uv_image", "debian_base_image", "syntax_image",
+                                                   "context",  "require_lock"};
     return names;
 }
 

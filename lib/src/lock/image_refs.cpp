@@ -255,8 +255,8 @@ class Scanner {
                 ++i;
             }
             std::size_t k = i;
-            while (k < text.size() && (std::isalnum(static_cast<unsigned char>(text[k])) != 0 ||
-                                       text[k] == '_')) {
+            while (k < text.size() &&
+                   (std::isalnum(static_cast<unsigned char>(text[k])) != 0 || text[k] == '_')) {
                 ++k;
             }
             if (k > i && (quote == 0 || (k < text.size() && text[k] == quote))) {
@@ -290,8 +290,7 @@ std::string pin_images(std::string dockerfile, const std::vector<ImageUse>& uses
               [](const ImageUse* a, const ImageUse* b) { return a->offset > b->offset; });
     for (const ImageUse* u : order) {
         const LockedImage* l = lock.find(u->reference);
-        if (l == nullptr ||
-            dockerfile.compare(u->offset, u->reference.size(), u->reference) != 0) {
+        if (l == nullptr || dockerfile.compare(u->offset, u->reference.size(), u->reference) != 0) {
             continue;
         }
         dockerfile.insert(u->offset + u->reference.size(), "@" + l->digest);

@@ -45,9 +45,9 @@ bool is_digest(const std::string& d) {
     if (d.size() != 7 + 64 || d.compare(0, 7, "sha256:") != 0) {
         return false;
     }
-    return std::all_of(d.begin() + 7, d.end(),
-                       [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0 ||
-                                           (c >= 'a' && c <= 'f'); });
+    return std::all_of(d.begin() + 7, d.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0 || (c >= 'a' && c <= 'f');
+    });
 }
 
 class Reader {
@@ -77,8 +77,8 @@ class Reader {
                 return lock; // the rest may mean something else
             }
             if (v < 1) {
-                error(version->mark, "version", fmt::format("unknown format version {}",
-                                                            version->scalar));
+                error(version->mark, "version",
+                      fmt::format("unknown format version {}", version->scalar));
             }
         }
         for (std::size_t i = 0; i < root.entries.size(); ++i) {
@@ -98,10 +98,9 @@ class Reader {
                 image(v.items[j], fmt::format("image[{}]", j), lock);
             }
         }
-        std::sort(lock.images.begin(), lock.images.end(),
-                  [](const LockedImage& a, const LockedImage& b) {
-                      return a.reference < b.reference;
-                  });
+        std::sort(
+            lock.images.begin(), lock.images.end(),
+            [](const LockedImage& a, const LockedImage& b) { return a.reference < b.reference; });
         return lock;
     }
 
@@ -231,8 +230,9 @@ std::string format_lock(const Lock& lock) {
     for (const auto& i : lock.images) {
         sorted.push_back(&i);
     }
-    std::sort(sorted.begin(), sorted.end(),
-              [](const LockedImage* a, const LockedImage* b) { return a->reference < b->reference; });
+    std::sort(sorted.begin(), sorted.end(), [](const LockedImage* a, const LockedImage* b) {
+        return a->reference < b->reference;
+    });
     std::string out =
         "# imgspec lock file: the images this spec's Dockerfiles start from, by digest.\n"
         "# Written by `imgspec lock`; `imgspec lock --update [REFERENCE]` refreshes it and\n"
@@ -270,8 +270,8 @@ std::optional<Lock> read_lock(const fs::path& spec_file) {
         if (!fs::exists(fs::symlink_status(file, ec))) {
             return std::nullopt;
         }
-        throw Error(ErrorKind::other,
-                    fmt::format("cannot read {}: {}", printable(file.string()), std::strerror(errno)));
+        throw Error(ErrorKind::other, fmt::format("cannot read {}: {}", printable(file.string()),
+                                                  std::strerror(errno)));
     }
     std::ostringstream ss;
     ss << in.rdbuf();

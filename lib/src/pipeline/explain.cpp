@@ -208,10 +208,14 @@ std::string record_json(const TagRecord& r) {
     for (const auto& [i, name] : r.layers) {
         layers[std::to_string(i)] = name;
     }
-    json j = {{"version", record_version}, {"spec", r.spec},
-              {"tag", r.tag},              {"uri", r.uri},
-              {"computed", r.computed},    {"platforms", r.platforms},
-              {"dockerfile", r.dockerfile}, {"layers", layers},
+    json j = {{"version", record_version},
+              {"spec", r.spec},
+              {"tag", r.tag},
+              {"uri", r.uri},
+              {"computed", r.computed},
+              {"platforms", r.platforms},
+              {"dockerfile", r.dockerfile},
+              {"layers", layers},
               {"files", files}};
     // Invalid UTF-8 (a file name, say) is written as U+FFFD: such a path still compares, as its
     // replacement.
@@ -394,8 +398,10 @@ std::string explanation_json(const Explanation& e, std::string_view spec) {
     }
     json layers = json::array();
     for (const auto& l : e.layers) {
-        layers.push_back(
-            {{"layer", l.name}, {"added", l.added}, {"removed", l.removed}, {"changed", l.changed}});
+        layers.push_back({{"layer", l.name},
+                          {"added", l.added},
+                          {"removed", l.removed},
+                          {"changed", l.changed}});
     }
     json j = {{"spec", spec},
               {"tag", e.after_tag},

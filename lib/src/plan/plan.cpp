@@ -61,7 +61,7 @@ Planner::Planner(const spec::Spec& s, const Config& cfg, const PlanOptions& opts
 }
 
 std::shared_ptr<const Plan> Planner::parent_plan(const fs::path& parent_file,
-                                                  const PlanOptions& popts) {
+                                                 const PlanOptions& popts) {
     if (m_parent.error) {
         std::rethrow_exception(m_parent.error);
     }

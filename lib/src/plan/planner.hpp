@@ -12,13 +12,13 @@
 #include <imgspec/plan/walk.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <system_error>
-#include <exception>
-#include <memory>
 #include <unordered_set>
 #include <utility>
 #include <vector>

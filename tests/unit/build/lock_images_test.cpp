@@ -97,8 +97,8 @@ TEST(LockImages, YamlAndTomlTwinsGiveOneLock) {
     auto out = build::lock_image(image_of(y, false), std::nullopt, lock::lock_path(y), {}, reg);
     build::lock_image(image_of(t, false), std::nullopt, lock::lock_path(t), {}, reg);
     EXPECT_TRUE(out.written);
-    EXPECT_EQ(out.resolved, (std::vector<std::string>{"127.0.0.1:5000/base:1",
-                                                      "127.0.0.1:5000/uv:1"}));
+    EXPECT_EQ(out.resolved,
+              (std::vector<std::string>{"127.0.0.1:5000/base:1", "127.0.0.1:5000/uv:1"}));
     std::string text = text_of(lock::lock_path(y));
     EXPECT_EQ(text, text_of(lock::lock_path(t)));
     EXPECT_NE(text.find("platforms.\"linux/arm64\" = \"sha256:" + std::string(64, 'b')),
@@ -132,22 +132,22 @@ TEST(LockImages, ALockPinsTheDockerfileAndMovesTheTagOnlyWhenUpdated) {
 
     // A plain `lock` keeps the digests; asks nothing.
     reg.asked.clear();
-    auto same = build::lock_image(image_of(y, false), lock::read_lock(y), lock::lock_path(y), {},
-                                  reg);
+    auto same =
+        build::lock_image(image_of(y, false), lock::read_lock(y), lock::lock_path(y), {}, reg);
     EXPECT_FALSE(same.written);
     EXPECT_TRUE(reg.asked.empty());
     // --update=uv resolves uv only: the base stays.
     build::LockRequest only_uv;
     only_uv.update = {"127.0.0.1:5000/uv:1"};
-    auto uv = build::lock_image(image_of(y, false), lock::read_lock(y), lock::lock_path(y),
-                                only_uv, reg);
+    auto uv =
+        build::lock_image(image_of(y, false), lock::read_lock(y), lock::lock_path(y), only_uv, reg);
     EXPECT_FALSE(uv.written);
     EXPECT_EQ(reg.asked, (std::vector<std::string>{"127.0.0.1:5000/uv:1"}));
     // --update: the base moves, and so does the tag.
     build::LockRequest all;
     all.update_all = true;
-    auto moved = build::lock_image(image_of(y, false), lock::read_lock(y), lock::lock_path(y),
-                                   all, reg);
+    auto moved =
+        build::lock_image(image_of(y, false), lock::read_lock(y), lock::lock_path(y), all, reg);
     EXPECT_TRUE(moved.written);
     EXPECT_EQ(moved.moved, (std::vector<std::string>{"127.0.0.1:5000/base:1"}));
     EXPECT_NE(image_of(y).tag, locked.tag);

@@ -20,8 +20,10 @@ std::string digest(char c) {
 
 lock::Lock sample() {
     lock::Lock l;
-    l.images.push_back({"python:3.12-slim", digest('a'),
-                        {{"linux/arm64", digest('c')}, {"linux/amd64", digest('b')}}, 0});
+    l.images.push_back({"python:3.12-slim",
+                        digest('a'),
+                        {{"linux/arm64", digest('c')}, {"linux/amd64", digest('b')}},
+                        0});
     l.images.push_back({"docker/dockerfile:1.10", digest('d'), {}, 0});
     return l;
 }

@@ -55,10 +55,10 @@ TEST(Explain, DamagedRecordIsAnError) {
 
 TEST(Explain, OneChangedFileNamesItsLayerAndNothingElse) {
     std::string df = "FROM x\nRUN pip install numpy\nCOPY layers/1 /app\n";
-    auto before = record("a", df, {file("layers/1/a.py", "1", "src/a.py"),
-                                   file("layers/1/b.py", "1", "src/b.py")});
-    auto after = record("b", df, {file("layers/1/a.py", "2", "src/a.py"),
-                                  file("layers/1/b.py", "1", "src/b.py")});
+    auto before = record(
+        "a", df, {file("layers/1/a.py", "1", "src/a.py"), file("layers/1/b.py", "1", "src/b.py")});
+    auto after = record(
+        "b", df, {file("layers/1/a.py", "2", "src/a.py"), file("layers/1/b.py", "1", "src/b.py")});
     auto e = pipeline::explain(before, after);
     EXPECT_FALSE(e.same());
     EXPECT_TRUE(e.dockerfile.empty());

@@ -15,8 +15,8 @@
 namespace imgspec::build {
 
 struct LockRequest {
-    bool update_all = false;            // resolve every image again
-    std::vector<std::string> update;    // resolve these references again
+    bool update_all = false;         // resolve every image again
+    std::vector<std::string> update; // resolve these references again
 };
 
 struct LockOutcome {

@@ -32,8 +32,7 @@ ImageScan scan_images(std::string_view dockerfile);
 
 // `dockerfile` with every use whose reference `lock` has rewritten to "reference@digest". Uses
 // the lock does not have are left as they are (mismatches() reports them).
-std::string pin_images(std::string dockerfile, const std::vector<ImageUse>& uses,
-                       const Lock& lock);
+std::string pin_images(std::string dockerfile, const std::vector<ImageUse>& uses, const Lock& lock);
 
 // "reference@digest" when `lock` has the reference, else the reference.
 std::string pinned(const std::string& reference, const Lock& lock);
