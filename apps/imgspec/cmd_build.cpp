@@ -323,6 +323,16 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->add_option("--cache-to", args->options.cache_to, "buildx --cache-to (repeatable)")
         ->allow_extra_args(false)
         ->type_name("CACHE");
+    cmd->add_flag("--provenance{max}", args->options.provenance,
+                  "Attach a provenance attestation: --provenance (max) or --provenance=min; "
+                  "--provenance=off (default: config's provenance, off)")
+        ->check(CLI::IsMember({"off", "min", "max"}));
+    cmd->add_flag("--sbom", args->options.sbom,
+                  "Attach an SBOM attestation (generator image: config's sbom_generator)");
+    cmd->add_flag("--reproducible", args->options.reproducible,
+                  "Same inputs, same digests: SOURCE_DATE_EPOCH (config's source_date_epoch, "
+                  "default 0) and layer timestamps rewritten to it; needs a push or an --output "
+                  "image");
     cmd->add_flag("--force", args->options.force, "Build even when the image exists");
     cmd->add_option("-j,--jobs", args->jobs,
                     fmt::format("Images built at a time, 1 to {} (default {}); with more than "

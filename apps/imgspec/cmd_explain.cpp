@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <imgspec/build/registry.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/pipeline/explain.hpp>
 
@@ -38,15 +39,23 @@ int run_explain(const GlobalOptions& global, const ExplainArgs& args) {
     auto progress = args.json ? nullptr : stderr_progress(global);
     options.progress = progress.get();
     std::optional<pipeline::TagRecord> before;
+    std::optional<pipeline::Covers> covers;
     if (!args.against.empty()) {
         std::string tag = tag_of(args.against);
-        before = pipeline::record_of_tag(tag);
+        before = tag.empty() ? std::nullopt : pipeline::record_of_tag(tag);
         if (!before) {
-            throw Error(ErrorKind::other,
-                        fmt::format("{}: this machine has no record of what tag '{}' covered",
-                                    args.against, tag),
-                        "explain compares with tags that imgspec computed here (uri, render, "
-                        "build); give a URI whose tag is one of them");
+            // Not computed here: what the image's annotation says its tag covered.
+            util::PosixProcessRunner runner;
+            auto text = build::image_annotation(runner, args.against, pipeline::covers_annotation);
+            if (!text) {
+                throw Error(ErrorKind::other,
+                            fmt::format("{}: this machine has no record of what tag '{}' "
+                                        "covered, and the image has no {} annotation",
+                                        args.against, tag, pipeline::covers_annotation),
+                            "explain compares with tags that imgspec computed here (uri, render, "
+                            "build) or with images that imgspec pushed");
+            }
+            covers = pipeline::parse_covers(*text);
         }
     } else {
         before = pipeline::last_record(args.spec);
@@ -62,7 +71,7 @@ int run_explain(const GlobalOptions& global, const ExplainArgs& args) {
     // Resolved without `resolve()`'s record keeping, so that asking twice answers the same.
     pipeline::Image img = resolve_image(args.spec, SpecInput{}, cfg, std::move(options));
     auto after = pipeline::record_of(img, args.spec);
-    auto e = pipeline::explain(*before, after);
+    auto e = covers ? pipeline::explain(*covers, after) : pipeline::explain(*before, after);
     std::cout << (args.json ? pipeline::explanation_json(e, args.spec)
                             : pipeline::explanation_text(e, args.spec));
     return 0;
@@ -76,7 +85,8 @@ void add_explain(CLI::App& app, GlobalOptions& global, Selected& selected) {
         "explain", "Say why the tag differs from the last one computed here, or from another tag");
     cmd->add_option("SPEC", args->spec, "Spec file")->required();
     cmd->add_option("--against", args->against,
-                    "Compare with the image at URI (its tag must be one this machine computed)");
+                    "Compare with the image at URI: with what this machine recorded for its tag, "
+                    "else with the annotation imgspec wrote on it when it pushed it");
     cmd->add_flag("--json", args->json,
                   "Print a JSON object: tag, previous_tag, changed, dockerfile, layers, files, "
                   "platforms");

@@ -39,7 +39,7 @@ import json, sys
 j = json.load(open('$WORK/out'))
 assert list(j) == ['file', 'file_source', 'settings', 'refs'], list(j)
 assert j['file'] is None and j['file_source'] is None and j['refs'] == {}
-assert list(j['settings']) == ['registry', 'builder', 'installer', 'uv_image', 'debian_base_image', 'syntax_image', 'context', 'require_lock']
+assert list(j['settings']) == ['registry', 'builder', 'installer', 'uv_image', 'debian_base_image', 'syntax_image', 'context', 'require_lock', 'provenance', 'sbom', 'sbom_generator', 'reproducible', 'source_date_epoch', 'cache', 'cache_ref']
 for s in j['settings'].values():
     assert list(s) == ['value', 'source', 'origin'] and s['source'] == 'default' and s['origin'] is None, s
 " && ok "config --json fields" || fail "config --json fields"
@@ -103,4 +103,36 @@ assert va == vb, (va, vb)
 assert {k: v['value'] for k, v in a['refs'].items()} == {k: v['value'] for k, v in b['refs'].items()}
 " && ok "config output read back as a config file gives the same values" || fail "config output is not an equivalent config file"
 check "a malformed file is an invalid spec error (exit 3)" 3 env IMGSPEC_CONFIG="$WORK/app.yaml" "$IMGSPEC" config
+
+# --- Attestations, reproducible, cache ---------------------------------------------------------------
+cat >"$WORK/att.yaml" <<'YAML'
+provenance: min
+sbom: true
+sbom_generator: 127.0.0.1:5000/syft:1
+reproducible: true
+source_date_epoch: 1700000000
+cache: registry
+cache_ref: "127.0.0.1:5000/cache/{repository}"
+YAML
+check "the new settings read from a file" 0 "$IMGSPEC" --config "$WORK/att.yaml" config
+expect_in "$WORK/out" 'source_date_epoch: "1700000000"' "an integer epoch is read"
+expect_in "$WORK/out" 'provenance: "min"' "provenance read"
+printf 'provenance: maybe\n' >"$WORK/bad1.yaml"
+check "an unknown provenance is exit 3" 3 "$IMGSPEC" --config "$WORK/bad1.yaml" config
+expect_in "$WORK/err" "expected off, min or max" "and offers the three"
+expect_in "$WORK/err" "bad1.yaml:1" "with its line"
+printf 'source_date_epoch: -5\n' >"$WORK/bad2.yaml"
+check "a negative epoch is exit 3" 3 "$IMGSPEC" --config "$WORK/bad2.yaml" config
+printf 'cache: yes-please\n' >"$WORK/bad3.yaml"
+check "an unknown cache is exit 3" 3 "$IMGSPEC" --config "$WORK/bad3.yaml" config
+expect_in "$WORK/err" "expected off or registry" "and offers the two"
+check "IMGSPEC_PROVENANCE checked" 2 env IMGSPEC_PROVENANCE=full "$IMGSPEC" config
+check "IMGSPEC_REPRODUCIBLE read" 0 env IMGSPEC_REPRODUCIBLE=true "$IMGSPEC" config
+expect_in "$WORK/out" 'reproducible: "true"' "from the environment"
+check "the flags reach buildx" 0 env IMGSPEC_REGISTRY=127.0.0.1:5000 "$IMGSPEC" --config "$WORK/att.yaml" render "$SRC/specs/quickstart.yaml" --buildx
+expect_in "$WORK/out" "--provenance=mode=min" "provenance from the config"
+expect_in "$WORK/out" "type=sbom,generator=127.0.0.1:5000/syft:1" "sbom from the config"
+expect_in "$WORK/out" "SOURCE_DATE_EPOCH=1700000000" "the epoch from the config"
+expect_in "$WORK/out" "rewrite-timestamp=true" "timestamps rewritten"
+expect_in "$WORK/out" "type=registry,ref=127.0.0.1:5000/cache/127.0.0.1:5000/" "the cache reference expanded"
 finish

@@ -53,7 +53,7 @@ j = json.load(open(sys.argv[1]))
 assert j["changed"] is True, j
 assert j["files"] == [{"change": "changed", "path": "src/pkg/a.py", "layer": "layers[2] source_folder"}], j["files"]
 assert j["dockerfile"] == [], j["dockerfile"]
-assert j["layers"] == [{"layer": "layers[2] source_folder", "added": 0, "removed": 0, "changed": 1}], j["layers"]
+assert j["layers"] == [{"layer": "layers[2] source_folder", "added": 0, "removed": 0, "changed": 1, "files_known": True}], j["layers"]
 PY
 then ok "--json lists the one file"; else fail "--json"; cat "$WORK/out"; fi
 check "explain asked twice answers the same" 0 "$IMGSPEC" explain "$WORK/p/spec.yaml"
@@ -79,8 +79,10 @@ if [ "$(grep -c '^  [-+] ' "$WORK/out")" = 4 ]; then ok "two Dockerfile lines an
 check "explain --against the first uri" 0 "$IMGSPEC" explain "$WORK/p/spec.yaml" --against "$first"
 expect_in "$WORK/out" "(was ${first##*:}" "compares with that tag"
 expect_in "$WORK/out" "~ src/pkg/a.py" "the edit since the first tag shows too"
-check "explain --against an unknown tag: exit 1" 1 "$IMGSPEC" explain "$WORK/p/spec.yaml" --against registry.example.com/x:0123456789abcdef0123456789abcdef
-expect_in "$WORK/err" "no record of what tag" "says it has no record"
+# A tag not computed here is read from the image's annotation (tests/e2e/attest_test.sh); a registry
+# that does not answer is exit 5.
+check "explain --against an unknown tag, registry down: exit 5" 5 "$IMGSPEC" explain "$WORK/p/spec.yaml" --against 127.0.0.1:9/x:0123456789abcdef0123456789abcdef
+expect_in "$WORK/err" "127.0.0.1:9/x" "names the image it could not read"
 
 # Platforms.
 sed -i 's/^name: explain$/name: explain\nplatform: [linux\/amd64, linux\/arm64]/' "$WORK/p/spec.yaml"

@@ -27,6 +27,11 @@ expect_in() {
   if grep -qF -- "$2" "$1"; then ok "$3"; else fail "$3: '$2' not in $1"; sed 's/^/  | /' "$1" | head -20; fi
 }
 
+# expect_not_in FILE TEXT NAME
+expect_not_in() {
+  if grep -qF -- "$2" "$1"; then fail "$3: '$2' found in $1"; grep -nF -- "$2" "$1" | head -5; else ok "$3"; fi
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" = 0 ]

@@ -1,5 +1,6 @@
 #include <imgspec/build/build.hpp>
 
+#include <imgspec/build/labels.hpp>
 #include <imgspec/build/registry.hpp>
 #include <imgspec/context/delivery.hpp>
 #include <imgspec/core/error.hpp>
@@ -166,6 +167,7 @@ class TempFolder {
         m_path = tmpl;
         m_dir_slot = std::make_unique<util::SignalCleanupPath>(m_path);
         m_file_slot = std::make_unique<util::SignalCleanupPath>(metadata_file());
+        m_tar_slot = std::make_unique<util::SignalCleanupPath>(image_tar());
     }
     ~TempFolder() {
         std::error_code ec;
@@ -174,12 +176,14 @@ class TempFolder {
     TempFolder(const TempFolder&) = delete;
     TempFolder& operator=(const TempFolder&) = delete;
     fs::path metadata_file() const { return m_path / "metadata.json"; }
+    fs::path image_tar() const { return oci_image_tar(metadata_file()); }
     const fs::path& path() const { return m_path; }
 
   private:
     fs::path m_path;
     std::unique_ptr<util::SignalCleanupPath> m_dir_slot;
     std::unique_ptr<util::SignalCleanupPath> m_file_slot;
+    std::unique_ptr<util::SignalCleanupPath> m_tar_slot;
 };
 
 // The delivery's prepare() on a thread of its own while the existence check runs (start), then
@@ -351,6 +355,13 @@ class Builder {
             if (pending.delivery->kind() != context::DeliveryKind::tar) {
                 pending.staging->start(*pending.delivery);
             }
+            if (needs_base_user(image)) {
+                pending.base_user = std::async(std::launch::async, [this, &image] {
+                    std::unique_ptr<DockerConfigDir> holder; // its own: outlives check()'s
+                    return image_user(m_runner, image.plan.base_user_image,
+                                      registry_env(image, holder));
+                });
+            }
             Presence p;
             auto tc = Clock::now();
             try {
@@ -403,15 +414,23 @@ class Builder {
         if (mode == OutputMode::dest) {
             output_file = redirect_file_output(run_options.output);
         }
-        if (!image.plan.base_user_image.empty() && image.plan.final_user.empty()) {
-            run_options.base_user = image_user(m_runner, image.plan.base_user_image, env);
-        }
+        run_options.labels = image_labels(
+            image, git_info(image.plan.spec.file.parent_path()), run_options.reproducible,
+            run_options.source_date_epoch.empty() ? 0 : std::stoll(run_options.source_date_epoch));
         Pending pending;
         if (auto it = m_pending.find(image.uri); it != m_pending.end()) {
             pending = std::move(it->second);
             m_pending.erase(it);
         } else {
             pending.delivery = context_delivery(image, m_config, options.context_progress);
+        }
+        if (pending.base_user.valid()) {
+            auto tu = Clock::now();
+            run_options.base_user = pending.base_user.get();
+            spdlog::debug("{}: base image's user after {:.3f} s more", image.uri,
+                          seconds_since(tu));
+        } else if (needs_base_user(image)) {
+            run_options.base_user = image_user(m_runner, image.plan.base_user_image, env);
         }
         context::Delivery& delivery = *pending.delivery;
         auto ts = Clock::now();
@@ -461,6 +480,9 @@ class Builder {
             output_file->commit();
         }
         result.digest = read_digest(tmp.metadata_file());
+        if (mode == OutputMode::push && run_options.reproducible) {
+            push_oci_tar(tmp.image_tar(), image.uri, result.digest, env);
+        }
         result.seconds += seconds_since(t0);
         return result;
     }
@@ -468,6 +490,39 @@ class Builder {
   private:
     // The registry secret's private DOCKER_CONFIG, made into `holder`: the environment for
     // docker, empty without a registry secret.
+    // A reproducible push (buildx_argv): the OCI tar buildx wrote into the engine, then to the
+    // registry. The registry must then hold exactly the index buildx reported.
+    void push_oci_tar(const fs::path& tar, const std::string& uri, const std::string& digest,
+                      const Env& env) {
+        spdlog::info("{}: pushing the reproducible image", uri);
+        for (const std::vector<std::string>& argv :
+             {std::vector<std::string>{"docker", "load", "-q", "-i", tar.string()},
+              std::vector<std::string>{"docker", "push", "-q", uri}}) {
+            util::ProcessSpec spec;
+            spec.argv = argv;
+            spec.env = env;
+            util::ProcessResult r = m_runner.run(spec);
+            if (r.exit_code != 0) {
+                throw Error(ErrorKind::unavailable,
+                            fmt::format("{}: `{}` failed (exit {}): {}", uri, argv[1], r.exit_code,
+                                        error_line(r.err + r.out)),
+                            registry_hint(r.err, uri));
+            }
+        }
+        Presence p = check_remote(m_runner, uri, {}, env);
+        if (!digest.empty() && p.digest != digest) {
+            throw Error(ErrorKind::other,
+                        fmt::format("{}: the registry holds {}, not the {} that was built", uri,
+                                    p.digest, digest),
+                        "another build pushed this tag at the same time; build again");
+        }
+    }
+
+    // Whether the Dockerfile restores the user of the image it starts from (--build-arg).
+    static bool needs_base_user(const pipeline::Image& image) {
+        return !image.plan.base_user_image.empty() && image.plan.final_user.empty();
+    }
+
     static Env registry_env(const pipeline::Image& image,
                             std::unique_ptr<DockerConfigDir>& holder) {
         if (!image.plan.registry_secret) {
@@ -518,6 +573,10 @@ class Builder {
     util::ProcessRunner& m_runner;
     // A delivery whose staging check() started while it asked the registry, for build_missing.
     struct Pending {
+        // The base image's user, looked up while the existence check runs (the Dockerfile
+        // restores it at its end): a rebuild needs both answers, which come from the registry
+        // one at a time otherwise. Invalid when the image needs no lookup.
+        std::future<std::string> base_user;
         std::unique_ptr<context::Delivery> delivery;
         // Destroyed first: stops the staging (and waits for it) while the delivery lives.
         std::unique_ptr<Staging> staging = std::make_unique<Staging>();

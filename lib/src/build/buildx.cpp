@@ -2,6 +2,7 @@
 
 #include <imgspec/context/staging.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/pipeline/explain.hpp>
 #include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/render/dockerfile.hpp>
 #include <imgspec/util/strings.hpp>
@@ -16,6 +17,9 @@
 namespace imgspec::build {
 
 namespace {
+
+constexpr std::array<std::string_view, 4> output_image_types = {"type=oci", "type=docker",
+                                                                "type=image", "type=registry"};
 
 constexpr std::array<std::string_view, 5> progress_modes = {"auto", "plain", "tty", "quiet",
                                                             "rawjson"};
@@ -35,11 +39,105 @@ std::string csv_field(const std::string& field) {
     return out + "\"";
 }
 
+// The image's URI without its tag or digest.
+std::string image_repository(const std::string& uri) {
+    std::string ref = uri.substr(0, uri.find('@'));
+    if (auto colon = ref.rfind(':');
+        colon != std::string::npos && ref.find('/', colon) == std::string::npos) {
+        ref.resize(colon);
+    }
+    return ref;
+}
+
+// Whether an --output writes an image (manifests, layers) rather than files (local, tar).
+bool writes_image(const std::string& output) {
+    return std::any_of(output_image_types.begin(), output_image_types.end(),
+                       [&](std::string_view t) { return output.find(t) != std::string::npos; });
+}
+
+// --output DEST, and with --reproducible the timestamps rewritten when DEST writes an image.
+std::string reproducible_output(const BuildOptions& options) {
+    const std::string& out = options.output;
+    if (!options.reproducible || !writes_image(out) ||
+        out.find("rewrite-timestamp") != std::string::npos) {
+        return out;
+    }
+    return out + ",rewrite-timestamp=true";
+}
+
+void add_cache_args(std::vector<std::string>& argv, const pipeline::Image& image,
+                    const BuildOptions& options) {
+    for (const auto& c : options.cache_from) {
+        argv.insert(argv.end(), {"--cache-from", c});
+    }
+    for (const auto& c : options.cache_to) {
+        argv.insert(argv.end(), {"--cache-to", c});
+    }
+    if (!options.cache_from.empty() || !options.cache_to.empty() || options.cache_ref.empty() ||
+        image.plan.registry.empty()) {
+        return; // given on the command line, not asked for, or no registry to keep it in
+    }
+    std::string ref = options.cache_ref;
+    for (std::size_t at = ref.find("{repository}"); at != std::string::npos;
+         at = ref.find("{repository}", at)) {
+        std::string repository = image_repository(image.uri);
+        ref.replace(at, 12, repository);
+        at += repository.size();
+    }
+    argv.insert(argv.end(), {"--cache-from", "type=registry,ref=" + ref});
+    argv.insert(argv.end(), {"--cache-to", "type=registry,ref=" + ref + ",mode=max"});
+}
+
+// The epoch, the labels, the annotation and the attestations.
+void add_metadata_args(std::vector<std::string>& argv, const pipeline::Image& image,
+                       const BuildOptions& options, std::size_t platform_count) {
+    if (options.reproducible) {
+        argv.insert(argv.end(), {"--build-arg", "SOURCE_DATE_EPOCH=" + options.source_date_epoch});
+    }
+    for (const auto& [name, value] : options.labels) {
+        argv.insert(argv.end(), {"--label", name + "=" + value});
+    }
+    OutputMode mode = effective_mode(image, options);
+    if (mode == OutputMode::push || (mode == OutputMode::dest && writes_image(options.output))) {
+        std::string covers = pipeline::covers_json(image);
+        // buildx refuses index annotations on a single-platform image, which has no index.
+        if (platform_count > 1 && mode == OutputMode::push) {
+            argv.insert(argv.end(),
+                        {"--annotation",
+                         std::string("index:") + pipeline::covers_annotation + "=" + covers});
+        }
+        argv.insert(argv.end(), {"--annotation", std::string("manifest:") +
+                                                     pipeline::covers_annotation + "=" + covers});
+    }
+    if (options.provenance == "min" || options.provenance == "max") {
+        argv.emplace_back("--provenance=mode=" + options.provenance);
+    } else {
+        argv.emplace_back("--provenance=false");
+    }
+    if (options.sbom) {
+        argv.insert(argv.end(), {"--attest", "type=sbom,generator=" + options.sbom_generator});
+    }
+}
+
 } // namespace
 
 BuildOptions with_config_defaults(BuildOptions options, const Config& config) {
     if (options.builder.empty()) {
         options.builder = config.builder.value;
+    }
+    if (options.provenance.empty()) {
+        options.provenance = config.provenance.value;
+    }
+    options.sbom = options.sbom || is_true(config.sbom);
+    if (options.sbom_generator.empty()) {
+        options.sbom_generator = config.sbom_generator.value;
+    }
+    options.reproducible = options.reproducible || is_true(config.reproducible);
+    if (options.source_date_epoch.empty()) {
+        options.source_date_epoch = config.source_date_epoch.value;
+    }
+    if (options.cache_ref.empty() && config.cache.value == "registry") {
+        options.cache_ref = config.cache_ref.value;
     }
     return options;
 }
@@ -78,10 +176,27 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
                                     image.uri),
                         "set `registry:` in the spec or in the config, or use --load");
         }
-        argv.emplace_back("--push");
+        if (options.reproducible) {
+            // The docker driver cannot push with rewritten timestamps (its store unpacks, and
+            // with store=false it pushes again from the store): an OCI tar, which build loads
+            // into the engine and pushes as it is (same digests).
+            argv.insert(argv.end(),
+                        {"--output", "type=oci,dest=" + oci_image_tar(metadata_file).string() +
+                                         ",name=" + image.uri + ",rewrite-timestamp=true"});
+        } else {
+            argv.emplace_back("--push");
+        }
         break;
     case OutputMode::load:
     case OutputMode::automatic:
+        if (options.reproducible) {
+            throw Error(ErrorKind::usage,
+                        fmt::format("{}: --reproducible cannot --load: the engine's image store "
+                                    "cannot rewrite layer timestamps",
+                                    image.uri),
+                        "push it (--push, with a registry) or write it: --output "
+                        "type=oci,dest=image.tar");
+        }
         argv.emplace_back("--load");
         break;
     case OutputMode::dest:
@@ -94,7 +209,7 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
                         "--output to stdout is not supported: imgspec's stdout is its summary",
                         "write to a file: --output type=tar,dest=image.tar");
         }
-        argv.insert(argv.end(), {"--output", options.output});
+        argv.insert(argv.end(), {"--output", reproducible_output(options)});
         break;
     }
     if (std::find(progress_modes.begin(), progress_modes.end(), options.progress) ==
@@ -103,12 +218,7 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
                     "use auto, plain, tty, quiet or rawjson");
     }
     argv.insert(argv.end(), {"--progress", options.progress});
-    for (const auto& c : options.cache_from) {
-        argv.insert(argv.end(), {"--cache-from", c});
-    }
-    for (const auto& c : options.cache_to) {
-        argv.insert(argv.end(), {"--cache-to", c});
-    }
+    add_cache_args(argv, image, options);
     for (const auto& s : image.plan.secrets) {
         std::string source = s.env.empty() ? "src=" + s.file : "env=" + s.env;
         argv.insert(argv.end(), {"--secret", csv_field("id=" + s.id) + "," + csv_field(source)});
@@ -118,7 +228,7 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
         argv.insert(argv.end(), {"--build-arg",
                                  fmt::format("{}={}", render::base_user_arg, options.base_user)});
     }
-    argv.emplace_back("--provenance=false");
+    add_metadata_args(argv, image, options, platforms.size());
     argv.insert(argv.end(), {"--metadata-file", metadata_file});
     std::vector<std::string> tail = delivery.buildx_args();
     argv.insert(argv.end(), tail.begin(), tail.end());
@@ -131,6 +241,10 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
                        *context::tar_delivery(image.context, image.plan.dockerfile_path, {}));
 }
 
+std::filesystem::path oci_image_tar(const std::filesystem::path& metadata_file) {
+    return metadata_file.parent_path() / "image.tar";
+}
+
 std::filesystem::path staged_context_root(const pipeline::Image& image) {
     std::filesystem::path cache = plan::StatCache::default_dir();
     if (cache.empty()) {
@@ -138,13 +252,8 @@ std::filesystem::path staged_context_root(const pipeline::Image& image) {
     }
     // One folder per image repository and spec file: a rebuild after an edit finds the folder of
     // the previous build (the tag is not part of the key), two specs never share one.
-    std::string repository = image.uri;
-    if (auto colon = repository.rfind(':');
-        colon != std::string::npos && repository.find('/', colon) == std::string::npos) {
-        repository.resize(colon);
-    }
-    return context::staging_root(cache, image.plan.name,
-                                 repository + "\n" + image.plan.spec.file.string());
+    return context::staging_root(
+        cache, image.plan.name, image_repository(image.uri) + "\n" + image.plan.spec.file.string());
 }
 
 context::DeliveryKind delivery_kind(const pipeline::Image& image, const Config& config) {

@@ -336,6 +336,43 @@ lock::LockedImage resolve_digests(util::ProcessRunner& runner, const std::string
     return out;
 }
 
+std::optional<std::string> image_annotation(util::ProcessRunner& runner, const std::string& uri,
+                                            const std::string& key, const Env& env) {
+    std::string ref = uri;
+    // An index, then (a one-platform image, or an index without it) its first image's manifest.
+    for (int hop = 0; hop < 2; ++hop) {
+        util::ProcessResult r =
+            runner.run(docker({"docker", "buildx", "imagetools", "inspect", "--raw", ref}, env));
+        if (r.timed_out || r.exit_code != 0) {
+            if (!r.timed_out && is_not_found(r.err)) {
+                throw Error(ErrorKind::other, fmt::format("{}: not found in its registry ({})", uri,
+                                                          describe(r.err)));
+            }
+            throw_unavailable("cannot read", uri, r);
+        }
+        json doc = json::parse(r.out, nullptr, false);
+        if (!doc.is_object()) {
+            throw Error(ErrorKind::unavailable,
+                        fmt::format("{}: the registry's answer is not a manifest", uri));
+        }
+        if (auto a = doc.find("annotations"); a != doc.end() && a->is_object()) {
+            if (auto v = a->find(key); v != a->end() && v->is_string()) {
+                return v->get<std::string>();
+            }
+        }
+        auto m = doc.find("manifests");
+        if (m == doc.end() || !m->is_array()) {
+            return std::nullopt;
+        }
+        auto entries = image_entries(*m);
+        if (entries.empty() || entries.front().second.empty()) {
+            return std::nullopt;
+        }
+        ref = uri.substr(0, uri.find('@')) + "@" + entries.front().second;
+    }
+    return std::nullopt;
+}
+
 Presence check_local(util::ProcessRunner& runner, const std::string& uri,
                      const std::vector<std::string>& platforms, const Env& env) {
     util::ProcessResult r =

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -36,6 +37,97 @@ std::optional<std::filesystem::path> default_config_file(std::string& how) {
     return std::nullopt;
 }
 
+// What a setting accepts.
+enum class Accepts {
+    text,     // any string
+    registry, // spec::check_registry
+    image,    // spec::check_image_ref
+    boolean,  // true or false
+    choice,   // one of SettingKind::choices
+    seconds,  // a whole number of seconds since 1970 (SOURCE_DATE_EPOCH)
+};
+
+// One setting: its name (the file's key; $IMGSPEC_<NAME> in upper case), where it lives in the
+// Config and what it accepts. The table below is the only list of settings.
+struct SettingKind {
+    const char* name;
+    Setting Config::*member;
+    Accepts accepts = Accepts::text;
+    std::vector<std::string> choices = {};
+};
+
+const std::vector<SettingKind>& kinds() {
+    static const std::vector<SettingKind> table = {
+        {"registry", &Config::registry, Accepts::registry},
+        {"builder", &Config::builder},
+        {"installer", &Config::installer, Accepts::choice, {"uv", "pip"}},
+        {"uv_image", &Config::uv_image},
+        {"debian_base_image", &Config::debian_base_image},
+        {"syntax_image", &Config::syntax_image},
+        {"context", &Config::context, Accepts::choice, {"sync", "tar"}},
+        {"require_lock", &Config::require_lock, Accepts::boolean},
+        {"provenance", &Config::provenance, Accepts::choice, {"off", "min", "max"}},
+        {"sbom", &Config::sbom, Accepts::boolean},
+        {"sbom_generator", &Config::sbom_generator, Accepts::image},
+        {"reproducible", &Config::reproducible, Accepts::boolean},
+        {"source_date_epoch", &Config::source_date_epoch, Accepts::seconds},
+        {"cache", &Config::cache, Accepts::choice, {"off", "registry"}},
+        {"cache_ref", &Config::cache_ref},
+    };
+    return table;
+}
+
+const SettingKind* kind_of(const std::string& name) {
+    for (const auto& k : kinds()) {
+        if (name == k.name) {
+            return &k;
+        }
+    }
+    return nullptr;
+}
+
+// Why `value` is not accepted; "" when it is.
+std::string check_value(const SettingKind& kind, const std::string& value) {
+    switch (kind.accepts) {
+    case Accepts::text:
+        return {};
+    case Accepts::registry:
+        return value.empty() ? std::string() : spec::check_registry(value);
+    case Accepts::image:
+        return spec::check_image_ref(value);
+    case Accepts::boolean:
+        return value == "true" || value == "false" ? std::string() : "expected true or false";
+    case Accepts::choice:
+        if (std::find(kind.choices.begin(), kind.choices.end(), value) != kind.choices.end()) {
+            return {};
+        }
+        return "expected " + util::join_or(kind.choices);
+    case Accepts::seconds:
+        if (!value.empty() && value.size() <= 12 &&
+            std::all_of(value.begin(), value.end(),
+                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+            return {};
+        }
+        return "expected a whole number of seconds since 1970 (0 to 999999999999)";
+    }
+    return {};
+}
+
+// A scalar the setting can take from the file: strings, and for booleans and seconds also the
+// YAML/TOML scalars of that type (as `imgspec config` prints every value quoted).
+bool scalar_fits(const SettingKind& kind, const spec::Node& n) {
+    switch (n.kind) {
+    case spec::Node::Kind::string:
+        return true;
+    case spec::Node::Kind::boolean:
+        return kind.accepts == Accepts::boolean;
+    case spec::Node::Kind::integer:
+        return kind.accepts == Accepts::seconds;
+    default:
+        return false;
+    }
+}
+
 void read_file(Config& cfg, const std::filesystem::path& file) {
     spec::Node root = spec::load_file(file.string());
     Diagnostics diags;
@@ -50,61 +142,36 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
     }
     std::vector<std::string> keys = setting_names();
     keys.emplace_back("refs");
-    auto str = [&](const spec::Node& n, const std::string& key, Setting& out) {
-        if (n.kind != spec::Node::Kind::string) {
-            diags.error(name, n.mark, key,
-                        fmt::format("expected a string, got {}", spec::describe(n.kind)));
-            return;
-        }
-        out = {n.scalar, "file", n.mark.line > 0 ? fmt::format("{}:{}", name, n.mark.line) : name};
-    };
-    // true/false, or the same as a string (as `imgspec config` prints every value).
-    auto boolean = [&](const spec::Node& n, const std::string& key, Setting& out) {
-        if (n.kind == spec::Node::Kind::boolean ||
-            (n.kind == spec::Node::Kind::string && (n.scalar == "true" || n.scalar == "false"))) {
-            out = {n.scalar, "file",
-                   n.mark.line > 0 ? fmt::format("{}:{}", name, n.mark.line) : name};
-            return;
-        }
-        diags.error(name, n.mark, key, "expected true or false");
+    auto origin = [&](const spec::Node& n) {
+        return n.mark.line > 0 ? fmt::format("{}:{}", name, n.mark.line) : name;
     };
     for (std::size_t i = 0; i < root.entries.size(); ++i) {
         const auto& [k, v] = root.entries[i];
-        if (k == "require_lock") {
-            boolean(v, k, cfg.require_lock);
-        } else if (k == "registry") {
-            str(v, k, cfg.registry);
-            if (auto e = spec::check_registry(cfg.registry.value);
-                !cfg.registry.value.empty() && !e.empty()) {
+        if (const SettingKind* kind = kind_of(k)) {
+            if (!scalar_fits(*kind, v)) {
+                diags.error(name, v.mark, k,
+                            kind->accepts == Accepts::boolean
+                                ? std::string("expected true or false")
+                                : fmt::format("expected a string, got {}", spec::describe(v.kind)));
+                continue;
+            }
+            if (auto e = check_value(*kind, v.scalar); !e.empty()) {
                 diags.error(name, v.mark, k, e);
+                continue;
             }
-        } else if (k == "builder") {
-            str(v, k, cfg.builder);
-        } else if (k == "debian_base_image") {
-            str(v, k, cfg.debian_base_image);
-        } else if (k == "uv_image") {
-            str(v, k, cfg.uv_image);
-        } else if (k == "syntax_image") {
-            str(v, k, cfg.syntax_image);
-        } else if (k == "installer") {
-            str(v, k, cfg.installer);
-            if (cfg.installer.value != "uv" && cfg.installer.value != "pip") {
-                diags.error(name, v.mark, k, "expected uv or pip");
-            }
-        } else if (k == "context") {
-            str(v, k, cfg.context);
-            if (cfg.context.value != "sync" && cfg.context.value != "tar") {
-                diags.error(name, v.mark, k, "expected sync or tar");
-            }
+            cfg.*(kind->member) = {v.scalar, "file", origin(v)};
         } else if (k == "refs") {
             if (v.kind != spec::Node::Kind::map) {
                 diags.error(name, v.mark, k, "expected a map of name: image URI");
                 continue;
             }
             for (const auto& [rk, rv] : v.entries) {
-                Setting s;
-                str(rv, "refs." + rk, s);
-                cfg.refs[rk] = s;
+                if (rv.kind != spec::Node::Kind::string) {
+                    diags.error(name, rv.mark, "refs." + rk,
+                                fmt::format("expected a string, got {}", spec::describe(rv.kind)));
+                }
+                cfg.refs[rk] = {rv.kind == spec::Node::Kind::string ? rv.scalar : std::string(),
+                                "file", origin(rv)};
             }
         } else {
             std::string hint;
@@ -117,73 +184,41 @@ void read_file(Config& cfg, const std::filesystem::path& file) {
     diags.throw_if_any();
 }
 
-// Config& gives Setting*, const Config& gives const Setting*.
-template <class C> auto setting(C& c, const std::string& name) -> decltype(&c.registry) {
-    if (name == "registry") {
-        return &c.registry;
-    }
-    if (name == "builder") {
-        return &c.builder;
-    }
-    if (name == "installer") {
-        return &c.installer;
-    }
-    if (name == "uv_image") {
-        return &c.uv_image;
-    }
-    if (name == "debian_base_image") {
-        return &c.debian_base_image;
-    }
-    if (name == "syntax_image") {
-        return &c.syntax_image;
-    }
-    if (name == "context") {
-        return &c.context;
-    }
-    if (name == "require_lock") {
-        return &c.require_lock;
-    }
-    return nullptr;
-}
-
 // $IMGSPEC_REGISTRY and friends, checked as the file's values are.
 void read_env(Config& cfg) {
-    for (const auto& name : setting_names()) {
+    for (const auto& kind : kinds()) {
         std::string var = "IMGSPEC_";
-        for (char c : name) {
-            var += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (const char* c = kind.name; *c != '\0'; ++c) {
+            var += static_cast<char>(std::toupper(static_cast<unsigned char>(*c)));
         }
         const char* v = std::getenv(var.c_str());
         if (v == nullptr || *v == '\0') {
             continue;
         }
         const std::string value = v;
-        if (name == "registry") {
-            if (auto e = spec::check_registry(value); !e.empty()) {
-                throw Error(ErrorKind::usage, fmt::format("${}: {}", var, e));
-            }
-        } else if (name == "installer" && value != "uv" && value != "pip") {
-            throw Error(ErrorKind::usage, fmt::format("${}: expected uv or pip", var));
-        } else if (name == "context" && value != "sync" && value != "tar") {
-            throw Error(ErrorKind::usage, fmt::format("${}: expected sync or tar", var));
-        } else if (name == "require_lock" && value != "true" && value != "false") {
-            throw Error(ErrorKind::usage, fmt::format("${}: expected true or false", var));
+        if (auto e = check_value(kind, value); !e.empty()) {
+            throw Error(ErrorKind::usage, fmt::format("${}: {}", var, e));
         }
-        *setting(cfg, name) = {value, "env", var};
+        cfg.*(kind.member) = {value, "env", var};
     }
 }
 
 } // namespace
 
 const std::vector<std::string>& setting_names() {
-    static const std::vector<std::string> names = {"registry", "builder",           "installer",
-                                                   "uv_image", "debian_base_image", "syntax_image",
-                                                   "context",  "require_lock"};
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        for (const auto& k : kinds()) {
+            out.emplace_back(k.name);
+        }
+        return out;
+    }();
     return names;
 }
 
 const Setting* find_setting(const Config& config, const std::string& name) {
-    return setting(config, name);
+    const SettingKind* kind = kind_of(name);
+    return kind == nullptr ? nullptr : &(config.*(kind->member));
 }
 
 Config load_config(const std::optional<std::filesystem::path>& explicit_file,

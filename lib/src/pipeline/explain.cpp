@@ -146,6 +146,8 @@ std::vector<std::string> line_diff(const std::vector<std::string>& a,
     return out;
 }
 
+} // namespace
+
 std::string layer_name(const TagRecord& r, const std::string& path) {
     if (auto n = layer_of(path)) {
         auto it = r.layers.find(*n);
@@ -153,8 +155,6 @@ std::string layer_name(const TagRecord& r, const std::string& path) {
     }
     return "generated files";
 }
-
-} // namespace
 
 TagRecord record_of(const Image& img, const fs::path& spec_file) {
     TagRecord r;
@@ -370,6 +370,10 @@ std::string explanation_text(const Explanation& e, std::string_view spec) {
                 counts.push_back(fmt::format("{} {}", n, word));
             }
         }
+        if (!l.files_known) {
+            counts.emplace_back("files changed (which is not known: the other tag's file list "
+                                "is not on this machine)");
+        }
         out += fmt::format("{}: {}\n", l.name, util::join(counts, ", "));
         for (const auto& f : e.files) {
             if (f.layer == l.name) {
@@ -401,7 +405,8 @@ std::string explanation_json(const Explanation& e, std::string_view spec) {
         layers.push_back({{"layer", l.name},
                           {"added", l.added},
                           {"removed", l.removed},
-                          {"changed", l.changed}});
+                          {"changed", l.changed},
+                          {"files_known", l.files_known}});
     }
     json j = {{"spec", spec},
               {"tag", e.after_tag},

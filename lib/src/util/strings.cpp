@@ -53,6 +53,14 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
     return out;
 }
 
+std::string join_or(const std::vector<std::string>& parts) {
+    if (parts.size() < 2) {
+        return join(parts, "");
+    }
+    std::vector<std::string> head(parts.begin(), parts.end() - 1);
+    return join(head, ", ") + " or " + parts.back();
+}
+
 bool starts_with(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
 }

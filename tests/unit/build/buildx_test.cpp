@@ -2,8 +2,10 @@
 
 #include <imgspec/build/build.hpp>
 #include <imgspec/build/buildx.hpp>
+#include <imgspec/build/labels.hpp>
 #include <imgspec/context/manifest.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/pipeline/explain.hpp>
 #include <imgspec/plan/tag.hpp>
 
 #include "unit/fake_progress.hpp"
@@ -203,6 +205,10 @@ TEST(Buildx, PushWithRegistryIsTheDefault) {
                      "--push",
                      "--progress",
                      "auto",
+                     "--annotation",
+                     "index:io.imgspec.covers=" + imgspec::pipeline::covers_json(make_image()),
+                     "--annotation",
+                     "manifest:io.imgspec.covers=" + imgspec::pipeline::covers_json(make_image()),
                      "--provenance=false",
                      "--metadata-file",
                      "/tmp/m.json",
@@ -308,6 +314,125 @@ TEST(Buildx, CacheFlagsInOrder) {
     Argv argv = buildx_argv(make_image(), o, "m");
     EXPECT_EQ(all_after(argv, "--cache-from"), o.cache_from);
     EXPECT_EQ(all_after(argv, "--cache-to"), o.cache_to);
+}
+
+TEST(Buildx, RegistryCacheFromTheConfigPerImage) {
+    Config cfg;
+    cfg.cache.value = "registry";
+    Argv argv = buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m");
+    EXPECT_EQ(after(argv, "--cache-from"), "type=registry,ref=127.0.0.1:5000/hello:buildcache");
+    EXPECT_EQ(after(argv, "--cache-to"),
+              "type=registry,ref=127.0.0.1:5000/hello:buildcache,mode=max");
+    cfg.cache_ref.value = "127.0.0.1:5000/cache/{repository}";
+    argv = buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m");
+    EXPECT_EQ(after(argv, "--cache-from"),
+              "type=registry,ref=127.0.0.1:5000/cache/127.0.0.1:5000/hello");
+    // Given on the command line: those, and not the config's.
+    BuildOptions o;
+    o.cache_from = {"type=local,src=/c"};
+    argv = buildx_argv(make_image(), imgspec::build::with_config_defaults(o, cfg), "m");
+    EXPECT_EQ(all_after(argv, "--cache-from"), o.cache_from);
+    EXPECT_TRUE(all_after(argv, "--cache-to").empty());
+    // Off by default; no registry, no cache.
+    EXPECT_FALSE(has(buildx_argv(make_image(), imgspec::build::with_config_defaults({}, {}), "m"),
+                     "--cache-to"));
+    EXPECT_FALSE(
+        has(buildx_argv(make_image(""), imgspec::build::with_config_defaults({}, cfg), "m"),
+            "--cache-to"));
+}
+
+TEST(Buildx, AttestationsOnlyWhenAsked) {
+    Config cfg;
+    Argv argv = buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m");
+    EXPECT_TRUE(has(argv, "--provenance=false"));
+    EXPECT_FALSE(has(argv, "--attest"));
+    BuildOptions o;
+    o.provenance = "max";
+    o.sbom = true;
+    argv = buildx_argv(make_image(), imgspec::build::with_config_defaults(o, cfg), "m");
+    EXPECT_TRUE(has(argv, "--provenance=mode=max"));
+    EXPECT_FALSE(has(argv, "--provenance=false"));
+    EXPECT_EQ(after(argv, "--attest"), "type=sbom,generator=docker/buildkit-syft-scanner:stable-1");
+    cfg.provenance.value = "min";
+    cfg.sbom_generator.value = "127.0.0.1:5000/syft:1";
+    cfg.sbom.value = "true";
+    argv = buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m");
+    EXPECT_TRUE(has(argv, "--provenance=mode=min"));
+    EXPECT_EQ(after(argv, "--attest"), "type=sbom,generator=127.0.0.1:5000/syft:1");
+    o = {};
+    o.provenance = "off"; // the flag wins over the config
+    argv = buildx_argv(make_image(), imgspec::build::with_config_defaults(o, cfg), "m");
+    EXPECT_TRUE(has(argv, "--provenance=false"));
+}
+
+TEST(Buildx, ReproducibleRewritesTimestampsAndSetsTheEpoch) {
+    BuildOptions o;
+    o.reproducible = true;
+    o.source_date_epoch = "1700000000";
+    Argv argv = buildx_argv(make_image(), o, "/b/metadata.json");
+    EXPECT_FALSE(has(argv, "--push"));
+    EXPECT_EQ(after(argv, "--output"),
+              "type=oci,dest=/b/image.tar,name=" + make_image().uri + ",rewrite-timestamp=true");
+    EXPECT_EQ(after(argv, "--build-arg"), "SOURCE_DATE_EPOCH=1700000000");
+    EXPECT_TRUE(has(argv, "--provenance=false"));
+    o.mode = OutputMode::dest;
+    o.output = "type=oci,dest=i.tar";
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--output"),
+              "type=oci,dest=i.tar,rewrite-timestamp=true");
+    o.output = "type=local,dest=d"; // files, not layers
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--output"), "type=local,dest=d");
+    o.mode = OutputMode::load;
+    EXPECT_THROW(buildx_argv(make_image(), o, "m"), Error);
+    // From the config.
+    Config cfg;
+    cfg.reproducible.value = "true";
+    argv = buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m");
+    EXPECT_EQ(after(argv, "--build-arg"), "SOURCE_DATE_EPOCH=0");
+}
+
+TEST(Buildx, LabelsAndTheCoversAnnotation) {
+    BuildOptions o;
+    o.labels = {{"org.opencontainers.image.title", "hello"}};
+    Image one = make_image();
+    one.plan.platforms = platforms({"linux/amd64"});
+    Argv argv = buildx_argv(one, o, "m");
+    EXPECT_EQ(after(argv, "--label"), "org.opencontainers.image.title=hello");
+    // One platform: no index, so the manifest's annotation only.
+    std::vector<std::string> ann = all_after(argv, "--annotation");
+    ASSERT_EQ(ann.size(), 1U);
+    EXPECT_EQ(ann[0].rfind("manifest:io.imgspec.covers={", 0), 0U) << ann[0];
+    auto covers = imgspec::pipeline::parse_covers(ann[0].substr(ann[0].find('=') + 1));
+    EXPECT_EQ(covers.tag, one.tag);
+    EXPECT_EQ(covers.platforms, std::vector<std::string>{"linux/amd64"});
+    // Loaded into the engine: no annotation (the engine's store keeps none).
+    o.mode = OutputMode::load;
+    EXPECT_FALSE(has(buildx_argv(one, o, "m"), "--annotation"));
+}
+
+TEST(Labels, CredentialsNeverReachALabel) {
+    using imgspec::build::without_credentials;
+    EXPECT_EQ(without_credentials("https://user:tok@example.com/a/b.git"),
+              "https://example.com/a/b.git");
+    EXPECT_EQ(without_credentials("https://tok@example.com/a@b.git"),
+              "https://example.com/a@b.git");
+    EXPECT_EQ(without_credentials("https://example.com/a.git"), "https://example.com/a.git");
+    EXPECT_EQ(without_credentials("git@example.com:a/b.git"), "git@example.com:a/b.git");
+    imgspec::build::GitInfo git{"https://example.com/a.git", "abc123"};
+    auto labels = imgspec::build::image_labels(make_image(), git, false, 0);
+    auto value = [&](const std::string& k) {
+        for (const auto& [n, v] : labels) {
+            if (n == k) {
+                return v;
+            }
+        }
+        return std::string("(none)");
+    };
+    EXPECT_EQ(value("org.opencontainers.image.revision"), "abc123");
+    EXPECT_EQ(value("org.opencontainers.image.source"), "https://example.com/a.git");
+    EXPECT_EQ(value("org.opencontainers.image.title"), "hello");
+    labels = imgspec::build::image_labels(make_image(), git, true, 86400);
+    EXPECT_EQ(value("org.opencontainers.image.created"), "1970-01-02T00:00:00Z");
+    EXPECT_EQ(value("org.opencontainers.image.revision"), "(none)");
 }
 
 TEST(Buildx, ProgressModeIsChecked) {

@@ -32,8 +32,24 @@ struct BuildOptions {
     std::string output;
     std::vector<spec::Platform> platforms; // empty: the spec's
     std::string builder;                   // empty: the config's, else buildx's current builder
+    // buildx --cache-from/--cache-to as given; when both are empty and the config's `cache` is
+    // "registry", the image's own cache reference (cache_ref) for both, written with mode=max.
     std::vector<std::string> cache_from;
     std::vector<std::string> cache_to;
+    std::string cache_ref; // from the config when its cache is "registry"; {repository} expands
+    // Attestations, off unless asked: "" takes the config's provenance (off, min, max); sbom
+    // adds an SBOM attestation made by the config's sbom_generator image.
+    std::string provenance;
+    bool sbom = false;
+    std::string sbom_generator; // the config's
+    // Reproducible digests (with the config's reproducible: true too): SOURCE_DATE_EPOCH
+    // (source_date_epoch, else the config's) and layer timestamps rewritten to it. Needs a
+    // push or an --output that writes an image: the engine's store cannot rewrite timestamps.
+    bool reproducible = false;
+    std::string source_date_epoch;
+    // --label NAME=VALUE on the image (org.opencontainers.image.*: build fills them from the
+    // spec's git repository); not part of the tag.
+    std::vector<std::pair<std::string, std::string>> labels;
     bool force = false;            // build even when the image exists
     bool dry_run = false;          // print what would run, build nothing
     std::string progress = "auto"; // buildx --progress: auto, plain, tty, quiet, rawjson
@@ -52,7 +68,8 @@ struct BuildOptions {
     std::string base_user;
 };
 
-// The options with the config's defaults filled in (the builder).
+// The options with the config's defaults filled in: the builder, attestations, reproducible and
+// its epoch, the registry cache.
 BuildOptions with_config_defaults(BuildOptions options, const Config& config);
 
 // `automatic` resolved against the image: push with a registry, else load.
@@ -64,8 +81,17 @@ std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
 
 // docker buildx build [--builder B] --platform P1,P2 --tag URI (--push | --load | --output DEST)
 //   --progress MODE [--cache-from X]... [--cache-to X]... [--secret id=ID,env=VAR |
-//   id=ID,src=FILE]...
-//   --provenance=false --metadata-file F CONTEXT-ARGS
+//   id=ID,src=FILE]... [--build-arg SOURCE_DATE_EPOCH=N] [--label K=V]...
+//   [--annotation [index:|manifest:]io.imgspec.covers=JSON]...
+//   (--provenance=false | --provenance=mode=min|max) [--attest type=sbom,generator=IMAGE]
+//   --metadata-file F CONTEXT-ARGS
+//
+// Reproducible with a push: --output type=oci,dest=<oci_image_tar>,name=URI,
+// rewrite-timestamp=true instead of --push, which build then loads and pushes (`docker load`,
+// `docker push`): the docker driver's store unpacks, which rewrite-timestamp forbids, and with
+// store=false it pushes a second time from that store and fails.
+// The annotation (on pushed images and --output images) records what the tag covers
+// (pipeline::covers_json), for `imgspec explain --against URI` on any machine.
 //
 // CONTEXT-ARGS are the delivery's (context::Delivery::buildx_args): `-f Dockerfile -` for the tar
 // on stdin with the Dockerfile inside it, the three-argument form's. Secrets appear as the name of
@@ -75,12 +101,15 @@ std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
 //
 // Throws Error(ErrorKind::usage) for an invalid combination: --push without a registry (the image
 // would go to Docker Hub), --output without or with "-" as a destination, an unknown progress
-// mode, no platform.
+// mode, no platform, --reproducible with --load.
 std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
                                      const std::string& metadata_file,
                                      const context::Delivery& delivery);
 std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOptions& options,
                                      const std::string& metadata_file);
+
+// Where a reproducible push's OCI tar goes: beside the metadata file, in build's private folder.
+std::filesystem::path oci_image_tar(const std::filesystem::path& metadata_file);
 
 // The way the image's context reaches the engine: the config's `context` ("sync" or "tar"), but
 // tar when there is no cache folder ($XDG_CACHE_HOME, $HOME) or the context has a .dockerignore

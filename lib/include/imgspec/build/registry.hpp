@@ -70,6 +70,13 @@ Presence check_remote(util::ProcessRunner& runner, const std::string& uri,
 lock::LockedImage resolve_digests(util::ProcessRunner& runner, const std::string& reference,
                                   bool platforms, const Env& env = {});
 
+// The annotation `key` of the image at `uri` (`imagetools inspect --raw`): the index's, else its
+// first image's; std::nullopt when it has none.
+// Throws Error(ErrorKind::other) when the image does not exist, Error(ErrorKind::unavailable)
+// when the registry cannot be asked.
+std::optional<std::string> image_annotation(util::ProcessRunner& runner, const std::string& uri,
+                                            const std::string& key, const Env& env = {});
+
 // Local check, for images built with --load, with `docker image inspect`. Docker API >= 1.49
 // answers per platform (`--platform`); an older daemon describes one platform only, so there a
 // single requested platform is compared with it and several are a miss (the build then runs and

@@ -33,11 +33,22 @@ struct Config {
     // How the build context reaches the engine (context/delivery.hpp): "sync" (a staged folder,
     // BuildKit sends only what changed) or "tar" (the whole context on buildx's stdin).
     Setting context{"sync"};
-    Setting require_lock{"false"};       // "true": build refuses a spec without a lock file
-    std::map<std::string, Setting> refs; // from_ref_name: name -> image URI
-    std::filesystem::path file;          // the config file read, if any
-    std::string file_source;             // how it was found: "flag" (--config), "env"
-                                         // ($IMGSPEC_CONFIG), "default" (XDG), "" (none)
+    Setting require_lock{"false"}; // "true": build refuses a spec without a lock file
+    // Attestations, off unless asked (build/buildx.hpp): "off", "min" or "max" provenance, and an
+    // SBOM made by the generator image.
+    Setting provenance{"off"};
+    Setting sbom{"false"};
+    Setting sbom_generator{"docker/buildkit-syft-scanner:stable-1"};
+    // Reproducible digests: SOURCE_DATE_EPOCH and rewritten layer timestamps.
+    Setting reproducible{"false"};
+    Setting source_date_epoch{"0"};
+    // A registry cache per image ("registry"), shared by every machine that builds it; "off".
+    Setting cache{"off"};
+    Setting cache_ref{"{repository}:buildcache"}; // {repository}: the image's URI without its tag
+    std::map<std::string, Setting> refs;          // from_ref_name: name -> image URI
+    std::filesystem::path file;                   // the config file read, if any
+    std::string file_source;                      // how it was found: "flag" (--config), "env"
+                                                  // ($IMGSPEC_CONFIG), "default" (XDG), "" (none)
 };
 
 } // namespace imgspec

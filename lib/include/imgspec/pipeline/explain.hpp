@@ -59,6 +59,29 @@ std::optional<TagRecord> last_record(const std::filesystem::path& spec_file,
 std::optional<TagRecord> record_of_tag(const std::string& tag,
                                        std::filesystem::path cache_dir = {});
 
+// The layer a context path belongs to: its name in `record` ("layers[3] source_folder"), or
+// "generated files" for the Dockerfile's own files.
+std::string layer_name(const TagRecord& record, const std::string& path);
+
+// What a tag covers, small enough for an image annotation (covers_annotation): the Dockerfile's
+// SHA-256, the platforms, and one SHA-256 per layer over its files' paths, types, modes and
+// digests. Locked base digests are in the Dockerfile (`FROM ref@sha256:...`). `build` writes it
+// on every image it pushes, so `explain --against URI` works on a machine that never computed
+// that tag.
+inline constexpr const char* covers_annotation = "io.imgspec.covers";
+struct Covers {
+    std::string tag;
+    std::string dockerfile; // "sha256:<hex>"
+    std::vector<std::string> platforms;
+    std::map<std::string, std::string> layers; // layer name -> "sha256:<hex>"
+    bool operator==(const Covers&) const = default;
+};
+Covers covers_of(const TagRecord& record);
+// One line of JSON, keys sorted; parse_covers throws Error (other) on anything else.
+std::string covers_json(const Covers& covers);
+std::string covers_json(const Image& img);
+Covers parse_covers(std::string_view json);
+
 struct Explanation {
     std::string before_tag, after_tag;
     std::string before_computed;
@@ -67,6 +90,7 @@ struct Explanation {
     struct Layer {
         std::string name; // "layers[3] source_folder", or "generated files"
         int added = 0, removed = 0, changed = 0;
+        bool files_known = true; // false against an annotation: which files is not known
     };
     std::vector<Layer> layers;
     struct File {
@@ -82,6 +106,9 @@ struct Explanation {
 
 // The difference between two records. Pure.
 Explanation explain(const TagRecord& before, const TagRecord& after);
+// The same against an image's annotation: the Dockerfile's lines and the files are not known,
+// only that the Dockerfile and which layers changed.
+Explanation explain(const Covers& before, const TagRecord& after);
 
 // For people (several lines) and for scripts (one JSON object).
 std::string explanation_text(const Explanation& e, std::string_view spec);

@@ -10,6 +10,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate closest to `word` if it is close enough to be a likely typo, else "".
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// "a", "a or b", "a, b or c": the choices a message offers.
+std::string join_or(const std::vector<std::string>& parts);
 bool starts_with(std::string_view s, std::string_view prefix);
 bool contains(std::string_view haystack, std::string_view needle);
 // ASCII letters in lower case (std::tolower), the rest as is.
