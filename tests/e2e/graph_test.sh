@@ -134,4 +134,15 @@ if wait_until 120 sleeping; then
 else
   fail "Ctrl-C: the two RUN steps never ran"; kill -KILL "$pid"; wait "$pid"; tail -5 "$WORK/err"
 fi
+
+# --- The graph on another builder, named in the config (issue 15 item 6) ---------------------------
+echo "$NONCE-alt" >"$ctx/nonce.txt"
+printf 'builder: imgspec-alt\n' >"$WORK/config.yaml"
+A1=$(uri kid1) A2=$(uri kid2)
+DOCKER_CONTEXT=imgspec-alt check "the graph with -j 2 on the builder of the config" 0 "$IMGSPEC" -v build "$ctx/kid1.yaml" "$ctx/kid2.yaml" -j 2 --progress plain
+n=$(grep -c -- "--builder imgspec-alt" "$WORK/err")
+[ "$n" = 3 ] && ok "three buildx runs, each on imgspec-alt" || fail "--builder imgspec-alt in $n buildx lines, want 3"
+got=$(docker run --rm --pull always --platform linux/arm64 "$A1" cat /proof 2>/dev/null | tr '\n' ' ')
+[ "$got" = "parent kid1 " ] && ok "kid1 from imgspec-alt (arm64) runs on its parent" || fail "kid1 /proof: '$got'"
+: >"$WORK/config.yaml"
 finish

@@ -260,6 +260,17 @@ double seconds_since(Clock::time_point t0) {
 
 } // namespace
 
+// A delivery whose staging check() started while it asked the registry, for build_missing.
+struct Prepared {
+    // The base image's user, looked up while the existence check runs (the Dockerfile restores
+    // it at its end): a rebuild needs both answers, which come from the registry one at a time
+    // otherwise. Invalid when the image needs no lookup.
+    std::future<std::string> base_user;
+    std::unique_ptr<context::Delivery> delivery;
+    // Destroyed first: stops the staging (and waits for it) while the delivery lives.
+    std::unique_ptr<Staging> staging = std::make_unique<Staging>();
+};
+
 BuildOptions parent_options(const pipeline::Image& parent, BuildOptions options) {
     options.platforms.clear(); // the parent's tag promises its own platforms
     options.force = false;     // --force means the named spec; a parent is content-addressed
@@ -348,17 +359,17 @@ class Builder {
             // skipped build at one child process.
             // Meanwhile the context is staged (sync delivery): the check waits for the registry,
             // the staging for the disk, and a rebuild needs both.
-            // build_missing picks the staging up when it follows (one image); the graph checks
-            // every image first and builds later, and then stages again (only what changed).
-            Pending& pending = m_pending[image.uri];
-            pending.delivery = std::move(delivery);
-            if (pending.delivery->kind() != context::DeliveryKind::tar) {
-                pending.staging->start(*pending.delivery);
+            // build_missing picks both up from the result (also in a graph, where the build of
+            // an image may come long after its check).
+            auto prepared = std::make_shared<Prepared>();
+            prepared->delivery = std::move(delivery);
+            if (prepared->delivery->kind() != context::DeliveryKind::tar) {
+                prepared->staging->start(*prepared->delivery);
             }
             if (needs_base_user(image)) {
-                pending.base_user = std::async(std::launch::async, [this, &image] {
+                prepared->base_user = std::async(std::launch::async, [&runner = m_runner, &image] {
                     std::unique_ptr<DockerConfigDir> holder; // its own: outlives check()'s
-                    return image_user(m_runner, image.plan.base_user_image,
+                    return image_user(runner, image.plan.base_user_image,
                                       registry_env(image, holder));
                 });
             }
@@ -367,7 +378,7 @@ class Builder {
             try {
                 p = exists(image, mode, platforms, env);
             } catch (const Error& e) {
-                m_pending.erase(image.uri); // stops the staging
+                prepared.reset(); // stops the staging
                 if (e.kind() == ErrorKind::unavailable || e.kind() == ErrorKind::other) {
                     check_docker();
                 }
@@ -377,7 +388,7 @@ class Builder {
             m_docker_ok = true;
             result.exists = p.exists;
             if (p.exists) {
-                m_pending.erase(image.uri); // what was staged stays for the next build
+                prepared.reset(); // what was staged stays for the next build
                 spdlog::info("{} exists with {}: skipped", image.uri, util::join(p.found, ", "));
                 result.skipped = true;
                 result.platforms = p.found;
@@ -388,6 +399,7 @@ class Builder {
             }
             spdlog::info("{}: {}; building", image.uri, p.reason);
             result.reason = p.reason;
+            result.prepared = std::move(prepared);
         } else {
             result.reason = options.force ? "--force" : "--output: always built";
         }
@@ -417,13 +429,12 @@ class Builder {
         run_options.labels = image_labels(
             image, git_info(image.plan.spec.file.parent_path()), run_options.reproducible,
             run_options.source_date_epoch.empty() ? 0 : std::stoll(run_options.source_date_epoch));
-        Pending pending;
-        if (auto it = m_pending.find(image.uri); it != m_pending.end()) {
-            pending = std::move(it->second);
-            m_pending.erase(it);
-        } else {
-            pending.delivery = context_delivery(image, m_config, options.context_progress);
+        std::shared_ptr<Prepared> prepared = std::move(result.prepared);
+        if (!prepared) {
+            prepared = std::make_shared<Prepared>();
+            prepared->delivery = context_delivery(image, m_config, options.context_progress);
         }
+        Prepared& pending = *prepared;
         if (pending.base_user.valid()) {
             auto tu = Clock::now();
             run_options.base_user = pending.base_user.get();
@@ -571,17 +582,6 @@ class Builder {
     }
 
     util::ProcessRunner& m_runner;
-    // A delivery whose staging check() started while it asked the registry, for build_missing.
-    struct Pending {
-        // The base image's user, looked up while the existence check runs (the Dockerfile
-        // restores it at its end): a rebuild needs both answers, which come from the registry
-        // one at a time otherwise. Invalid when the image needs no lookup.
-        std::future<std::string> base_user;
-        std::unique_ptr<context::Delivery> delivery;
-        // Destroyed first: stops the staging (and waits for it) while the delivery lives.
-        std::unique_ptr<Staging> staging = std::make_unique<Staging>();
-    };
-    std::map<std::string, Pending> m_pending; // by image URI
 
     const Config& m_config;
     bool m_docker_ok = false;

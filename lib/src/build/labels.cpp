@@ -67,8 +67,7 @@ GitInfo git_info(const std::filesystem::path& folder) {
 }
 
 std::vector<std::pair<std::string, std::string>> image_labels(const pipeline::Image& image,
-                                                              const GitInfo& git,
-                                                              bool reproducible,
+                                                              const GitInfo& git, bool reproducible,
                                                               long long epoch_seconds) {
     std::vector<std::pair<std::string, std::string>> labels;
     long long created = epoch_seconds;

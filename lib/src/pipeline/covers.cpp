@@ -30,8 +30,8 @@ Covers covers_of(const TagRecord& record) {
     std::map<std::string, std::string> lists;
     for (const auto& f : record.files) {
         std::string& list = lists[layer_name(record, f.path)];
-        list += fmt::format("{}{}{}{}{:o}{}{}\n", f.path, '\0', f.type, '\0', f.mode, '\0',
-                            f.digest);
+        list +=
+            fmt::format("{}{}{}{}{:o}{}{}\n", f.path, '\0', f.type, '\0', f.mode, '\0', f.digest);
     }
     for (const auto& [name, list] : lists) {
         c.layers[name] = sha256_of(list);
@@ -64,9 +64,9 @@ Covers parse_covers(std::string_view text) {
         c.platforms = j.at("platforms").get<std::vector<std::string>>();
         c.layers = j.at("layers").get<std::map<std::string, std::string>>();
     } catch (const json::exception&) {
-        throw Error(ErrorKind::other,
-                    fmt::format("the image's {} annotation is not one imgspec wrote",
-                                covers_annotation));
+        throw Error(
+            ErrorKind::other,
+            fmt::format("the image's {} annotation is not one imgspec wrote", covers_annotation));
     }
     return c;
 }

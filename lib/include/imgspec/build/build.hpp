@@ -7,11 +7,16 @@
 #include <imgspec/pipeline/pipeline.hpp>
 #include <imgspec/util/process.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace imgspec::build {
+
+// What check_image started for build_checked while it asked the registry (the context's staging,
+// the lookup of the base image's user); opaque, carried in the check's result.
+struct Prepared;
 
 struct BuildResult {
     std::string uri;
@@ -28,6 +33,8 @@ struct BuildResult {
     std::vector<std::string> argv;
     std::optional<bool> exists;
     std::vector<BuildResult> parents; // `from: spec` parents, outermost first, built before
+    // A check that found the image missing: what it started for the build (empty otherwise).
+    std::shared_ptr<Prepared> prepared;
 };
 
 // Builds `image` (after its `from: spec` parents, each skipped when it exists).

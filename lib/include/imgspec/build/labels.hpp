@@ -27,8 +27,7 @@ std::string without_credentials(const std::string& url);
 // the epoch, RFC 3339 UTC), .source and .revision (the latter left out with `reproducible`: two
 // builds of one tag from two commits must not differ). Pure but for `now`.
 std::vector<std::pair<std::string, std::string>> image_labels(const pipeline::Image& image,
-                                                              const GitInfo& git,
-                                                              bool reproducible,
+                                                              const GitInfo& git, bool reproducible,
                                                               long long epoch_seconds);
 
 } // namespace imgspec::build
