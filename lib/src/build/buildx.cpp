@@ -65,27 +65,38 @@ std::string reproducible_output(const BuildOptions& options) {
     return out + ",rewrite-timestamp=true";
 }
 
+// `text` with {repository} replaced by the image's repository.
+std::string expand_repository(std::string text, const pipeline::Image& image) {
+    const std::string repository = image_repository(image.uri);
+    for (std::size_t at = text.find("{repository}"); at != std::string::npos;
+         at = text.find("{repository}", at + repository.size())) {
+        text.replace(at, 12, repository);
+    }
+    return text;
+}
+
+// The command line's caches, else the spec's, else the config's registry cache (when the image
+// has a registry to keep it in).
 void add_cache_args(std::vector<std::string>& argv, const pipeline::Image& image,
                     const BuildOptions& options) {
-    for (const auto& c : options.cache_from) {
-        argv.insert(argv.end(), {"--cache-from", c});
+    std::vector<std::string> from = options.cache_from;
+    std::vector<std::string> to = options.cache_to;
+    const spec::Spec& s = image.plan.spec;
+    if (from.empty() && to.empty()) {
+        from = s.cache_from;
+        to = s.cache_to;
     }
-    for (const auto& c : options.cache_to) {
-        argv.insert(argv.end(), {"--cache-to", c});
+    if (from.empty() && to.empty() && !options.cache_ref.empty() && !image.plan.registry.empty()) {
+        std::string ref = options.cache_ref;
+        from = {"type=registry,ref=" + ref};
+        to = {"type=registry,ref=" + ref + ",mode=max"};
     }
-    if (!options.cache_from.empty() || !options.cache_to.empty() || options.cache_ref.empty() ||
-        image.plan.registry.empty()) {
-        return; // given on the command line, not asked for, or no registry to keep it in
+    for (const auto& c : from) {
+        argv.insert(argv.end(), {"--cache-from", expand_repository(c, image)});
     }
-    std::string ref = options.cache_ref;
-    for (std::size_t at = ref.find("{repository}"); at != std::string::npos;
-         at = ref.find("{repository}", at)) {
-        std::string repository = image_repository(image.uri);
-        ref.replace(at, 12, repository);
-        at += repository.size();
+    for (const auto& c : to) {
+        argv.insert(argv.end(), {"--cache-to", expand_repository(c, image)});
     }
-    argv.insert(argv.end(), {"--cache-from", "type=registry,ref=" + ref});
-    argv.insert(argv.end(), {"--cache-to", "type=registry,ref=" + ref + ",mode=max"});
 }
 
 // The epoch, the labels, the annotation and the attestations.

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string_view>
 
 namespace imgspec::spec {
@@ -22,9 +23,10 @@ namespace {
 using Kind = Node::Kind;
 
 const std::vector<std::string> top_keys = {
-    "name", "registry",        "platform", "python_version", "extendable", "tag",
-    "from", "registry_secret", "layers",   "secrets",        "user",       "entrypoint",
-    "cmd",  "labels",          "expose",   "stopsignal",     "healthcheck"};
+    "name",    "registry",        "platform", "python_version", "extendable",  "tag",
+    "from",    "registry_secret", "layers",   "secrets",        "user",        "entrypoint",
+    "cmd",     "labels",          "expose",   "stopsignal",     "healthcheck", "cache_from",
+    "cache_to"};
 
 // yaml-cpp places an empty value ("name:" with nothing after it) at the next token, which is on a
 // later line or past the end of the file: point at its key instead.
@@ -45,6 +47,26 @@ void point_empty_values_at_keys(Node& n) {
 }
 
 } // namespace
+
+void Reader::cache_refs(const Node& root, const std::string& key, std::vector<std::string>& out) {
+    const Node* n = root.find(key);
+    if (n == nullptr || !strings(*n, key, out)) {
+        return;
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const std::string& c = out[i];
+        const Node& at = n->kind == Kind::list ? n->items[i] : *n;
+        std::string path = n->kind == Kind::list ? fmt::format("{}[{}]", key, i) : key;
+        if (c.rfind("type=", 0) != 0) {
+            error(at, path, invalid(c, "not a buildx cache, which starts with type="),
+                  "for example type=registry,ref=registry.example.com/app:buildcache");
+        } else if (std::any_of(c.begin(), c.end(), [](char ch) {
+                       return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+                   })) {
+            error(at, path, "a buildx cache is one line without control characters");
+        }
+    }
+}
 
 Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
     Spec s;
@@ -120,6 +142,8 @@ Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
     if (const Node* n = root.find("secrets")) {
         secrets(*n, s);
     }
+    cache_refs(root, "cache_from", s.cache_from);
+    cache_refs(root, "cache_to", s.cache_to);
     if (const Node* n = root.find("layers")) {
         if (n->kind == Kind::list) {
             for (std::size_t i = 0; i < n->items.size(); ++i) {

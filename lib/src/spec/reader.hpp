@@ -79,6 +79,8 @@ class Reader {
     void secrets(const Node& n, Spec& s);
     void check_secret_uses(const Spec& s);
     void runtime(const Node& root, Runtime& out);
+    // cache_from / cache_to: buildx cache specs ("type=registry,ref=..."), one word each.
+    void cache_refs(const Node& root, const std::string& key, std::vector<std::string>& out);
     void healthcheck(const Node& n, Runtime& out);
     std::optional<Command> command(const Node& n, const std::string& path);
 

@@ -69,6 +69,15 @@ const Key top_keys[] = {
      "A secret (a key of 'secrets', else the environment variable of that name) holding a docker "
      "config.json, used to push and pull.",
      R"(["REGISTRY_AUTH"])"},
+    {"cache_from", R"({"anyOf": [{"type": "string", "pattern": "^type="},
+                                 {"type": "array", "items": {"type": "string", "pattern": "^type="}}]})",
+     "buildx --cache-from for this image ({repository}: the image's URI without its tag); with "
+     "cache_to, replaces the config's cache: registry. Not part of the tag.",
+     R"(["type=registry,ref=registry.example.com/cache/app:buildcache"])"},
+    {"cache_to", R"({"anyOf": [{"type": "string", "pattern": "^type="},
+                               {"type": "array", "items": {"type": "string", "pattern": "^type="}}]})",
+     "buildx --cache-to for this image ({repository} expands as in cache_from).",
+     R"(["type=registry,ref={repository}:buildcache,mode=max"])"},
     {"layers", R"({"anyOf": [{"type": "array", "items": {"$ref": "#/$defs/layer"}},
                              {"type": "null"}]})",
      "Build steps, applied in the order given. Each entry has exactly one layer kind key plus that "

@@ -333,6 +333,15 @@ TEST(Buildx, RegistryCacheFromTheConfigPerImage) {
     argv = buildx_argv(make_image(), imgspec::build::with_config_defaults(o, cfg), "m");
     EXPECT_EQ(all_after(argv, "--cache-from"), o.cache_from);
     EXPECT_TRUE(all_after(argv, "--cache-to").empty());
+    // The spec's, over the config's; the command line's over both.
+    Image img = make_image();
+    img.plan.spec.cache_from = {"type=registry,ref={repository}:spec-cache"};
+    argv = buildx_argv(img, imgspec::build::with_config_defaults({}, cfg), "m");
+    EXPECT_EQ(all_after(argv, "--cache-from"),
+              std::vector<std::string>{"type=registry,ref=127.0.0.1:5000/hello:spec-cache"});
+    EXPECT_TRUE(all_after(argv, "--cache-to").empty());
+    argv = buildx_argv(img, imgspec::build::with_config_defaults(o, cfg), "m");
+    EXPECT_EQ(all_after(argv, "--cache-from"), o.cache_from);
     // Off by default; no registry, no cache.
     EXPECT_FALSE(has(buildx_argv(make_image(), imgspec::build::with_config_defaults({}, {}), "m"),
                      "--cache-to"));

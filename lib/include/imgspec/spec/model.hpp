@@ -210,6 +210,10 @@ struct Spec {
     Base base = DebianBase{};
     Mark base_mark;
     std::string registry_secret;
+    // buildx --cache-from / --cache-to for this image ({repository} expands); when either is
+    // given they replace the config's `cache: registry`. Not part of the tag.
+    std::vector<std::string> cache_from;
+    std::vector<std::string> cache_to;
     std::vector<Layer> layers;
     std::map<std::string, SecretDef> secrets;
     Runtime runtime;
