@@ -1,7 +1,7 @@
 #pragma once
-// The source files of a build context, read ahead of the tar writer on another thread and checked
-// against the manifest (size, digest, or the stat cache's proof) as they are read. Private to
-// context (tar_writer.cpp).
+// The source files of a build context, read ahead of the tar writer (or the staging) on another
+// thread and checked against the manifest (size, digest, or the stat cache's proof) as they are
+// read. Private to context (tar_writer.cpp, stage_context.cpp).
 
 #include <imgspec/plan/manifest.hpp>
 

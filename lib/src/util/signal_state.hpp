@@ -1,6 +1,6 @@
 #pragma once
-// What the signal handler (signals.cpp) and the process runner (process.cpp) share: which children
-// to stop, and whether a signal arrived. Private to util.
+// What the signal handler (signals.cpp) and the process runner (process.cpp, process_spawn.cpp,
+// process_output.cpp) share: which children to stop, and whether a signal arrived. Private to util.
 //
 // Several children may run at once (one per thread of a parallel build), so the handler keeps a
 // fixed table of them, lock-free: one slot per running child.

@@ -61,14 +61,11 @@ std::vector<std::string> listing(const fs::path& dir) {
 class StagingTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        fs::create_directories(src() / "app/sub");
-        write_file(src() / "app/a.txt", "aaaa\n");
-        write_file(src() / "app/b.txt", "bbbb\n");
-        write_file(src() / "app/sub/run.sh", "#!/bin/sh\n");
-        fs::permissions(src() / "app/sub/run.sh", fs::perms(0700));
-        fs::permissions(src() / "app/b.txt", fs::perms(0600));
+        m_tmp.write("src/app/a.txt", "aaaa\n");
+        fs::permissions(m_tmp.write("src/app/b.txt", "bbbb\n"), fs::perms(0600));
+        fs::permissions(m_tmp.write("src/app/sub/run.sh", "#!/bin/sh\n"), fs::perms(0700));
         fs::create_symlink("a.txt", src() / "app/link");
-        write_file(src() / "outside.txt", "not planned\n");
+        m_tmp.write("src/outside.txt", "not planned\n");
     }
     fs::path src() const { return m_tmp.path() / "src"; }
     fs::path root() const { return m_tmp.path() / "cache/contexts/img-0"; }
