@@ -110,7 +110,7 @@ TEST(Schema, HasEveryTopKey) {
     EXPECT_EQ(top, (std::set<std::string>{"name", "registry", "platform", "python_version",
                                           "extendable", "tag", "from", "registry_secret", "layers",
                                           "secrets", "user", "entrypoint", "cmd", "labels",
-                                          "expose", "stopsignal", "healthcheck"}));
+                                          "expose", "stopsignal", "healthcheck", "matrix"}));
     // Base forms and layer kinds come from their descriptors; kinds_test.cpp checks that every
     // one of the model is there.
     EXPECT_TRUE(s["$defs"]["from"]["properties"].contains("debian_base"));
