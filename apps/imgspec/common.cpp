@@ -146,9 +146,9 @@ bool from_matrix(const std::vector<pipeline::Image>& images) {
 }
 
 std::vector<spec::Spec> read_all(const std::string& spec, const SpecInput& input) {
-    std::vector<spec::Spec> specs = spec != "-" ? spec::read_specs(spec)
-                                                : spec::read_specs_stdin(stdin_format(input),
-                                                                         stdin_dir(input));
+    std::vector<spec::Spec> specs =
+        spec != "-" ? spec::read_specs(spec)
+                    : spec::read_specs_stdin(stdin_format(input), stdin_dir(input));
     return spec::select_matrix(std::move(specs), input.matrix());
 }
 
@@ -157,11 +157,11 @@ std::vector<pipeline::Image> resolve_all(const std::string& spec, const SpecInpu
     std::vector<spec::Spec> specs = read_all(spec, input);
     if (specs.size() == 1 && specs.front().matrix.empty()) {
         std::vector<pipeline::Image> one;
-        one.push_back(finish(spec, pipeline::resolve_spec(specs.front(), config, options), options));
+        one.push_back(
+            finish(spec, pipeline::resolve_spec(specs.front(), config, options), options));
         return one;
     }
-    std::vector<pipeline::Image> images =
-        pipeline::resolve_specs(specs, config, options);
+    std::vector<pipeline::Image> images = pipeline::resolve_specs(specs, config, options);
     std::vector<Diagnostic> warnings; // each once: most are the spec's, not one image's
     for (const auto& img : images) {
         for (auto& w : plan_warnings(img.plan)) {

@@ -59,7 +59,7 @@ expect_in "$WORK/err" "is a matrix of 4 images" "render: says it is a matrix"
 expect_in "$WORK/err" "pick one with --matrix AXIS=VALUE" "render: hint --matrix"
 check "render --dockerfile --matrix" 0 "$IMGSPEC" render matrix.yaml --dockerfile --matrix variant=gpu --matrix python_version=3.11
 expect_in "$WORK/out" "FROM python:3.11-slim-bookworm" "the picked image's base"
-expect_in "$WORK/out" "DEVICE=gpu" "the picked image's value"
+expect_in "$WORK/out" "DEVICE=\"gpu\"" "the picked image's value"
 check "render --json of a matrix" 0 "$IMGSPEC" render matrix.yaml --json
 "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); assert len(j)==4 and j[3]['matrix']=={'python_version':'3.12','variant':'gpu'}" "$WORK/out" && ok "render --json: 4 objects" || fail "render --json"
 check "render --buildx of a matrix" 0 "$IMGSPEC" render matrix.yaml --buildx
@@ -100,6 +100,12 @@ bad "too many images" "name: a
 matrix: {v: [$seq_values]}
 layers: [{workdir: \"/\${{ matrix.v }}\"}]
 " "error: matrix: the matrix gives more than 256 images"
+big_values=$(seq -s, 1 256)
+big_list=$(seq -f 'p%g' -s, 1 5000)
+bad "a large spec times many images" "name: a
+matrix: {v: [$big_values]}
+layers: [{workdir: \"/\${{ matrix.v }}\"}, {apt_packages: [$big_list]}]
+" "error: matrix: the matrix's 256 images of this spec would hold more than 1000000 values"
 printf 'name: p\nextendable: true\nfrom: {base: busybox}\nmatrix: {v: [a]}\nlayers: [{workdir: "/${{ matrix.v }}"}]\n' >"$WORK/parent.yaml"
 printf 'name: c\nfrom: {spec: parent.yaml}\nlayers: [{workdir: /app}]\n' >"$WORK/child.yaml"
 check "a parent with a matrix" 3 "$IMGSPEC" validate "$WORK/child.yaml"

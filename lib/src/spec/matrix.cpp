@@ -165,7 +165,8 @@ class Expander {
     void read_axis(const std::string& name, Mark key_mark, const Node& v) {
         Axis axis{name, Reader::join_path("matrix", name), key_mark, v.kind == Kind::map, {}};
         if (!valid_axis_name(name)) {
-            m_reader.error_at(key_mark, axis.path, fmt::format("'{}' is not a valid axis name", name),
+            m_reader.error_at(key_mark, axis.path,
+                              fmt::format("'{}' is not a valid axis name", name),
                               "use letters, digits, '_' and '-', starting with a letter or '_'");
         }
         if (v.kind == Kind::list) {
@@ -173,8 +174,7 @@ class Expander {
         } else if (v.kind == Kind::map) {
             overlay_values(axis, v);
         } else if (v.kind != Kind::null) {
-            m_reader.type_error(v, axis.path,
-                                "a list of values or a map of value name -> overlay");
+            m_reader.type_error(v, axis.path, "a list of values or a map of value name -> overlay");
             return;
         }
         if (v.items.empty() && v.entries.empty()) {
@@ -239,7 +239,8 @@ class Expander {
         }
         for (const auto& axis : m_axes) {
             auto empty = [](const AxisValue& v) { return v.node->entries.empty(); };
-            bool changes = axis.overlays && !std::all_of(axis.values.begin(), axis.values.end(), empty);
+            bool changes =
+                axis.overlays && !std::all_of(axis.values.begin(), axis.values.end(), empty);
             if (used.count(axis.name) == 0 && !changes) {
                 m_reader.error_at(
                     axis.mark, axis.path,
@@ -302,7 +303,25 @@ class Expander {
             m_reader.error(matrix, "matrix",
                            fmt::format("the matrix gives more than {} images", max_matrix_images),
                            "split it into several specs, or pick images with --matrix");
+        } else if (count * size_of(m_root) > LoadLimits{}.max_nodes) {
+            // Each image is a copy of the spec: a large spec times many images is a bomb too.
+            m_reader.error(matrix, "matrix",
+                           fmt::format("the matrix's {} images of this spec would hold more than "
+                                       "{} values",
+                                       count, LoadLimits{}.max_nodes),
+                           "split it into several specs");
         }
+    }
+
+    static std::size_t size_of(const Node& n) {
+        std::size_t size = 1;
+        for (const auto& item : n.items) {
+            size += size_of(item);
+        }
+        for (const auto& entry : n.entries) {
+            size += size_of(entry.second);
+        }
+        return size;
     }
 
     // Each image needs a name: the spec's, or one that an overlay of each of its values sets.
@@ -448,8 +467,8 @@ class Expander {
     Reader m_reader;
     Diagnostics& m_diags;
     std::vector<Axis> m_axes;
-    bool m_name_refs = false;            // the spec's name references an axis
-    std::set<const Node*> m_unnamable;   // values already reported by add_suffix
+    bool m_name_refs = false;          // the spec's name references an axis
+    std::set<const Node*> m_unnamable; // values already reported by add_suffix
 };
 
 bool same_diagnostic(const Diagnostic& a, const Diagnostic& b) {
@@ -527,17 +546,17 @@ std::vector<Spec> select_matrix(std::vector<Spec> images, const MatrixFilter& fi
     std::vector<Spec> kept;
     std::copy_if(images.begin(), images.end(), std::back_inserter(kept), keep);
     if (kept.empty()) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("--matrix: no image of {} has these values",
-                                printable(first.display)),
-                    "its axes: " + axes_text(images));
+        throw Error(
+            ErrorKind::usage,
+            fmt::format("--matrix: no image of {} has these values", printable(first.display)),
+            "its axes: " + axes_text(images));
     }
     return kept;
 }
 
-std::vector<Diagnostic> merge_matrix_diagnostics(
-    const std::vector<std::vector<Diagnostic>>& per_image,
-    const std::vector<std::vector<MatrixValue>>& values) {
+std::vector<Diagnostic>
+merge_matrix_diagnostics(const std::vector<std::vector<Diagnostic>>& per_image,
+                         const std::vector<std::vector<MatrixValue>>& values) {
     // How many images have each diagnostic (once per image).
     std::vector<std::pair<Diagnostic, std::size_t>> counts;
     for (const auto& list : per_image) {

@@ -23,8 +23,8 @@ namespace {
 using Kind = Node::Kind;
 
 const std::vector<std::string> top_keys = {
-    "name", "registry",        "platform", "python_version", "extendable", "tag",
-    "from", "registry_secret", "layers",   "secrets",        "user",       "entrypoint",
+    "name", "registry",        "platform", "python_version", "extendable",  "tag",
+    "from", "registry_secret", "layers",   "secrets",        "user",        "entrypoint",
     "cmd",  "labels",          "expose",   "stopsignal",     "healthcheck", "matrix"};
 
 // yaml-cpp places an empty value ("name:" with nothing after it) at the next token, which is on a

@@ -29,8 +29,8 @@ std::vector<std::string> problems(const std::string& text, const std::string& fi
     } catch (const SpecError& e) {
         std::vector<std::string> out;
         for (const auto& d : e.diagnostics()) {
-            out.push_back(fmt::format("{}:{}: {}: {}", d.mark.line, d.mark.column, d.path,
-                                      d.message));
+            out.push_back(
+                fmt::format("{}:{}: {}: {}", d.mark.line, d.mark.column, d.path, d.message));
         }
         return out;
     }
@@ -163,8 +163,9 @@ TEST(Matrix, ShapeErrorsHavePlaces) {
     EXPECT_EQ(problems("name: a\nmatrix:\n  v: [[1]]\nlayers: [{workdir: \"/${{ matrix.v }}\"}]\n"),
               (std::vector<std::string>{
                   "3:7: matrix.v[0]: expected a string, number or boolean, got a list"}));
-    EXPECT_EQ(problems("name: a\nmatrix:\n  v: [x, x]\nlayers: [{workdir: \"/${{ matrix.v }}\"}]\n"),
-              (std::vector<std::string>{"3:10: matrix.v[1]: 'x' is given twice"}));
+    EXPECT_EQ(
+        problems("name: a\nmatrix:\n  v: [x, x]\nlayers: [{workdir: \"/${{ matrix.v }}\"}]\n"),
+        (std::vector<std::string>{"3:10: matrix.v[1]: 'x' is given twice"}));
     EXPECT_EQ(problems("name: a\nmatrix: [x]\n"),
               (std::vector<std::string>{"2:9: matrix: expected a map of axis -> list of values or "
                                         "map of value name -> overlay, got a list"}));
@@ -268,8 +269,7 @@ TEST(Matrix, SelectKeepsPickedImages) {
 
 TEST(Matrix, EachImageHasItsOwnTag) {
     test::TempDir dir;
-    auto images =
-        pipeline::resolve_specs(read(dir, "s.yaml", two_axes), test::test_config());
+    auto images = pipeline::resolve_specs(read(dir, "s.yaml", two_axes), test::test_config());
     ASSERT_EQ(images.size(), 4u);
     std::set<std::string> tags;
     for (const auto& img : images) {

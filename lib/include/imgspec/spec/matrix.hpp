@@ -48,9 +48,9 @@ std::vector<Spec> select_matrix(std::vector<Spec> images, const MatrixFilter& fi
 // One diagnostic list per image of a matrix (`values[i]` the image's values) as one list: a
 // diagnostic that every image has once, one that only some have once per image, its message
 // ending in "(matrix: python_version=3.11)".
-std::vector<Diagnostic> merge_matrix_diagnostics(
-    const std::vector<std::vector<Diagnostic>>& per_image,
-    const std::vector<std::vector<MatrixValue>>& values);
+std::vector<Diagnostic>
+merge_matrix_diagnostics(const std::vector<std::vector<Diagnostic>>& per_image,
+                         const std::vector<std::vector<MatrixValue>>& values);
 
 // The value as a part of an image name: lower case, runs of other characters as one '-',
 // no separator at either end. Empty when nothing is left.
