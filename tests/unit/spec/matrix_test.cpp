@@ -7,6 +7,7 @@
 #include <imgspec/spec/matrix.hpp>
 #include <imgspec/spec/model.hpp>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <set>
