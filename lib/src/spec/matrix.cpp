@@ -202,8 +202,7 @@ class Expander {
     }
 
     void overlay_values(Axis& axis, const Node& v) {
-        std::vector<std::string> allowed = detail::top_level_keys();
-        allowed.erase(std::remove(allowed.begin(), allowed.end(), "matrix"), allowed.end());
+        const std::vector<std::string>& allowed = detail::top_level_keys();
         for (std::size_t i = 0; i < v.entries.size(); ++i) {
             const auto& [name, overlay] = v.entries[i];
             const std::string path = Reader::join_path(axis.path, name);
@@ -245,7 +244,8 @@ class Expander {
                 m_reader.error_at(
                     axis.mark, axis.path,
                     "the axis is never used: its images would differ in their name only",
-                    fmt::format("use it in a value, e.g. python_version: \"${{{{ matrix.{} }}}}\"",
+                    fmt::format("reference it as ${{{{ matrix.{} }}}} in a value (an env var, a "
+                                "base image, python_version), or remove it",
                                 axis.name));
             }
         }

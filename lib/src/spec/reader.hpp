@@ -16,7 +16,7 @@
 
 namespace imgspec::spec::detail {
 
-// The keys a spec may have at its top (read_spec.cpp), `matrix` included.
+// The keys a spec may have at its top (read_spec.cpp) but `matrix`: those an overlay may set.
 const std::vector<std::string>& top_level_keys();
 
 // A value as a message shows it: quoted, control characters escaped, long values cut.
