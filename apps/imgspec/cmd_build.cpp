@@ -239,6 +239,12 @@ int build_specs(const GlobalOptions& global, BuildArgs& args) {
         specs, args.input, cfg, plan_options(progress.get()), [&](pipeline::Image img) {
             return build::with_platforms(std::move(img), options.platforms, cfg);
         });
+    if (options.mode == build::OutputMode::dest && graph.inputs.size() > 1) {
+        throw Error(ErrorKind::usage,
+                    fmt::format("--output writes one image; {} is a matrix of {} images",
+                                printable(specs.front()), graph.inputs.size()),
+                    "pick one with --matrix AXIS=VALUE, or push or load them all");
+    }
 
     build::GraphOptions go;
     go.build = options;
@@ -258,8 +264,11 @@ int build_specs(const GlobalOptions& global, BuildArgs& args) {
         for (std::size_t k = 0; k < graph.inputs.size(); ++k) {
             const pipeline::Node& n = graph.nodes[graph.inputs[k]];
             Json j;
-            j["spec"] = specs[k];
+            j["spec"] = graph.input_specs[k];
             j.update(node_json(graph, result, graph.inputs[k]));
+            if (!n.image->plan.spec.matrix.empty()) {
+                j["matrix"] = matrix_json(n.image->plan.spec.matrix);
+            }
             j["warnings"] = warnings_json(n.image->plan);
             all.push_back(std::move(j));
         }
@@ -356,13 +365,15 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
                   "Print a JSON array, one object per spec: spec, uri, digest, platforms, "
                   "skipped, seconds, reason, parents, status, error, warnings");
     add_stdin_flags(cmd, args->input);
+    add_matrix_flag(cmd, args->input);
     cmd->footer("Examples:\n"
                 "  imgspec build spec.yaml                 push (registry) or load (none)\n"
                 "  imgspec build a.yaml b.toml --json\n"
                 "  imgspec build envs/ -j 8 --metadata-file built.json\n"
                 "  imgspec build spec.yaml --platform linux/arm64 --load\n"
                 "  imgspec build spec.yaml --output type=oci,dest=image.tar\n"
-                "  imgspec build spec.yaml --dry-run");
+                "  imgspec build spec.yaml --dry-run\n"
+                "  imgspec build matrix.yaml --matrix python_version=3.12 -j 2");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] { return run_build(global, *args); };
     });

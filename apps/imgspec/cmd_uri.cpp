@@ -48,14 +48,16 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
         ->required();
     cmd->add_flag("--json", args->json,
                   "Print a JSON object: spec, uri, registry, name, tag, tag_source, platforms, "
-                  "warnings");
+                  "warnings (a list of them for several specs or a matrix, with its values)");
     add_no_cache_flag(cmd, args->no_cache);
     add_stdin_flags(cmd, args->input);
+    add_matrix_flag(cmd, args->input);
     cmd->footer("Examples:\n"
                 "  IMG=$(imgspec uri spec.yaml)\n"
                 "  IMG=$(generate-spec | imgspec uri - --format toml)\n"
                 "  imgspec uri spec.yaml --json | jq -r .tag\n"
-                "  imgspec uri envs/                one line per image of the folder's specs");
+                "  imgspec uri envs/                one line per image of the folder's specs\n"
+                "  imgspec uri matrix.yaml --matrix python_version=3.12");
     cmd->callback([&global, &selected, args] {
         selected = [&global, args] {
             check_spec_args(args->specs, args->input);
@@ -68,12 +70,22 @@ void add_uri(CLI::App& app, GlobalOptions& global, Selected& selected) {
             plan::PlanOptions options;
             options.use_cache = !args->no_cache;
             options.progress = progress.get();
-            pipeline::Image img =
-                resolve(args->specs.front(), args->input, cfg, std::move(options));
+            std::vector<pipeline::Image> images =
+                resolve_all(args->specs.front(), args->input, cfg, std::move(options));
+            check_matrix_used(args->input, from_matrix(images));
+            // A matrix's images: a line each, and with --json a list (also of one image).
+            Json all = Json::array();
+            for (const auto& img : images) {
+                if (!args->json) {
+                    std::cout << img.uri << "\n";
+                } else if (from_matrix(images)) {
+                    all.push_back(uri_json(args->specs.front(), img));
+                } else {
+                    all = uri_json(args->specs.front(), img);
+                }
+            }
             if (args->json) {
-                print_json(uri_json(args->specs.front(), img));
-            } else {
-                std::cout << img.uri << "\n";
+                print_json(all);
             }
             return 0;
         };

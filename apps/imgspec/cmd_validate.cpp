@@ -4,6 +4,7 @@
 #include <imgspec/core/error.hpp>
 #include <imgspec/pipeline/spec_files.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -34,11 +35,20 @@ int validate_json(const GlobalOptions& global, const ValidateArgs& args) {
     std::vector<pipeline::GraphInput> inputs;
     for (const auto& s : pipeline::expand_spec_args(args.specs)) {
         try {
-            pipeline::Image img = resolve_image(s, args.input, cfg);
-            for (auto& w : warnings_json(img.plan)) {
-                out.push_back(std::move(w));
+            std::vector<pipeline::Image> images =
+                pipeline::resolve_specs(read_all(s, args.input), cfg);
+            const bool matrix = from_matrix(images);
+            const std::size_t start = out.size();
+            for (auto& img : images) {
+                for (auto& w : warnings_json(img.plan)) {
+                    // A matrix's warnings once: most are the spec's, not one image's.
+                    if (!matrix || std::find(out.begin() + static_cast<std::ptrdiff_t>(start),
+                                             out.end(), w) == out.end()) {
+                        out.push_back(std::move(w));
+                    }
+                }
+                inputs.push_back(pipeline::GraphInput{s, std::move(img)});
             }
-            inputs.push_back(pipeline::GraphInput{s, std::move(img)});
         } catch (const SpecError& e) {
             failed = true;
             for (const auto& d : e.diagnostics()) {

@@ -67,11 +67,10 @@ void check_spec_args(const std::vector<std::string>& specs, const SpecInput& inp
     }
 }
 
-pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
-                              plan::PlanOptions options) {
-    if (spec != "-") {
-        return pipeline::resolve_image(spec, config, std::move(options));
-    }
+namespace {
+
+// The context folder of a spec on standard input. Throws a usage Error when it is not a folder.
+std::filesystem::path stdin_dir(const SpecInput& input) {
     std::filesystem::path dir = input.context_dir.empty() ? "." : input.context_dir;
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) {
@@ -81,24 +80,105 @@ pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, c
     if (isatty(STDIN_FILENO) != 0) {
         spdlog::info("reading the spec from standard input (end it with Ctrl-D)");
     }
-    const auto format = input.format == "toml" ? spec::Format::toml : spec::Format::yaml;
-    return pipeline::resolve_spec(spec::read_spec_stdin(format, dir), config, std::move(options));
+    return dir;
+}
+
+spec::Format stdin_format(const SpecInput& input) {
+    return input.format == "toml" ? spec::Format::toml : spec::Format::yaml;
+}
+
+void print_warnings(const std::vector<Diagnostic>& warnings) {
+    if (spdlog::should_log(spdlog::level::warn)) { // not with -q
+        for (const auto& w : warnings) {
+            std::cerr << w.format() << "\n";
+        }
+    }
+}
+
+// The record of what the tag covered, for `imgspec explain` (not with --no-cache), and the
+// warnings.
+pipeline::Image finish(const std::string& spec, pipeline::Image img, const plan::PlanOptions& o) {
+    if (o.use_cache && spec != "-") {
+        pipeline::remember(img, spec, o.cache_dir);
+    }
+    print_warnings(plan_warnings(img.plan));
+    return img;
+}
+
+} // namespace
+
+pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
+                              plan::PlanOptions options) {
+    if (spec != "-") {
+        return pipeline::resolve_image(spec, config, std::move(options));
+    }
+    std::filesystem::path dir = stdin_dir(input);
+    return pipeline::resolve_spec(spec::read_spec_stdin(stdin_format(input), dir), config,
+                                  std::move(options));
+}
+
+spec::MatrixFilter SpecInput::matrix() const {
+    spec::MatrixFilter f;
+    for (const auto& p : matrix_picks) {
+        f.picks.push_back(spec::parse_matrix_pick(p));
+    }
+    return f;
+}
+
+void add_matrix_flag(CLI::App* cmd, SpecInput& input) {
+    cmd->add_option("--matrix", input.matrix_picks,
+                    "Only the images of a matrix spec with this value of an axis (repeatable; "
+                    "values of one axis add up)")
+        ->allow_extra_args(false)
+        ->type_name("AXIS=VALUE");
+}
+
+void check_matrix_used(const SpecInput& input, bool any_matrix) {
+    if (!input.matrix_picks.empty() && !any_matrix) {
+        throw Error(ErrorKind::usage, "--matrix picks images of a matrix, and no spec has one",
+                    "a spec with a top-level `matrix:` gives one image per combination");
+    }
+}
+
+bool from_matrix(const std::vector<pipeline::Image>& images) {
+    return std::any_of(images.begin(), images.end(),
+                       [](const auto& i) { return !i.plan.spec.matrix.empty(); });
+}
+
+std::vector<spec::Spec> read_all(const std::string& spec, const SpecInput& input) {
+    std::vector<spec::Spec> specs =
+        spec != "-" ? spec::read_specs(spec)
+                    : spec::read_specs_stdin(stdin_format(input), stdin_dir(input));
+    return spec::select_matrix(std::move(specs), input.matrix());
+}
+
+std::vector<pipeline::Image> resolve_all(const std::string& spec, const SpecInput& input,
+                                         const Config& config, plan::PlanOptions options) {
+    std::vector<spec::Spec> specs = read_all(spec, input);
+    if (specs.size() == 1 && specs.front().matrix.empty()) {
+        std::vector<pipeline::Image> one;
+        one.push_back(
+            finish(spec, pipeline::resolve_spec(specs.front(), config, options), options));
+        return one;
+    }
+    std::vector<pipeline::Image> images = pipeline::resolve_specs(specs, config, options);
+    std::vector<Diagnostic> warnings; // each once: most are the spec's, not one image's
+    for (const auto& img : images) {
+        for (auto& w : plan_warnings(img.plan)) {
+            auto same = [&](const Diagnostic& d) { return d.format() == w.format(); };
+            if (std::none_of(warnings.begin(), warnings.end(), same)) {
+                warnings.push_back(std::move(w));
+            }
+        }
+    }
+    print_warnings(warnings);
+    return images;
 }
 
 pipeline::Image resolve(const std::string& spec, const SpecInput& input, const Config& config,
                         plan::PlanOptions options) {
-    const bool remember = options.use_cache && spec != "-";
-    const std::filesystem::path cache_dir = options.cache_dir;
-    pipeline::Image img = resolve_image(spec, input, config, std::move(options));
-    if (remember) { // what the tag covered, for `imgspec explain` (not with --no-cache)
-        pipeline::remember(img, spec, cache_dir);
-    }
-    if (spdlog::should_log(spdlog::level::warn)) { // not with -q
-        for (const auto& w : plan_warnings(img.plan)) {
-            std::cerr << w.format() << "\n";
-        }
-    }
-    return img;
+    const plan::PlanOptions o = options;
+    return finish(spec, resolve_image(spec, input, config, std::move(options)), o);
 }
 
 pipeline::Graph resolve_graph(const std::vector<std::string>& specs, const SpecInput& input,
@@ -106,13 +186,16 @@ pipeline::Graph resolve_graph(const std::vector<std::string>& specs, const SpecI
                               const std::function<pipeline::Image(pipeline::Image)>& adjust) {
     std::vector<pipeline::GraphInput> inputs;
     std::vector<Diagnostic> problems;
+    bool any_matrix = false;
     for (const auto& spec : specs) {
         try {
-            pipeline::Image img = resolve(spec, input, config, options);
-            if (adjust) {
-                img = adjust(std::move(img));
+            for (auto& img : resolve_all(spec, input, config, options)) {
+                any_matrix = any_matrix || !img.plan.spec.matrix.empty();
+                if (adjust) {
+                    img = adjust(std::move(img));
+                }
+                inputs.push_back(pipeline::GraphInput{spec, std::move(img)});
             }
-            inputs.push_back(pipeline::GraphInput{spec, std::move(img)});
         } catch (const SpecError& e) {
             problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
         }
@@ -120,6 +203,7 @@ pipeline::Graph resolve_graph(const std::vector<std::string>& specs, const SpecI
     if (!problems.empty()) {
         throw SpecError(std::move(problems));
     }
+    check_matrix_used(input, any_matrix);
     return pipeline::make_graph(std::move(inputs));
 }
 

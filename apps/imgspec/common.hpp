@@ -6,6 +6,7 @@
 #include <imgspec/core/config.hpp>
 #include <imgspec/pipeline/graph.hpp>
 #include <imgspec/pipeline/pipeline.hpp>
+#include <imgspec/spec/matrix.hpp>
 #include <imgspec/util/progress.hpp>
 
 #include <functional>
@@ -22,14 +23,34 @@ Config load_global_config(const GlobalOptions& global);
 struct SpecInput {
     std::string format;      // "yaml" (the default) or "toml"
     std::string context_dir; // default: the current folder
+    // --matrix AXIS=VALUE: the images of a matrix spec to keep (spec::select_matrix).
+    std::vector<std::string> matrix_picks;
+    spec::MatrixFilter matrix() const;
 };
 // --format and --context-dir, for the commands that take a SPEC.
 void add_stdin_flags(CLI::App* cmd, SpecInput& input);
+// --matrix, for the commands that take matrix specs (build, uri, render).
+void add_matrix_flag(CLI::App* cmd, SpecInput& input);
 // Throws a usage Error for "-" given twice, or --format / --context-dir without "-".
 void check_spec_args(const std::vector<std::string>& specs, const SpecInput& input);
 // A SPEC argument (file or "-") to its image. Throws as pipeline::resolve_image does.
 pipeline::Image resolve_image(const std::string& spec, const SpecInput& input, const Config& config,
                               plan::PlanOptions options = {});
+
+// The specs of a SPEC argument (file or "-"): spec::read_specs, the images that --matrix picks.
+std::vector<spec::Spec> read_all(const std::string& spec, const SpecInput& input);
+
+// Every image of a SPEC argument (one, or one per picked combination of its matrix), resolved
+// as resolve() does: warnings printed (each once), but no record for `explain` of a matrix's
+// images. Throws as pipeline::resolve_specs does, and spec::select_matrix's usage errors.
+std::vector<pipeline::Image> resolve_all(const std::string& spec, const SpecInput& input,
+                                         const Config& config, plan::PlanOptions options = {});
+
+// True when the images come from a matrix: commands answer with a list then.
+bool from_matrix(const std::vector<pipeline::Image>& images);
+
+// Throws a usage Error when --matrix was given but no image comes from a matrix.
+void check_matrix_used(const SpecInput& input, bool any_matrix);
 
 // resolve_image(), printing the plan's warnings (and its parents') on stderr unless -q, as
 // "file:line:col: warning: key.path: message". `options.progress` sees the hashing.

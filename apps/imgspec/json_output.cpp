@@ -146,8 +146,19 @@ Json uri_json(const std::string& spec_file, const pipeline::Image& img) {
                    : std::string();
     j["tag_source"] = img.passthrough ? "base" : img.plan.spec.tag.empty() ? "content" : "fixed";
     j["platforms"] = spec::platform_names(img.plan.platforms);
+    if (!img.plan.spec.matrix.empty()) { // an image of a matrix: its value of each axis
+        j["matrix"] = matrix_json(img.plan.spec.matrix);
+    }
     j["warnings"] = warnings_json(img.plan);
     return j;
+}
+
+Json matrix_json(const std::vector<spec::MatrixValue>& values) {
+    Json m = Json::object();
+    for (const auto& v : values) {
+        m[v.axis] = v.value;
+    }
+    return m;
 }
 
 Json render_json(const std::string& spec_file, const pipeline::Image& img, const Config& config) {

@@ -22,8 +22,12 @@ Json diagnostic_json(const Diagnostic& d);
 // The warnings of a plan and its parents (plan_warnings) as an array of diagnostic_json.
 Json warnings_json(const plan::Plan& plan);
 
-// uri --json: {spec, uri, registry, name, tag, tag_source, platforms, warnings}.
+// uri --json: {spec, uri, registry, name, tag, tag_source, platforms, warnings}, and for an
+// image of a matrix `matrix` ({axis: value}) before `warnings`.
 Json uri_json(const std::string& spec_file, const pipeline::Image& img);
+
+// {axis: value, ...} in axis order.
+Json matrix_json(const std::vector<spec::MatrixValue>& values);
 
 // render --json: the resolved plan (see the README section for every field).
 Json render_json(const std::string& spec_file, const pipeline::Image& img, const Config& config);

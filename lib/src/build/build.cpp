@@ -22,6 +22,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include <unistd.h>
 
@@ -260,12 +261,21 @@ double seconds_since(Clock::time_point t0) {
 
 } // namespace
 
+struct BaseUsers {
+    std::mutex mutex;
+    std::map<std::string, std::shared_future<std::string>> lookups; // by base image and secret
+};
+
+std::shared_ptr<BaseUsers> new_base_users() {
+    return std::make_shared<BaseUsers>();
+}
+
 // A delivery whose staging check() started while it asked the registry, for build_missing.
 struct Prepared {
     // The base image's user, looked up while the existence check runs (the Dockerfile restores
     // it at its end): a rebuild needs both answers, which come from the registry one at a time
     // otherwise. Invalid when the image needs no lookup.
-    std::future<std::string> base_user;
+    std::shared_future<std::string> base_user;
     std::unique_ptr<context::Delivery> delivery;
     // Destroyed first: stops the staging (and waits for it) while the delivery lives.
     std::unique_ptr<Staging> staging = std::make_unique<Staging>();
@@ -367,11 +377,7 @@ class Builder {
                 prepared->staging->start(*prepared->delivery);
             }
             if (needs_base_user(image)) {
-                prepared->base_user = std::async(std::launch::async, [&runner = m_runner, &image] {
-                    std::unique_ptr<DockerConfigDir> holder; // its own: outlives check()'s
-                    return image_user(runner, image.plan.base_user_image,
-                                      registry_env(image, holder));
-                });
+                prepared->base_user = base_user_lookup(m_runner, image, options.base_users.get());
             }
             Presence p;
             auto tc = Clock::now();
@@ -536,12 +542,41 @@ class Builder {
 
     static Env registry_env(const pipeline::Image& image,
                             std::unique_ptr<DockerConfigDir>& holder) {
-        if (!image.plan.registry_secret) {
+        return registry_env(image.plan.registry_secret, holder);
+    }
+    static Env registry_env(const std::optional<plan::SecretSource>& secret,
+                            std::unique_ptr<DockerConfigDir>& holder) {
+        if (!secret) {
             return {};
         }
-        holder = std::make_unique<DockerConfigDir>(read_secret_value(*image.plan.registry_secret),
-                                                   image.plan.registry_secret->id);
+        holder = std::make_unique<DockerConfigDir>(read_secret_value(*secret), secret->id);
         return holder->env();
+    }
+
+    // The base image's user, looked up on a thread of its own; once per base image (and registry
+    // secret) in a run when the options carry a BaseUsers: the images of a graph mostly share a
+    // few bases.
+    static std::shared_future<std::string>
+    base_user_lookup(util::ProcessRunner& runner, const pipeline::Image& image, BaseUsers* memo) {
+        const auto& secret = image.plan.registry_secret;
+        auto start = [&runner, ref = image.plan.base_user_image, secret] {
+            return std::async(std::launch::async,
+                              [&runner, ref, secret] {
+                                  std::unique_ptr<DockerConfigDir> holder;
+                                  return image_user(runner, ref, registry_env(secret, holder));
+                              })
+                .share();
+        };
+        if (memo == nullptr) {
+            return start();
+        }
+        std::string key = image.plan.base_user_image + "\n" + (secret ? secret->id : "");
+        std::lock_guard lock(memo->mutex);
+        auto& lookup = memo->lookups[key];
+        if (!lookup.valid()) {
+            lookup = start();
+        }
+        return lookup;
     }
 
     // Once per run: docker and its buildx plugin answer.

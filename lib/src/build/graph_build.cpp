@@ -260,7 +260,11 @@ class Scheduler {
 
 GraphResult build_graph(const pipeline::Graph& graph, const Config& config,
                         const GraphOptions& options, util::ProcessRunner& runner) {
-    Scheduler s(graph, config, options, runner);
+    GraphOptions run = options;
+    if (!run.build.base_users) {
+        run.build.base_users = new_base_users();
+    }
+    Scheduler s(graph, config, run, runner);
     return s.run();
 }
 

@@ -150,7 +150,9 @@ void set_labels(std::vector<Node>& nodes) {
 Graph make_graph(std::vector<GraphInput> inputs) {
     Building b;
     std::vector<std::string> input_uris;
+    std::vector<std::string> input_specs;
     for (auto& in : inputs) {
+        input_specs.push_back(in.spec);
         auto img = std::make_shared<const Image>(std::move(in.image));
         std::vector<std::shared_ptr<const Image>> chain;
         for (auto p = img; p != nullptr; p = p->parent) {
@@ -205,6 +207,7 @@ Graph make_graph(std::vector<GraphInput> inputs) {
     for (const auto& uri : input_uris) {
         g.inputs.push_back(new_index[b.by_uri.at(uri)]);
     }
+    g.input_specs = std::move(input_specs);
     set_labels(g.nodes);
     return g;
 }

@@ -2,6 +2,7 @@
 
 #include <imgspec/context/manifest.hpp>
 #include <imgspec/core/error.hpp>
+#include <imgspec/spec/matrix.hpp>
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -124,6 +125,49 @@ Image resolve_image(const std::filesystem::path& spec_file, const Config& config
 
 Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptions options) {
     return resolve_plan(plan::make_plan(spec, config, options), config);
+}
+
+std::vector<Image> resolve_specs(const std::vector<spec::Spec>& specs, const Config& config,
+                                 const plan::PlanOptions& options) {
+    if (specs.size() == 1 && specs.front().matrix.empty()) {
+        std::vector<Image> one;
+        one.push_back(resolve_spec(specs.front(), config, options));
+        return one;
+    }
+    std::vector<Image> out;
+    std::vector<std::vector<Diagnostic>> problems;
+    std::vector<std::vector<spec::MatrixValue>> values;
+    bool failed = false;
+    for (const auto& s : specs) {
+        values.push_back(s.matrix);
+        problems.emplace_back();
+        try {
+            out.push_back(resolve_spec(s, config, options));
+        } catch (const SpecError& e) {
+            problems.back() = e.diagnostics();
+            failed = true;
+        }
+    }
+    if (failed) {
+        throw SpecError(spec::merge_matrix_diagnostics(problems, values));
+    }
+    Diagnostics twins;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            if (out[i].uri == out[j].uri) {
+                const spec::Spec& s = specs[i];
+                twins.error(s.display, s.matrix_mark, "matrix",
+                            fmt::format("the images {} and {} are one image, {}",
+                                        spec::matrix_label(specs[j].matrix),
+                                        spec::matrix_label(s.matrix), out[i].uri),
+                            "give each value its own name or tag (an overlay's `name:` or "
+                            "`tag:` is used as it is), or use the axis in the image's content");
+                break;
+            }
+        }
+    }
+    twins.throw_if_any();
+    return out;
 }
 
 } // namespace imgspec::pipeline

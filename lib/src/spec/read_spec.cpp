@@ -3,6 +3,7 @@
 
 #include "reader.hpp"
 
+#include <imgspec/spec/matrix.hpp>
 #include <imgspec/spec/model.hpp>
 #include <imgspec/spec/names.hpp>
 #include <imgspec/spec/node.hpp>
@@ -22,6 +23,8 @@ namespace {
 
 using Kind = Node::Kind;
 
+// Not `matrix`: read_specs takes it off before the reader sees a spec, and listing it here would
+// change the "known keys" hint of specs without one.
 const std::vector<std::string> top_keys = {
     "name",    "registry",        "platform", "python_version", "extendable",  "tag",
     "from",    "registry_secret", "layers",   "secrets",        "user",        "entrypoint",
@@ -66,6 +69,10 @@ void Reader::cache_refs(const Node& root, const std::string& key, std::vector<st
             error(at, path, "a buildx cache is one line without control characters");
         }
     }
+}
+
+const std::vector<std::string>& top_level_keys() {
+    return top_keys;
 }
 
 Spec Reader::spec(const Node& root, const std::filesystem::path& file) {
@@ -263,8 +270,7 @@ std::string secret_env_name(const SecretMount& m) {
 namespace {
 
 // `name` for messages; `abs` the file, whose folder is the spec's.
-Spec read_root(Node root, const std::string& name, const std::filesystem::path& abs) {
-    detail::point_empty_values_at_keys(root);
+Spec read_one(const Node& root, const std::string& name, const std::filesystem::path& abs) {
     Diagnostics diags;
     detail::Reader reader(name, diags);
     Spec s = reader.spec(root, abs);
@@ -273,17 +279,77 @@ Spec read_root(Node root, const std::string& name, const std::filesystem::path& 
     return s;
 }
 
+// Each image of a matrix, read as a spec of its own; their problems merged, so that a mistake
+// in the spec is reported once and one in a value once per image that has it.
+std::vector<Spec> read_matrix(const Node& root, const std::string& name,
+                              const std::filesystem::path& abs) {
+    Diagnostics diags;
+    std::vector<MatrixImage> images = expand_matrix(root, name, diags);
+    diags.throw_if_any();
+    std::vector<Spec> out;
+    std::vector<std::vector<Diagnostic>> problems;
+    std::vector<std::vector<MatrixValue>> values;
+    for (auto& im : images) {
+        Diagnostics d;
+        detail::Reader reader(name, d);
+        Spec s = reader.spec(im.root, abs);
+        s.display = name;
+        s.matrix = im.values;
+        s.matrix_mark = root.find("matrix")->mark;
+        problems.push_back(d.list());
+        values.push_back(std::move(im.values));
+        out.push_back(std::move(s));
+    }
+    if (std::vector<Diagnostic> all = merge_matrix_diagnostics(problems, values); !all.empty()) {
+        throw SpecError(std::move(all));
+    }
+    return out;
+}
+
+std::vector<Spec> read_root(Node root, const std::string& name, const std::filesystem::path& abs) {
+    detail::point_empty_values_at_keys(root);
+    if (root.kind == Node::Kind::map && root.find("matrix") != nullptr) {
+        return read_matrix(root, name, abs);
+    }
+    return {read_one(root, name, abs)};
+}
+
+std::filesystem::path stdin_path(const std::filesystem::path& dir) {
+    return (std::filesystem::absolute(dir) / "<stdin>").lexically_normal();
+}
+
 } // namespace
 
 Spec read_spec(const std::filesystem::path& file) {
+    Node root = load_file(file.string());
+    if (const Node* m = root.kind == Node::Kind::map ? root.find("matrix") : nullptr) {
+        Diagnostics diags;
+        diags.error(file.string(), m->mark, "matrix",
+                    "this spec has a matrix: it gives several images where one is needed (a "
+                    "`from: spec` parent; lock, explain, outdated)",
+                    "a parent cannot have a matrix: give the matrix to the spec that extends it "
+                    "(an axis's overlay may set its `from`)");
+        diags.throw_if_any();
+    }
+    detail::point_empty_values_at_keys(root);
+    return read_one(root, file.string(), std::filesystem::absolute(file).lexically_normal());
+}
+
+std::vector<Spec> read_specs(const std::filesystem::path& file) {
     return read_root(load_file(file.string()), file.string(),
                      std::filesystem::absolute(file).lexically_normal());
 }
 
+std::vector<Spec> read_specs_stdin(Format format, const std::filesystem::path& dir) {
+    const std::string name = "<stdin>";
+    return read_root(load_stdin(format, name), name, stdin_path(dir));
+}
+
 Spec read_spec_stdin(Format format, const std::filesystem::path& dir) {
     const std::string name = "<stdin>";
-    return read_root(load_stdin(format, name), name,
-                     (std::filesystem::absolute(dir) / name).lexically_normal());
+    Node root = load_stdin(format, name);
+    detail::point_empty_values_at_keys(root);
+    return read_one(root, name, stdin_path(dir));
 }
 
 } // namespace imgspec::spec

@@ -16,6 +16,9 @@
 
 namespace imgspec::spec::detail {
 
+// The keys a spec may have at its top (read_spec.cpp) but `matrix`: those an overlay may set.
+const std::vector<std::string>& top_level_keys();
+
 // A value as a message shows it: quoted, control characters escaped, long values cut.
 std::string shown(std::string_view value);
 // A check's message about a value, with the value in front: "'MyApp' is not a valid image name".

@@ -132,6 +132,21 @@ const Key top_keys[] = {
      "HEALTHCHECK: a test command (a string runs through /bin/sh -c) with interval, timeout, "
      "start_period (durations such as 30s) and retries; or none to turn off the base's check.",
      R"([{"test": "curl -f http://localhost:8080/ || exit 1", "interval": "30s", "retries": 3}, "none"])"},
+    {"matrix", R"({"type": "object", "minProperties": 1,
+                   "propertyNames": {"pattern": "^[A-Za-z0-9_][A-Za-z0-9_-]*$"},
+                   "additionalProperties": {"anyOf": [
+                     {"type": "array", "minItems": 1, "uniqueItems": true,
+                      "items": {"type": ["string", "number", "boolean"]}},
+                     {"type": "object", "minProperties": 1,
+                      "additionalProperties": {"anyOf": [{"type": "null"},
+                                                         {"type": "object", "not": {"required": ["matrix"]}}]}}]}})",
+     "One image per combination of the axes' values, the first axis slowest (at most 256). An "
+     "axis is a list of values, or a map of value name -> overlay: top-level keys that replace "
+     "the spec's (layers are appended to the spec's). ${{ matrix.AXIS }} in a string value is "
+     "the image's value of AXIS. Each image is named <name>-<value>-..., unless an overlay sets "
+     "name or name references an axis.",
+     R"([{"python_version": ["3.11", "3.12"]},
+         {"variant": {"cpu": {}, "gpu": {"from": {"ref_name": "cuda"}}}}])"},
 
 };
 

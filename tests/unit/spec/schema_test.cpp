@@ -107,10 +107,12 @@ TEST(Schema, HasEveryTopKey) {
     for (const auto& [k, v] : s["properties"].items()) {
         top.insert(k);
     }
-    EXPECT_EQ(top, (std::set<std::string>{
-                       "name", "registry", "platform", "python_version", "extendable", "tag",
-                       "from", "registry_secret", "layers", "secrets", "user", "entrypoint", "cmd",
-                       "labels", "expose", "stopsignal", "healthcheck", "cache_from", "cache_to"}));
+    EXPECT_EQ(top,
+              (std::set<std::string>{"name",        "registry",   "platform", "python_version",
+                                     "extendable",  "tag",        "from",     "registry_secret",
+                                     "layers",      "secrets",    "user",     "entrypoint",
+                                     "cmd",         "labels",     "expose",   "stopsignal",
+                                     "healthcheck", "cache_from", "cache_to", "matrix"}));
     // Base forms and layer kinds come from their descriptors; kinds_test.cpp checks that every
     // one of the model is there.
     EXPECT_TRUE(s["$defs"]["from"]["properties"].contains("debian_base"));

@@ -17,6 +17,8 @@ namespace imgspec::build {
 // What check_image started for build_checked while it asked the registry (the context's staging,
 // the lookup of the base image's user); opaque, carried in the check's result.
 struct Prepared;
+// The base images' users one run has looked up (BuildOptions::base_users).
+std::shared_ptr<BaseUsers> new_base_users();
 
 struct BuildResult {
     std::string uri;

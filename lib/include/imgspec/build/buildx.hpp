@@ -24,6 +24,8 @@ enum class OutputMode {
     dest,      // --output DEST, given to buildx as it is
 };
 
+struct BaseUsers; // build.cpp's
+
 struct BuildOptions {
     OutputMode mode = OutputMode::automatic;
     // For OutputMode::dest: buildx's own syntax. "type=oci,dest=img.tar", "type=local,dest=dir",
@@ -66,6 +68,9 @@ struct BuildOptions {
     // up: --build-arg IMGSPEC_BASE_USER, which the Dockerfile restores at its end. Empty: the
     // Dockerfile's default (0:0).
     std::string base_user;
+    // Not part of the argv: the base images' users looked up so far in this run, shared by the
+    // images of a graph (build_graph makes one). Null: each image looks its base up.
+    std::shared_ptr<BaseUsers> base_users;
 };
 
 // The options with the config's defaults filled in: the builder, attestations, reproducible and

@@ -38,8 +38,10 @@ struct Graph {
     // Every image once; each after its deps. Among images free to go, the first one given first,
     // so one spec's graph is its chain root first.
     std::vector<Node> nodes;
-    // For each input, in order, the index of its node (two inputs may give one node).
+    // For each input, in order, the index of its node (two inputs may give one node), and its
+    // spec as given (a matrix's images are inputs of one spec).
     std::vector<std::size_t> inputs;
+    std::vector<std::string> input_specs;
 };
 
 // The graph of the inputs' images and their parents. An edge runs from an image to the image its

@@ -50,6 +50,13 @@ Image resolve_image(const std::filesystem::path& spec_file, const Config& config
 // The same for a spec already read (from standard input, say).
 Image resolve_spec(const spec::Spec& spec, const Config& config, plan::PlanOptions options = {});
 
+// The images of one spec file's specs (spec::read_specs, after spec::select_matrix), each
+// resolved as resolve_spec does, in order. One spec (no matrix) is resolve_spec's. For a matrix,
+// the problems of its images are merged (spec::merge_matrix_diagnostics) and thrown as one
+// SpecError; two images with one URI are an error at `matrix`.
+std::vector<Image> resolve_specs(const std::vector<spec::Spec>& specs, const Config& config,
+                                 const plan::PlanOptions& options = {});
+
 // The same for an already planned spec. The chain of parents is rendered root first, without
 // recursion (the planner caps its depth). With a lock (plan.lock), every image of the chain is
 // rendered with its digests; a lock that does not match what the Dockerfiles use (an image added,

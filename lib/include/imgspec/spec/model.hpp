@@ -197,6 +197,13 @@ struct Runtime {
     std::optional<Healthcheck> healthcheck;
 };
 
+// One axis's value in one image of a matrix (see matrix.hpp).
+struct MatrixValue {
+    std::string axis;
+    std::string value; // a list axis's value as written, or a map axis's value name
+    bool operator==(const MatrixValue&) const = default;
+};
+
 struct Spec {
     std::filesystem::path file; // absolute, lexically normal
     std::string display;        // the file's name as the user gave it, for messages
@@ -217,12 +224,21 @@ struct Spec {
     std::vector<Layer> layers;
     std::map<std::string, SecretDef> secrets;
     Runtime runtime;
+    // For one image of a spec with a `matrix:`: its value of each axis, in axis order; the
+    // matrix itself (where `matrix:` starts) at matrix_mark. Empty for a spec without a matrix.
+    std::vector<MatrixValue> matrix;
+    Mark matrix_mark;
 };
 
 // Read a spec file (YAML or TOML) into the model. Checks shape only: types, unknown keys, required
 // keys, value syntax (names, tags, platforms, env names, package strings). Files are checked by
-// plan. Throws SpecError with every problem at once.
+// plan. Throws SpecError with every problem at once, and for a spec with a `matrix:` (several
+// images where one is needed: a `from: spec` parent, say); read_specs reads those.
 Spec read_spec(const std::filesystem::path& file);
+// Every image of a spec file: one Spec per combination of its `matrix:` (matrix.hpp), in order,
+// or the one Spec of a spec without a matrix. Throws SpecError as read_spec does.
+std::vector<Spec> read_specs(const std::filesystem::path& file);
+std::vector<Spec> read_specs_stdin(Format format, const std::filesystem::path& dir);
 // The same for a spec on standard input, whose relative paths resolve in `dir` (its context); it is
 // named "<stdin>" in messages.
 Spec read_spec_stdin(Format format, const std::filesystem::path& dir);
