@@ -1,5 +1,6 @@
 #include <imgspec/build/labels.hpp>
 
+#include <imgspec/pipeline/explain.hpp>
 #include <imgspec/util/process.hpp>
 
 #include <chrono>
@@ -66,17 +67,23 @@ GitInfo git_info(const std::filesystem::path& folder) {
     return g;
 }
 
+std::string created_time(const pipeline::Image& image, bool reproducible, long long epoch_seconds) {
+    if (reproducible) {
+        return rfc3339(epoch_seconds);
+    }
+    if (auto record = pipeline::record_of_tag(image.tag); record && !record->computed.empty()) {
+        return record->computed;
+    }
+    return rfc3339(std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count());
+}
+
 std::vector<std::pair<std::string, std::string>> image_labels(const pipeline::Image& image,
                                                               const GitInfo& git, bool reproducible,
-                                                              long long epoch_seconds) {
+                                                              const std::string& created) {
     std::vector<std::pair<std::string, std::string>> labels;
-    long long created = epoch_seconds;
-    if (!reproducible) {
-        created = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    }
-    labels.emplace_back("org.opencontainers.image.created", rfc3339(created));
+    labels.emplace_back("org.opencontainers.image.created", created);
     if (!image.plan.name.empty()) {
         labels.emplace_back("org.opencontainers.image.title", image.plan.name);
     }

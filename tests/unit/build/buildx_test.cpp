@@ -427,7 +427,7 @@ TEST(Labels, CredentialsNeverReachALabel) {
     EXPECT_EQ(without_credentials("https://example.com/a.git"), "https://example.com/a.git");
     EXPECT_EQ(without_credentials("git@example.com:a/b.git"), "git@example.com:a/b.git");
     imgspec::build::GitInfo git{"https://example.com/a.git", "abc123"};
-    auto labels = imgspec::build::image_labels(make_image(), git, false, 0);
+    auto labels = imgspec::build::image_labels(make_image(), git, false, "2026-01-02T03:04:05Z");
     auto value = [&](const std::string& k) {
         for (const auto& [n, v] : labels) {
             if (n == k) {
@@ -439,7 +439,9 @@ TEST(Labels, CredentialsNeverReachALabel) {
     EXPECT_EQ(value("org.opencontainers.image.revision"), "abc123");
     EXPECT_EQ(value("org.opencontainers.image.source"), "https://example.com/a.git");
     EXPECT_EQ(value("org.opencontainers.image.title"), "hello");
-    labels = imgspec::build::image_labels(make_image(), git, true, 86400);
+    EXPECT_EQ(value("org.opencontainers.image.created"), "2026-01-02T03:04:05Z");
+    labels = imgspec::build::image_labels(make_image(), git, true,
+                                          imgspec::build::created_time(make_image(), true, 86400));
     EXPECT_EQ(value("org.opencontainers.image.created"), "1970-01-02T00:00:00Z");
     EXPECT_EQ(value("org.opencontainers.image.revision"), "(none)");
 }

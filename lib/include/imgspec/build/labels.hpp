@@ -23,11 +23,16 @@ GitInfo git_info(const std::filesystem::path& folder);
 // A remote URL without its credentials: "https://user:tok@host/x" -> "https://host/x". Pure.
 std::string without_credentials(const std::string& url);
 
-// org.opencontainers.image.title (the spec's name), .created (now, or with `reproducible`
-// the epoch, RFC 3339 UTC), .source and .revision (the latter left out with `reproducible`: two
-// builds of one tag from two commits must not differ). Pure but for `now`.
+// When the image was created, for its label: with `reproducible` the epoch; else the time this
+// machine first computed the image's tag (pipeline::record_of_tag), so that building one tag
+// again (--force, or the tar and the sync delivery) gives the same image; else now. RFC 3339 UTC.
+std::string created_time(const pipeline::Image& image, bool reproducible, long long epoch_seconds);
+
+// org.opencontainers.image.title (the spec's name), .created (`created`), .source and .revision
+// (the latter left out with `reproducible`: two builds of one tag from two commits must not
+// differ). Pure.
 std::vector<std::pair<std::string, std::string>> image_labels(const pipeline::Image& image,
                                                               const GitInfo& git, bool reproducible,
-                                                              long long epoch_seconds);
+                                                              const std::string& created);
 
 } // namespace imgspec::build
