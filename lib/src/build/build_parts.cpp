@@ -169,16 +169,16 @@ double seconds_since(Clock::time_point t0) {
 }
 
 TempFolder::TempFolder() {
-        std::string tmpl = (fs::temp_directory_path() / "imgspec-build-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) {
-            throw Error(ErrorKind::other,
-                        fmt::format("cannot create a temporary folder in {}: {}",
-                                    fs::temp_directory_path().string(), std::strerror(errno)));
-        }
-        m_path = tmpl;
-        m_dir_slot = std::make_unique<util::SignalCleanupPath>(m_path);
-        m_file_slot = std::make_unique<util::SignalCleanupPath>(metadata_file());
-        m_tar_slot = std::make_unique<util::SignalCleanupPath>(image_tar());
+    std::string tmpl = (fs::temp_directory_path() / "imgspec-build-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+        throw Error(ErrorKind::other,
+                    fmt::format("cannot create a temporary folder in {}: {}",
+                                fs::temp_directory_path().string(), std::strerror(errno)));
+    }
+    m_path = tmpl;
+    m_dir_slot = std::make_unique<util::SignalCleanupPath>(m_path);
+    m_file_slot = std::make_unique<util::SignalCleanupPath>(metadata_file());
+    m_tar_slot = std::make_unique<util::SignalCleanupPath>(image_tar());
 }
 
 } // namespace imgspec::build::detail

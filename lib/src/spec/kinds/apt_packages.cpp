@@ -10,8 +10,6 @@ namespace imgspec::spec::detail {
 
 namespace {
 
-using Kind = Node::Kind;
-
 // clang-format off
 const SchemaRow rows[] = {
     {"layers[].apt_packages", R"({"anyOf": [{"$ref": "#/$defs/apt_package"},
@@ -24,22 +22,12 @@ const SchemaRow rows[] = {
 // clang-format on
 
 LayerBody read(const LayerInput& in) {
-    Reader& r = in.r;
     AptLayer l;
-    if (r.strings(in.value, in.kpath, l.packages)) {
-        for (std::size_t i = 0; i < l.packages.size(); ++i) {
-            if (auto msg = check_apt_package(l.packages[i]); !msg.empty()) {
-                r.error(in.value.kind == Kind::list ? in.value.items[i] : in.value,
-                        fmt::format("{}[{}]", in.kpath, i), invalid(l.packages[i], msg));
-            }
-        }
-        if (l.packages.empty()) {
-            r.error(in.value, in.kpath, "no packages listed");
-        }
-    }
-    if (const Node* s = in.opts.find("secret_mounts")) {
-        l.secret_mounts = r.secret_mounts(*s, in.path + ".secret_mounts");
-    }
+    l.packages = in.string_list("no packages listed", [](const std::string& p) {
+        std::string msg = check_apt_package(p);
+        return msg.empty() ? msg : invalid(p, msg);
+    });
+    l.secret_mounts = in.secret_mounts_option();
     return l;
 }
 

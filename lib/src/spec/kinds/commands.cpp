@@ -8,8 +8,6 @@ namespace imgspec::spec::detail {
 
 namespace {
 
-using Kind = Node::Kind;
-
 // clang-format off
 const SchemaRow rows[] = {
     {"layers[].commands", R"({"anyOf": [{"$ref": "#/$defs/command"},
@@ -21,22 +19,12 @@ const SchemaRow rows[] = {
 // clang-format on
 
 LayerBody read(const LayerInput& in) {
-    Reader& r = in.r;
     CommandsLayer l;
-    if (r.strings(in.value, in.kpath, l.commands)) {
-        for (std::size_t i = 0; i < l.commands.size(); ++i) {
-            if (l.commands[i].find_first_not_of(" \t\n") == std::string::npos) {
-                r.error(in.value.kind == Kind::list ? in.value.items[i] : in.value,
-                        fmt::format("{}[{}]", in.kpath, i), "an empty command");
-            }
-        }
-        if (l.commands.empty()) {
-            r.error(in.value, in.kpath, "no commands listed");
-        }
-    }
-    if (const Node* s = in.opts.find("secret_mounts")) {
-        l.secret_mounts = r.secret_mounts(*s, in.path + ".secret_mounts");
-    }
+    l.commands = in.string_list("no commands listed", [](const std::string& c) {
+        return c.find_first_not_of(" \t\n") == std::string::npos ? std::string("an empty command")
+                                                                 : std::string();
+    });
+    l.secret_mounts = in.secret_mounts_option();
     return l;
 }
 

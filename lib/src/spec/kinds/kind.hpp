@@ -41,6 +41,12 @@ struct LayerInput {
     // when missing).
     const Node* main_value(const char* key) const;
     std::string main_path(const char* key) const;
+    // The kind's own value as one string or a list of them, at least one (else `none`), each
+    // accepted by `check` (which says why not, "" for a good one).
+    std::vector<std::string> string_list(std::string_view none,
+                                         std::string (*check)(const std::string&)) const;
+    // The option `secret_mounts`, read; none when absent.
+    std::vector<SecretMount> secret_mounts_option() const;
 };
 
 // Key lists are comma-separated: "src!,dst,@pip", '!' marking a key the map form requires and

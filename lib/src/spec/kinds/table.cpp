@@ -110,4 +110,27 @@ std::string LayerInput::main_path(const char* key) const {
     return map_value ? kpath + "." + key : kpath;
 }
 
+std::vector<std::string> LayerInput::string_list(std::string_view none,
+                                                 std::string (*check)(const std::string&)) const {
+    std::vector<std::string> out;
+    if (!r.strings(value, kpath, out)) {
+        return out;
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        if (std::string why = check(out[i]); !why.empty()) {
+            r.error(value.kind == Node::Kind::list ? value.items[i] : value,
+                    fmt::format("{}[{}]", kpath, i), why);
+        }
+    }
+    if (out.empty()) {
+        r.error(value, kpath, std::string(none));
+    }
+    return out;
+}
+
+std::vector<SecretMount> LayerInput::secret_mounts_option() const {
+    const Node* s = opts.find("secret_mounts");
+    return s == nullptr ? std::vector<SecretMount>{} : r.secret_mounts(*s, path + ".secret_mounts");
+}
+
 } // namespace imgspec::spec::detail
