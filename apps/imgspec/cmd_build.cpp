@@ -335,7 +335,8 @@ void add_build(CLI::App& app, GlobalOptions& global, Selected& selected) {
     cmd->add_flag("--provenance{max}", args->options.provenance,
                   "Attach a provenance attestation: --provenance (max) or --provenance=min; "
                   "--provenance=off (default: config's provenance, off)")
-        ->check(CLI::IsMember({"off", "min", "max"}));
+        ->check(CLI::IsMember({"off", "min", "max"}))
+        ->option_text("[=min|max|off]");
     cmd->add_flag("--sbom", args->options.sbom,
                   "Attach an SBOM attestation (generator image: config's sbom_generator)");
     cmd->add_flag("--reproducible", args->options.reproducible,
