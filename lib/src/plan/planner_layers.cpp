@@ -110,8 +110,8 @@ void Planner::plan_kind(LayerWork& w, const spec::DockerignoreLayer& /*l*/) {
 }
 
 void Planner::plan_kind(LayerWork& w, const spec::CodeBundleLayer& l) {
-    auto root = resolve(l.root_dir, w.mark, w.path + ".code_bundle.root_dir",
-                        fs::file_type::directory);
+    auto root =
+        resolve(l.root_dir, w.mark, w.path + ".code_bundle.root_dir", fs::file_type::directory);
     if (!root) {
         return;
     }
@@ -136,9 +136,13 @@ void Planner::plan_kind(LayerWork& w, const spec::CodeBundleLayer& l) {
     }
 }
 
-void Planner::plan_kind(LayerWork& w, const spec::LocalV2Layer& l) { wheels(w, l.dist); }
+void Planner::plan_kind(LayerWork& w, const spec::LocalV2Layer& l) {
+    wheels(w, l.dist);
+}
 
-void Planner::plan_kind(LayerWork& w, const spec::LocalV2PluginsLayer& l) { wheels(w, l.dist); }
+void Planner::plan_kind(LayerWork& w, const spec::LocalV2PluginsLayer& l) {
+    wheels(w, l.dist);
+}
 
 void Planner::wheels(LayerWork& w, const fs::path& dist) {
     const std::string dist_path = w.path + "." + w.r.layer.kind + ".dist";
