@@ -1,8 +1,9 @@
 #pragma once
-// The planner: one spec into one plan. Its parts: plan.cpp (the base, each layer, the order of
-// the whole run), planner_files.cpp (paths, the context's entries, folder walks, ignore rules, the
-// stat cache), planner_secrets.cpp (secrets and their files), planner_python.cpp (uv and Poetry
-// projects, uv scripts). Internal to lib/src/plan.
+// The planner: one spec into one plan. Its parts: plan.cpp (the order of the whole run, and
+// make_plan over a chain of specs), planner_base.cpp (the base, one function per form),
+// planner_layers.cpp (each layer, one function per kind), planner_files.cpp (paths, the context's
+// entries, folder walks, ignore rules, the stat cache), planner_secrets.cpp (secrets and their
+// files), planner_python.cpp (uv and Poetry projects, uv scripts). Internal to lib/src/plan.
 
 #include <imgspec/core/error.hpp>
 #include <imgspec/plan/dockerignore.hpp>
@@ -26,6 +27,9 @@
 namespace imgspec::plan::detail {
 
 namespace fs = std::filesystem;
+
+// Specs extending specs (from: spec): deeper than this is an error, not a stack overflow.
+inline constexpr std::size_t max_spec_chain = 64;
 
 std::string read_text(const fs::path& file);
 // Why a named path cannot be used, from the error of stat(2) on it: "does not exist" only when
@@ -149,8 +153,59 @@ class Planner {
     };
     void python_project(ResolvedLayer& r, const std::string& dir, const Project& project);
     void uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path);
+
+    // The base (planner_base.cpp): the spec's own settings, then its form's, then the defaults
+    // that are still open.
     void resolve_base();
+    void base_form(const spec::DebianBase& d);
+    void base_form(const spec::ImageBase& b);
+    void base_form(const spec::RefNameBase& r);
+    void base_form(const spec::UvScriptBase& u);
+    void base_form(const spec::DockerfileBase& df);
+    // from: spec: the parent checked (a file, no cycle, not too deep), planned, then inherited.
+    void base_form(const spec::SpecBase& ps);
+    void inherit_from(std::shared_ptr<const Plan> parent, const spec::SpecBase& ps);
+    void base_defaults();
+
+    // One layer being planned (planner_layers.cpp): its result, its folder in the context
+    // ("layers/<index>") and where its diagnostics point.
+    struct LayerWork {
+        ResolvedLayer& r;
+        std::string dir;
+        const std::string& path;
+        Mark mark;
+        std::size_t index;
+    };
     void resolve_layer(std::size_t index, const spec::Layer& layer);
+    void layer_secrets(const LayerWork& w, const std::vector<spec::SecretMount>& mounts,
+                       const std::string& key);
+    void plan_kind(LayerWork& w, const spec::AptLayer& l);
+    void plan_kind(LayerWork& w, const spec::CommandsLayer& l);
+    void plan_kind(LayerWork& w, const spec::PipLayer& l);
+    void plan_kind(LayerWork& w, const spec::RequirementsLayer& l);
+    void plan_kind(LayerWork& w, const spec::UvProjectLayer& l);
+    void plan_kind(LayerWork& w, const spec::PoetryLayer& l);
+    void plan_kind(LayerWork& w, const spec::SourceFolderLayer& l);
+    void plan_kind(LayerWork& w, const spec::SourceFileLayer& l);
+    void plan_kind(LayerWork& w, const spec::DockerignoreLayer& l);
+    void plan_kind(LayerWork& w, const spec::CodeBundleLayer& l);
+    void plan_kind(LayerWork& w, const spec::LocalV2Layer& l);
+    void plan_kind(LayerWork& w, const spec::LocalV2PluginsLayer& l);
+    void plan_kind(LayerWork& w, const spec::WorkdirLayer& l);
+    void plan_kind(LayerWork& w, const spec::EnvLayer& l);
+    // Chosen only for a kind with no overload above: it fails to compile.
+    template <class T> void plan_kind(LayerWork& /*w*/, const T& /*l*/) {
+        static_assert(spec::no_case_for<T>, "a layer kind that plans nothing");
+    }
+    // local_v2 and local_v2_plugins: the wheels of a dist folder.
+    void wheels(LayerWork& w, const fs::path& dist);
+
+    // The run's steps (plan.cpp), in order.
+    void note_secret_files();
+    void read_ignore_rules();
+    void user_dockerfile_context();
+    void check_layer_order(std::size_t index, bool copied, std::size_t first_copy);
+    void hash_entries();
     void uv_script(const spec::UvScriptBase& b);
     std::string local_dependency(const std::string& dep, const fs::path& script_dir);
 

@@ -287,12 +287,131 @@ class Renderer {
     }
 
     void layer(const ResolvedLayer& r);
+    // A layer kind's steps, for the kinds that take more than a line.
+    void pip_packages(const ResolvedLayer& r, const spec::PipLayer& l);
+    void uv_project(const ResolvedLayer& r, const spec::UvProjectLayer& l);
+    void poetry_project(const ResolvedLayer& r, const spec::PoetryLayer& l);
+    void env_vars(const spec::EnvLayer& l);
 
     const Plan& m_plan;
     const Config& m_cfg;
     bool m_uv;
     std::string m_out;
 };
+
+void Renderer::pip_packages(const ResolvedLayer& r, const spec::PipLayer& l) {
+    Run run;
+    if (!r.files.dir.empty()) {
+        bind(run, r.files.dir, true); // a script's local dependencies (built in place)
+    }
+    std::string packages;
+    for (const auto& p : l.packages) {
+        packages += " " + shell_quote_refs(p); // $TOKEN of a secret of this step
+    }
+    run.script = pip_install(run, l.options) + packages;
+    emit(run);
+}
+
+// One step for the dependencies, then (install_project) one for the project itself.
+void Renderer::uv_project(const ResolvedLayer& r, const spec::UvProjectLayer& l) {
+    if (!m_uv) {
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("{}: uv_project needs the uv installer", r.layer.path),
+                    "set 'installer: uv' in the config, or use requirements");
+    }
+    // --locked unless the user chose --frozen (or --locked) in extra_args, which would
+    // conflict; none without a lock (resolved at build time: a warning said so).
+    const auto args = util::shell_split(l.options.extra_args);
+    const bool own_lock_flag = std::any_of(args.begin(), args.end(), [](const std::string& a) {
+        return a == "--frozen" || a == "--locked";
+    });
+    const std::string lock_flag = own_lock_flag || !r.files.locked ? "" : " --locked";
+    Run run;
+    std::string dir = std::string(bind_root) + "/" + r.files.dir;
+    if (r.files.mirrored || !r.files.locked) {
+        // The whole layer folder: a workspace's members and path sources are in it;
+        // rw, as uv writes a lock it does not find (thrown away with the mount).
+        bind(run, r.files.dir, !r.files.locked);
+        if (!r.files.project.empty()) {
+            dir += "/" + r.files.project;
+        }
+    } else {
+        bind(run, r.files.dir + "/pyproject.toml");
+        bind(run, r.files.dir + "/uv.lock");
+    }
+    std::string opts = pip_flags(run, l.options);
+    // --no-editable: a workspace member or path source installed as a dependency must
+    // not point into the mount, which is gone when the step ends.
+    run.script = fmt::format("uv sync --active --inexact{} --no-install-project --no-editable "
+                             "--project {}{}",
+                             lock_flag, dir, opts);
+    emit(run);
+    if (l.mode == spec::InstallMode::install_project) {
+        Run proj;
+        std::string pdir = bind(proj, r.files.dir + "/project", true);
+        if (!r.files.project.empty()) {
+            pdir += "/" + r.files.project;
+        }
+        std::string popts = pip_flags(proj, l.options);
+        proj.script = fmt::format("uv sync --active --inexact{} --no-editable "
+                                  "--project {}{}",
+                                  lock_flag, pdir, popts);
+        emit(proj);
+    }
+}
+
+// One step for the dependencies, then (install_project) one for the project itself.
+void Renderer::poetry_project(const ResolvedLayer& r, const spec::PoetryLayer& l) {
+    Run run;
+    std::string dir = std::string(bind_root) + "/" + r.files.dir;
+    if (r.files.mirrored) {
+        bind(run, r.files.dir); // the project's path dependencies are in it
+        dir += "/" + r.files.project;
+    } else {
+        bind(run, r.files.dir + "/pyproject.toml");
+        bind(run, r.files.dir + "/poetry.lock");
+    }
+    cache(run, "imgspec-poetry", "/tmp/poetry_cache");
+    std::string install = pip_install(run, {});
+    secret_mounts(run, l.secret_mounts);
+    std::string extra = quoted_list(util::shell_split(l.extra_args));
+    // The image's own poetry when it has one (e.g. Debian's python3-poetry).
+    run.script = fmt::format("{{ command -v poetry >/dev/null 2>&1 || {} poetry; }} && cd {} && "
+                             "POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false "
+                             "poetry install --no-interaction --no-root{}",
+                             install, dir, extra);
+    emit(run);
+    if (l.mode == spec::InstallMode::install_project) {
+        // The project as a wheel, not `poetry install --only-root`: that installs it
+        // editable, pointing into the mount (gone at run time), and rejects group
+        // options such as --without dev, which only the dependency step needs.
+        Run proj;
+        std::string pdir = bind(proj, r.files.dir + "/project", true);
+        if (!r.files.project.empty()) {
+            pdir += "/" + r.files.project;
+        }
+        cache(proj, "imgspec-poetry", "/tmp/poetry_cache");
+        secret_mounts(proj, l.secret_mounts);
+        std::string wheel_install = pip_install(proj, {});
+        proj.script =
+            fmt::format("cd {} && rm -rf /tmp/imgspec-wheel && POETRY_CACHE_DIR=/tmp/poetry_cache "
+                        "POETRY_VIRTUALENVS_CREATE=false poetry build --no-interaction --format "
+                        "wheel && "
+                        "mkdir /tmp/imgspec-wheel && cp dist/*.whl /tmp/imgspec-wheel/ && "
+                        "{} --no-deps /tmp/imgspec-wheel/*.whl && rm -rf /tmp/imgspec-wheel",
+                        pdir, wheel_install);
+        emit(proj);
+    }
+}
+
+void Renderer::env_vars(const spec::EnvLayer& l) {
+    std::string s = "ENV";
+    for (std::size_t i = 0; i < l.vars.size(); ++i) {
+        s += (i == 0 ? " " : " \\\n    ") + l.vars[i].first + "=" +
+             dockerfile_env_quote(l.vars[i].second);
+    }
+    line(s);
+}
 
 void Renderer::layer(const ResolvedLayer& r) {
     std::visit(
@@ -303,117 +422,18 @@ void Renderer::layer(const ResolvedLayer& r) {
             } else if constexpr (std::is_same_v<T, spec::AptLayer>) {
                 apt_install(l.packages, l.secret_mounts);
             } else if constexpr (std::is_same_v<T, spec::PipLayer>) {
-                Run run;
-                if (!r.files.dir.empty()) {
-                    bind(run, r.files.dir, true); // a script's local dependencies (built in place)
-                }
-                std::string packages;
-                for (const auto& p : l.packages) {
-                    packages += " " + shell_quote_refs(p); // $TOKEN of a secret of this step
-                }
-                run.script = pip_install(run, l.options) + packages;
-                emit(run);
+                pip_packages(r, l);
             } else if constexpr (std::is_same_v<T, spec::RequirementsLayer>) {
                 Run run;
                 std::string file = bind(run, r.files.dir + "/" + r.files.names.at(0));
                 run.script = pip_install(run, l.options) + " --requirement " + shell_quote(file);
                 emit(run);
             } else if constexpr (std::is_same_v<T, spec::UvProjectLayer>) {
-                if (!m_uv) {
-                    throw Error(ErrorKind::invalid_spec,
-                                fmt::format("{}: uv_project needs the uv installer", r.layer.path),
-                                "set 'installer: uv' in the config, or use requirements");
-                }
-                // --locked unless the user chose --frozen (or --locked) in extra_args, which would
-                // conflict; none without a lock (resolved at build time: a warning said so).
-                const auto args = util::shell_split(l.options.extra_args);
-                const bool own_lock_flag =
-                    std::any_of(args.begin(), args.end(), [](const std::string& a) {
-                        return a == "--frozen" || a == "--locked";
-                    });
-                const std::string lock_flag = own_lock_flag || !r.files.locked ? "" : " --locked";
-                Run run;
-                std::string dir = std::string(bind_root) + "/" + r.files.dir;
-                if (r.files.mirrored || !r.files.locked) {
-                    // The whole layer folder: a workspace's members and path sources are in it;
-                    // rw, as uv writes a lock it does not find (thrown away with the mount).
-                    bind(run, r.files.dir, !r.files.locked);
-                    if (!r.files.project.empty()) {
-                        dir += "/" + r.files.project;
-                    }
-                } else {
-                    bind(run, r.files.dir + "/pyproject.toml");
-                    bind(run, r.files.dir + "/uv.lock");
-                }
-                std::string opts = pip_flags(run, l.options);
-                // --no-editable: a workspace member or path source installed as a dependency must
-                // not point into the mount, which is gone when the step ends.
-                run.script =
-                    fmt::format("uv sync --active --inexact{} --no-install-project --no-editable "
-                                "--project {}{}",
-                                lock_flag, dir, opts);
-                emit(run);
-                if (l.mode == spec::InstallMode::install_project) {
-                    Run proj;
-                    std::string pdir = bind(proj, r.files.dir + "/project", true);
-                    if (!r.files.project.empty()) {
-                        pdir += "/" + r.files.project;
-                    }
-                    std::string popts = pip_flags(proj, l.options);
-                    proj.script = fmt::format("uv sync --active --inexact{} --no-editable "
-                                              "--project {}{}",
-                                              lock_flag, pdir, popts);
-                    emit(proj);
-                }
+                uv_project(r, l);
             } else if constexpr (std::is_same_v<T, spec::PoetryLayer>) {
-                Run run;
-                std::string dir = std::string(bind_root) + "/" + r.files.dir;
-                if (r.files.mirrored) {
-                    bind(run, r.files.dir); // the project's path dependencies are in it
-                    dir += "/" + r.files.project;
-                } else {
-                    bind(run, r.files.dir + "/pyproject.toml");
-                    bind(run, r.files.dir + "/poetry.lock");
-                }
-                cache(run, "imgspec-poetry", "/tmp/poetry_cache");
-                std::string install = pip_install(run, {});
-                secret_mounts(run, l.secret_mounts);
-                std::string extra = quoted_list(util::shell_split(l.extra_args));
-                // The image's own poetry when it has one (e.g. Debian's python3-poetry).
-                run.script = fmt::format(
-                    "{{ command -v poetry >/dev/null 2>&1 || {} poetry; }} && cd {} && "
-                    "POETRY_CACHE_DIR=/tmp/poetry_cache POETRY_VIRTUALENVS_CREATE=false "
-                    "poetry install --no-interaction --no-root{}",
-                    install, dir, extra);
-                emit(run);
-                if (l.mode == spec::InstallMode::install_project) {
-                    // The project as a wheel, not `poetry install --only-root`: that installs it
-                    // editable, pointing into the mount (gone at run time), and rejects group
-                    // options such as --without dev, which only the dependency step needs.
-                    Run proj;
-                    std::string pdir = bind(proj, r.files.dir + "/project", true);
-                    if (!r.files.project.empty()) {
-                        pdir += "/" + r.files.project;
-                    }
-                    cache(proj, "imgspec-poetry", "/tmp/poetry_cache");
-                    secret_mounts(proj, l.secret_mounts);
-                    std::string wheel_install = pip_install(proj, {});
-                    proj.script = fmt::format(
-                        "cd {} && rm -rf /tmp/imgspec-wheel && POETRY_CACHE_DIR=/tmp/poetry_cache "
-                        "POETRY_VIRTUALENVS_CREATE=false poetry build --no-interaction --format "
-                        "wheel && "
-                        "mkdir /tmp/imgspec-wheel && cp dist/*.whl /tmp/imgspec-wheel/ && "
-                        "{} --no-deps /tmp/imgspec-wheel/*.whl && rm -rf /tmp/imgspec-wheel",
-                        pdir, wheel_install);
-                    emit(proj);
-                }
+                poetry_project(r, l);
             } else if constexpr (std::is_same_v<T, spec::EnvLayer>) {
-                std::string s = "ENV";
-                for (std::size_t i = 0; i < l.vars.size(); ++i) {
-                    s += (i == 0 ? " " : " \\\n    ") + l.vars[i].first + "=" +
-                         dockerfile_env_quote(l.vars[i].second);
-                }
-                line(s);
+                env_vars(l);
             } else if constexpr (std::is_same_v<T, spec::SourceFolderLayer> ||
                                  std::is_same_v<T, spec::SourceFileLayer> ||
                                  std::is_same_v<T, spec::CodeBundleLayer>) {

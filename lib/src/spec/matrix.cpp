@@ -1,6 +1,9 @@
-// A spec's `matrix:` expanded into one spec tree per image (see matrix.hpp), and the helpers the
-// commands use on a matrix's images: --matrix picks and merged diagnostics.
+// A spec's `matrix:` expanded into one spec tree per image (see matrix.hpp): its axes read and
+// checked, then one tree per combination of their values. The references' syntax is in
+// matrix_refs.cpp; the helpers on the images (--matrix picks, merged diagnostics) in
+// matrix_picks.cpp.
 
+#include "matrix_refs.hpp"
 #include "reader.hpp"
 
 #include <imgspec/spec/matrix.hpp>
@@ -17,73 +20,13 @@ namespace imgspec::spec {
 namespace {
 
 using Kind = Node::Kind;
+using detail::AxisValue;
+using detail::find_refs;
 using detail::Reader;
+using detail::Refs;
+using detail::valid_axis_name;
 
-constexpr std::string_view ref_open = "${{";
-constexpr std::string_view ref_prefix = "matrix.";
 constexpr const char* ref_syntax = "write a reference as ${{ matrix.AXIS }}";
-
-bool ascii_alnum(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool axis_char(char c) {
-    return ascii_alnum(c) || c == '_' || c == '-';
-}
-
-// A `${{ matrix.AXIS }}` in a string: [begin, end) and AXIS.
-struct Ref {
-    std::size_t begin = 0, end = 0;
-    std::string axis;
-};
-
-struct Refs {
-    std::vector<Ref> refs;
-    bool malformed = false; // a `${{ matrix.` not closed as the syntax asks
-};
-
-std::size_t skip_blanks(std::string_view text, std::size_t i) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
-        ++i;
-    }
-    return i;
-}
-
-// Other `${{ ... }}` text is left as it is: only `matrix.` makes a reference.
-Refs find_refs(std::string_view text) {
-    Refs out;
-    for (std::size_t at = text.find(ref_open); at != std::string_view::npos;
-         at = text.find(ref_open, at + 1)) {
-        std::size_t i = skip_blanks(text, at + ref_open.size());
-        if (text.substr(i, ref_prefix.size()) != ref_prefix) {
-            continue;
-        }
-        i += ref_prefix.size();
-        const std::size_t name_begin = i;
-        while (i < text.size() && axis_char(text[i])) {
-            ++i;
-        }
-        std::string name(text.substr(name_begin, i - name_begin));
-        i = skip_blanks(text, i);
-        if (name.empty() || text.substr(i, 2) != "}}") {
-            out.malformed = true;
-            continue;
-        }
-        out.refs.push_back({at, i + 2, std::move(name)});
-    }
-    return out;
-}
-
-bool valid_axis_name(std::string_view name) {
-    return !name.empty() && (ascii_alnum(name[0]) || name[0] == '_') &&
-           std::all_of(name.begin(), name.end(), axis_char);
-}
-
-struct AxisValue {
-    std::string name;          // as written (list axis) or the key (map axis)
-    const Node* node{nullptr}; // the list item, or the overlay (a map or null)
-    Mark mark;
-};
 
 struct Axis {
     std::string name;
@@ -385,7 +328,7 @@ class Expander {
         if (!named && !m_name_refs) {
             add_suffix(im.root, pick);
         }
-        substitute(im.root, chosen);
+        detail::substitute_refs(im.root, chosen);
         return im;
     }
 
@@ -427,42 +370,6 @@ class Expander {
         }
     }
 
-    static void substitute(Node& n, const std::map<std::string, const AxisValue*>& chosen) {
-        if (n.kind == Kind::list) {
-            for (auto& item : n.items) {
-                substitute(item, chosen);
-            }
-        } else if (n.kind == Kind::map) {
-            for (auto& entry : n.entries) {
-                substitute(entry.second, chosen);
-            }
-        } else if (n.kind == Kind::string) {
-            substitute_text(n, chosen);
-        }
-    }
-
-    static void substitute_text(Node& n, const std::map<std::string, const AxisValue*>& chosen) {
-        Refs r = find_refs(n.scalar);
-        if (r.refs.empty()) {
-            return;
-        }
-        // A value that is one reference to a list axis takes the value's type: a boolean for
-        // `extendable`, a number that the reader then explains.
-        if (r.refs.size() == 1 && r.refs[0].begin == 0 && r.refs[0].end == n.scalar.size()) {
-            const AxisValue& v = *chosen.at(r.refs[0].axis);
-            n.kind = v.node->is_scalar() ? v.node->kind : Kind::string;
-            n.scalar = v.name;
-            return;
-        }
-        std::string out;
-        std::size_t at = 0;
-        for (const auto& ref : r.refs) {
-            out += n.scalar.substr(at, ref.begin - at) + chosen.at(ref.axis)->name;
-            at = ref.end;
-        }
-        n.scalar = out + n.scalar.substr(at);
-    }
-
     const Node& m_root;
     Reader m_reader;
     Diagnostics& m_diags;
@@ -471,152 +378,7 @@ class Expander {
     std::set<const Node*> m_unnamable; // values already reported by add_suffix
 };
 
-bool same_diagnostic(const Diagnostic& a, const Diagnostic& b) {
-    return a.file == b.file && a.mark.line == b.mark.line && a.mark.column == b.mark.column &&
-           a.path == b.path && a.message == b.message && a.hint == b.hint &&
-           a.severity == b.severity;
-}
-
-// The axes and their values, for a hint: "python_version: 3.11, 3.12; variant: cpu, gpu".
-std::string axes_text(const std::vector<Spec>& images) {
-    std::vector<std::string> parts;
-    for (std::size_t a = 0; a < images.front().matrix.size(); ++a) {
-        std::vector<std::string> values;
-        for (const auto& s : images) {
-            const std::string& v = s.matrix[a].value;
-            if (std::find(values.begin(), values.end(), v) == values.end()) {
-                values.push_back(v);
-            }
-        }
-        parts.push_back(images.front().matrix[a].axis + ": " + util::join(values, ", "));
-    }
-    return util::join(parts, "; ");
-}
-
 } // namespace
-
-std::string matrix_label(const std::vector<MatrixValue>& values) {
-    std::vector<std::string> parts;
-    for (const auto& v : values) {
-        parts.push_back(v.axis + "=" + v.value);
-    }
-    return util::join(parts, ", ");
-}
-
-MatrixValue parse_matrix_pick(std::string_view text) {
-    const auto eq = text.find('=');
-    if (eq == std::string_view::npos || eq == 0) {
-        throw Error(ErrorKind::usage,
-                    fmt::format("--matrix {}: expected AXIS=VALUE", printable(text)),
-                    "e.g. --matrix python_version=3.12 (repeat it to pick more)");
-    }
-    return {std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
-}
-
-std::vector<Spec> select_matrix(std::vector<Spec> images, const MatrixFilter& filter) {
-    if (filter.empty() || images.empty() || images.front().matrix.empty()) {
-        return images;
-    }
-    const Spec& first = images.front();
-    std::vector<std::string> axes;
-    for (const auto& v : first.matrix) {
-        axes.push_back(v.axis);
-    }
-    for (const auto& p : filter.picks) {
-        if (std::find(axes.begin(), axes.end(), p.axis) == axes.end()) {
-            std::string near = util::closest_match(p.axis, axes);
-            throw Error(ErrorKind::usage,
-                        fmt::format("--matrix {}={}: the matrix of {} has no axis '{}'",
-                                    printable(p.axis), printable(p.value), printable(first.display),
-                                    printable(p.axis)),
-                        near.empty() ? "its axes: " + axes_text(images)
-                                     : fmt::format("did you mean '{}'?", near));
-        }
-    }
-    auto keep = [&](const Spec& s) {
-        return std::all_of(s.matrix.begin(), s.matrix.end(), [&](const MatrixValue& v) {
-            bool named = false, match = false;
-            for (const auto& p : filter.picks) {
-                named = named || p.axis == v.axis;
-                match = match || p == v;
-            }
-            return !named || match;
-        });
-    };
-    std::vector<Spec> kept;
-    std::copy_if(images.begin(), images.end(), std::back_inserter(kept), keep);
-    if (kept.empty()) {
-        throw Error(
-            ErrorKind::usage,
-            fmt::format("--matrix: no image of {} has these values", printable(first.display)),
-            "its axes: " + axes_text(images));
-    }
-    return kept;
-}
-
-std::vector<Diagnostic>
-merge_matrix_diagnostics(const std::vector<std::vector<Diagnostic>>& per_image,
-                         const std::vector<std::vector<MatrixValue>>& values) {
-    // How many images have each diagnostic (once per image).
-    std::vector<std::pair<Diagnostic, std::size_t>> counts;
-    for (const auto& list : per_image) {
-        std::vector<const Diagnostic*> seen;
-        for (const auto& d : list) {
-            auto same = [&](const Diagnostic* s) { return same_diagnostic(*s, d); };
-            if (std::any_of(seen.begin(), seen.end(), same)) {
-                continue;
-            }
-            seen.push_back(&d);
-            auto it = std::find_if(counts.begin(), counts.end(),
-                                   [&](const auto& c) { return same_diagnostic(c.first, d); });
-            if (it == counts.end()) {
-                counts.emplace_back(d, 1);
-            } else {
-                ++it->second;
-            }
-        }
-    }
-    std::vector<Diagnostic> out;
-    for (std::size_t i = 0; i < per_image.size(); ++i) {
-        for (const auto& d : per_image[i]) {
-            auto it = std::find_if(counts.begin(), counts.end(),
-                                   [&](const auto& c) { return same_diagnostic(c.first, d); });
-            if (it->second == per_image.size()) {
-                auto same = [&](const Diagnostic& o) { return same_diagnostic(o, d); };
-                if (std::none_of(out.begin(), out.end(), same)) {
-                    out.push_back(d);
-                }
-                continue;
-            }
-            Diagnostic tagged = d;
-            tagged.message += fmt::format(" (matrix: {})", matrix_label(values[i]));
-            auto same = [&](const Diagnostic& o) { return same_diagnostic(o, tagged); };
-            if (std::none_of(out.begin(), out.end(), same)) {
-                out.push_back(std::move(tagged));
-            }
-        }
-    }
-    return out;
-}
-
-std::string matrix_name_part(std::string_view value) {
-    std::string out;
-    std::string run; // the separators since the last letter or digit
-    for (char c : value) {
-        if (ascii_alnum(c)) {
-            if (!out.empty() && !run.empty()) {
-                bool kept = run == "." || run == "_" || run == "__" ||
-                            run.find_first_not_of('-') == std::string::npos;
-                out += kept ? run : "-";
-            }
-            run.clear();
-            out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        } else {
-            run += c;
-        }
-    }
-    return out;
-}
 
 std::vector<MatrixImage> expand_matrix(const Node& root, const std::string& file,
                                        Diagnostics& diags) {

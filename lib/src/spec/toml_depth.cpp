@@ -180,93 +180,127 @@ class DepthScan {
         return m_pos > start;
     }
 
+    // Where value() is: the arrays and inline tables open around it, the depth of whatever holds
+    // the next value, and what may come next.
+    struct ValueState {
+        std::vector<Open> open;
+        int value_base;
+        Want want = Want::value;
+    };
+    // What one step of value() decided: go on, or stop with value()'s answer.
+    struct Step {
+        bool done = false;
+        std::optional<std::size_t> deep;
+    };
+    static Step go_on() { return {}; }
+    static Step stop(std::optional<std::size_t> deep = std::nullopt) { return {true, deep}; }
+
     // The value after '='; base is the depth of the table it goes in.
     std::optional<std::size_t> value(int base) {
-        std::vector<Open> open;
-        int value_base = base; // depth of whatever holds the next value
-        Want want = Want::value;
+        ValueState v{{}, base};
         while (true) {
             skip_blanks();
             if (at_end()) {
                 return std::nullopt;
             }
             const char c = peek();
+            Step step;
             if (c == '\n' || c == '\r' || c == '#') {
-                // Only an array may go on past the end of a line.
-                if (open.empty() || open.back().table) {
-                    return std::nullopt;
-                }
-                if (c == '#') {
-                    m_pos = std::min(m_text.find('\n', m_pos), m_text.size());
-                } else {
-                    ++m_pos;
-                }
-                continue;
+                step = line_end(v, c);
+            } else if (v.want == Want::key) {
+                step = key_step(v, c);
+            } else if (v.want == Want::value) {
+                step = value_step(v, c);
+            } else {
+                step = separator_step(v, c);
             }
-            switch (want) {
-            case Want::key: {
-                if (c == '}') {
-                    ++m_pos;
-                    open.pop_back();
-                    want = Want::separator;
-                    continue;
-                }
-                const std::size_t start = m_pos;
-                const int parts = key_parts();
-                value_base = open.back().depth + parts - 1;
-                if (value_base > m_max_depth) {
-                    return start;
-                }
-                skip_blanks();
-                if (parts == 0 || at_end() || peek() != '=') {
-                    return std::nullopt;
-                }
-                ++m_pos;
-                want = Want::value;
-                continue;
-            }
-            case Want::value:
-                if (c == '[' || c == '{') {
-                    const int depth = value_base + 1;
-                    if (depth > m_max_depth) {
-                        return m_pos;
-                    }
-                    open.push_back({c == '{', depth});
-                    ++m_pos;
-                    want = c == '{' ? Want::key : Want::value;
-                    value_base = depth;
-                } else if (c == ']' && !open.empty() && !open.back().table) {
-                    ++m_pos; // an empty array, or a trailing comma
-                    open.pop_back();
-                    want = Want::separator;
-                } else if (c == '"' || c == '\'') {
-                    if (!skip_string()) {
-                        return std::nullopt;
-                    }
-                    want = Want::separator;
-                } else if (skip_bare_value()) {
-                    want = Want::separator;
-                } else {
-                    return std::nullopt;
-                }
-                continue;
-            case Want::separator:
-                if (open.empty()) {
-                    return std::nullopt;
-                }
-                if (c == ',') {
-                    ++m_pos;
-                    want = open.back().table ? Want::key : Want::value;
-                    value_base = open.back().depth;
-                } else if (c == (open.back().table ? '}' : ']')) {
-                    ++m_pos;
-                    open.pop_back();
-                } else {
-                    return std::nullopt;
-                }
-                continue;
+            if (step.done) {
+                return step.deep;
             }
         }
+    }
+
+    // Only an array may go on past the end of a line.
+    Step line_end(const ValueState& v, char c) {
+        if (v.open.empty() || v.open.back().table) {
+            return stop();
+        }
+        if (c == '#') {
+            m_pos = std::min(m_text.find('\n', m_pos), m_text.size());
+        } else {
+            ++m_pos;
+        }
+        return go_on();
+    }
+
+    // In an inline table: a key and its '=', or the table's end.
+    Step key_step(ValueState& v, char c) {
+        if (c == '}') {
+            ++m_pos;
+            v.open.pop_back();
+            v.want = Want::separator;
+            return go_on();
+        }
+        const std::size_t start = m_pos;
+        const int parts = key_parts();
+        v.value_base = v.open.back().depth + parts - 1;
+        if (v.value_base > m_max_depth) {
+            return stop(start);
+        }
+        skip_blanks();
+        if (parts == 0 || at_end() || peek() != '=') {
+            return stop();
+        }
+        ++m_pos;
+        v.want = Want::value;
+        return go_on();
+    }
+
+    // A value: an array or inline table opens (one level deeper), a string or bare value is
+    // skipped.
+    Step value_step(ValueState& v, char c) {
+        if (c == '[' || c == '{') {
+            const int depth = v.value_base + 1;
+            if (depth > m_max_depth) {
+                return stop(m_pos);
+            }
+            v.open.push_back({c == '{', depth});
+            ++m_pos;
+            v.want = c == '{' ? Want::key : Want::value;
+            v.value_base = depth;
+        } else if (c == ']' && !v.open.empty() && !v.open.back().table) {
+            ++m_pos; // an empty array, or a trailing comma
+            v.open.pop_back();
+            v.want = Want::separator;
+        } else if (c == '"' || c == '\'') {
+            if (!skip_string()) {
+                return stop();
+            }
+            v.want = Want::separator;
+        } else if (skip_bare_value()) {
+            v.want = Want::separator;
+        } else {
+            return stop();
+        }
+        return go_on();
+    }
+
+    // After a value: a comma, or the end of what holds it.
+    Step separator_step(ValueState& v, char c) {
+        if (v.open.empty()) {
+            return stop();
+        }
+        if (c == ',') {
+            ++m_pos;
+            v.want = v.open.back().table ? Want::key : Want::value;
+            v.value_base = v.open.back().depth;
+        } else if (c == (v.open.back().table ? '}' : ']')) {
+            ++m_pos;
+            v.open.pop_back();
+        } else {
+            return stop();
+        }
+        return go_on();
     }
 
     std::string_view m_text;
