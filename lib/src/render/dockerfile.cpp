@@ -109,6 +109,13 @@ class Renderer {
         return target;
     }
 
+    // A project layer's own folder (layers/<n>/project), writable: the project is built from it
+    // (install_project). Returns where the project is in it.
+    std::string project_mount(Run& run, const ResolvedLayer& r) {
+        std::string dir = bind(run, r.files.dir + "/project", true);
+        return r.files.project.empty() ? dir : dir + "/" + r.files.project;
+    }
+
     // The installer's cache mount and the layer's secrets, and its options as flags.
     std::string pip_flags(Run& run, const spec::PipOptions& o) {
         if (m_uv) {
@@ -348,10 +355,7 @@ void Renderer::uv_project(const ResolvedLayer& r, const spec::UvProjectLayer& l)
     emit(run);
     if (l.mode == spec::InstallMode::install_project) {
         Run proj;
-        std::string pdir = bind(proj, r.files.dir + "/project", true);
-        if (!r.files.project.empty()) {
-            pdir += "/" + r.files.project;
-        }
+        std::string pdir = project_mount(proj, r);
         std::string popts = pip_flags(proj, l.options);
         proj.script = fmt::format("uv sync --active --inexact{} --no-editable "
                                   "--project {}{}",
@@ -386,10 +390,7 @@ void Renderer::poetry_project(const ResolvedLayer& r, const spec::PoetryLayer& l
         // editable, pointing into the mount (gone at run time), and rejects group
         // options such as --without dev, which only the dependency step needs.
         Run proj;
-        std::string pdir = bind(proj, r.files.dir + "/project", true);
-        if (!r.files.project.empty()) {
-            pdir += "/" + r.files.project;
-        }
+        std::string pdir = project_mount(proj, r);
         cache(proj, "imgspec-poetry", "/tmp/poetry_cache");
         secret_mounts(proj, l.secret_mounts);
         std::string wheel_install = pip_install(proj, {});
