@@ -3,6 +3,7 @@
 #include <imgspec/build/registry.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/pipeline/explain.hpp>
+#include <imgspec/spec/names.hpp>
 
 #include <fmt/format.h>
 
@@ -20,18 +21,6 @@ struct ExplainArgs {
     bool no_cache = false;
 };
 
-// The tag of an image reference: after the last ':' of its last path component (a digest is not a
-// tag this machine computed).
-std::string tag_of(const std::string& uri) {
-    std::string ref = uri.substr(0, uri.find('@'));
-    std::size_t slash = ref.rfind('/');
-    std::size_t colon = ref.rfind(':');
-    if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
-        return {};
-    }
-    return ref.substr(colon + 1);
-}
-
 int run_explain(const GlobalOptions& global, const ExplainArgs& args) {
     Config cfg = load_global_config(global);
     plan::PlanOptions options;
@@ -41,7 +30,8 @@ int run_explain(const GlobalOptions& global, const ExplainArgs& args) {
     std::optional<pipeline::TagRecord> before;
     std::optional<pipeline::Covers> covers;
     if (!args.against.empty()) {
-        std::string tag = tag_of(args.against);
+        // A digest is not a tag this machine computed.
+        std::string tag = spec::split_image_ref(args.against).tag;
         before = tag.empty() ? std::nullopt : pipeline::record_of_tag(tag);
         if (!before) {
             // Not computed here: what the image's annotation says its tag covered.

@@ -226,8 +226,9 @@ class Builder {
             run_options.base_user = pending.base_user.get();
             spdlog::debug("{}: base image's user after {:.3f} s more", image.uri,
                           seconds_since(tu));
-        } else if (needs_base_user(image)) {
-            run_options.base_user = image_user(m_runner, image.plan.base_user_image, env);
+        } else if (needs_base_user(image)) { // not checked (--force, --output)
+            run_options.base_user =
+                base_user_lookup(m_runner, image, options.base_users.get()).get();
         }
         context::Delivery& delivery = *pending.delivery;
         auto ts = Clock::now();

@@ -5,6 +5,7 @@
 #include <imgspec/pipeline/explain.hpp>
 #include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/render/dockerfile.hpp>
+#include <imgspec/spec/names.hpp>
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
@@ -41,12 +42,7 @@ std::string csv_field(const std::string& field) {
 
 // The image's URI without its tag or digest.
 std::string image_repository(const std::string& uri) {
-    std::string ref = uri.substr(0, uri.find('@'));
-    if (auto colon = ref.rfind(':');
-        colon != std::string::npos && ref.find('/', colon) == std::string::npos) {
-        ref.resize(colon);
-    }
-    return ref;
+    return spec::split_image_ref(uri).repository;
 }
 
 // Whether an --output writes an image (manifests, layers) rather than files (local, tar).

@@ -14,9 +14,7 @@ using json = nlohmann::json;
 namespace {
 
 std::string sha256_of(std::string_view text) {
-    util::Sha256 h;
-    h.update(text);
-    return "sha256:" + util::to_hex(h.finish());
+    return "sha256:" + util::to_hex(util::sha256(text));
 }
 
 } // namespace

@@ -186,6 +186,16 @@ std::string check_tag(std::string_view tag) {
     return {};
 }
 
+ImageRefParts split_image_ref(std::string_view ref) {
+    ref = ref.substr(0, ref.find('@'));
+    auto slash = ref.rfind('/');
+    auto colon = ref.rfind(':');
+    if (colon == std::string_view::npos || (slash != std::string_view::npos && colon < slash)) {
+        return {std::string(ref), {}};
+    }
+    return {std::string(ref.substr(0, colon)), std::string(ref.substr(colon + 1))};
+}
+
 std::string check_image_ref(std::string_view ref) {
     if (ref.empty() || has_control(ref) || ref.find(' ') != std::string_view::npos) {
         return "not a valid image reference";

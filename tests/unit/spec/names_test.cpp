@@ -82,5 +82,17 @@ TEST(Names, RandomAgainstTheRegexes) {
     }
 }
 
+TEST(Names, SplitImageRef) {
+    auto parts = [](std::string_view ref) {
+        ImageRefParts p = split_image_ref(ref);
+        return p.repository + "|" + p.tag;
+    };
+    EXPECT_EQ(parts("127.0.0.1:5000/app:abc"), "127.0.0.1:5000/app|abc");
+    EXPECT_EQ(parts("127.0.0.1:5000/app"), "127.0.0.1:5000/app|"); // a port is not a tag
+    EXPECT_EQ(parts("python:3.12-slim@sha256:0123"), "python|3.12-slim");
+    EXPECT_EQ(parts("reg.example.com/team/app@sha256:0123"), "reg.example.com/team/app|");
+    EXPECT_EQ(parts("busybox"), "busybox|");
+}
+
 } // namespace
 } // namespace imgspec::spec

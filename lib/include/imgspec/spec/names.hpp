@@ -18,6 +18,13 @@ std::string check_registry(std::string_view registry);
 std::string check_tag(std::string_view tag);
 // A full image reference: [registry/]name[:tag][@sha256:...].
 std::string check_image_ref(std::string_view ref);
+// An image reference's repository ("host/name", without tag and digest) and its tag ("" when it
+// has none); the reference is not checked.
+struct ImageRefParts {
+    std::string repository;
+    std::string tag;
+};
+ImageRefParts split_image_ref(std::string_view ref);
 std::string check_env_name(std::string_view name);
 // A PEP 508 requirement: name, extras, version specifiers or "@ url", and an environment marker.
 std::string check_pip_requirement(std::string_view req);
