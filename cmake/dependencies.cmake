@@ -16,6 +16,13 @@ imgspec_require(OpenSSL libssl-dev)
 imgspec_require(nlohmann_json nlohmann-json3-dev CONFIG)
 imgspec_require(Threads libc6-dev)
 imgspec_require(RE2 libre2-dev)
+# libcurl's header only: imgspec loads libcurl.so.4 when it first asks a registry over HTTP
+# (lib/include/imgspec/build/registry_http.hpp), so commands that never do load 20 fewer libraries.
+find_path(IMGSPEC_CURL_INCLUDE_DIR curl/curl.h)
+mark_as_advanced(IMGSPEC_CURL_INCLUDE_DIR)
+if(NOT IMGSPEC_CURL_INCLUDE_DIR)
+  message(FATAL_ERROR "curl/curl.h not found: apt-get install libcurl4-openssl-dev (or run scripts/deps.sh)")
+endif()
 # libarchive, libcrypto and RE2 are linked statically when their .a files are there (libarchive-dev and
 # libssl-dev have them), keeping only what imgspec calls (--gc-sections): the pax writer, and
 # SHA-256 with libcrypto's CPU detection. The shared libarchive loads 11 more libraries (libxml2 and

@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
       libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libarchive-dev
-      libgtest-dev libgmock-dev libssl-dev nlohmann-json3-dev libre2-dev
+      libgtest-dev libgmock-dev libssl-dev nlohmann-json3-dev libre2-dev libcurl4-openssl-dev
       clang clang-format-14 clang-tidy-14 libclang-rt-14-dev python3 python3-jsonschema python3-yaml hyperfine time
       python3-poetry)  # poetry: locks the real-projects e2e fixtures (tests/e2e/real_projects_test.sh)
 missing=()

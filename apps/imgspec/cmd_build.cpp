@@ -2,6 +2,7 @@
 #include "json_output.hpp"
 
 #include <imgspec/build/build.hpp>
+#include <imgspec/build/docker_cli.hpp>
 #include <imgspec/build/graph_build.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/pipeline/spec_files.hpp>
@@ -256,7 +257,8 @@ int build_specs(const GlobalOptions& global, BuildArgs& args) {
             print_failure(o.error, o.hint);
         }
     };
-    util::PosixProcessRunner runner;
+    util::PosixProcessRunner posix;
+    build::DirectBuildxRunner runner(posix);
     build::GraphResult result = build::build_graph(graph, cfg, go, runner);
 
     if (options.json) {

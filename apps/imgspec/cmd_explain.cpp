@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <imgspec/build/docker_cli.hpp>
 #include <imgspec/build/registry.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/pipeline/explain.hpp>
@@ -35,7 +36,8 @@ int run_explain(const GlobalOptions& global, const ExplainArgs& args) {
         before = tag.empty() ? std::nullopt : pipeline::record_of_tag(tag);
         if (!before) {
             // Not computed here: what the image's annotation says its tag covered.
-            util::PosixProcessRunner runner;
+            util::PosixProcessRunner posix;
+            build::DirectBuildxRunner runner(posix);
             auto text = build::image_annotation(runner, args.against, pipeline::covers_annotation);
             if (!text) {
                 throw Error(ErrorKind::other,

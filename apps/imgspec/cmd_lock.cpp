@@ -1,6 +1,7 @@
 #include "common.hpp"
 #include "json_output.hpp"
 
+#include <imgspec/build/docker_cli.hpp>
 #include <imgspec/build/lock_images.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/process.hpp>
@@ -51,7 +52,8 @@ int run_lock(const GlobalOptions& global, LockArgs args) {
         }
     }
     Config cfg = load_global_config(global);
-    util::PosixProcessRunner runner;
+    util::PosixProcessRunner posix;
+    build::DirectBuildxRunner runner(posix);
     build::LockRequest request;
     request.update_all = args.update && args.update->empty();
     if (args.update && !args.update->empty()) {

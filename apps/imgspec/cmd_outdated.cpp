@@ -1,6 +1,7 @@
 #include "common.hpp"
 #include "json_output.hpp"
 
+#include <imgspec/build/docker_cli.hpp>
 #include <imgspec/build/lock_images.hpp>
 #include <imgspec/core/error.hpp>
 #include <imgspec/util/process.hpp>
@@ -36,7 +37,8 @@ int run_outdated(const GlobalOptions& global, const OutdatedArgs& args) {
         }
     }
     Config cfg = load_global_config(global);
-    util::PosixProcessRunner runner;
+    util::PosixProcessRunner posix;
+    build::DirectBuildxRunner runner(posix);
     // Every spec and lock is read before the registry is asked.
     std::vector<pipeline::Image> images;
     for (const auto& s : args.specs) {

@@ -2,6 +2,7 @@
 
 #include "build_parts.hpp"
 
+#include <imgspec/build/docker_cli.hpp>
 #include <imgspec/build/labels.hpp>
 #include <imgspec/build/registry.hpp>
 #include <imgspec/context/delivery.hpp>
@@ -142,9 +143,9 @@ class Builder {
         }
 
         if (check) {
-            // The check itself proves docker and buildx answer; only when it fails is it worth
-            // asking them directly, for a message that names the real cause. This keeps a
-            // skipped build at one child process.
+            // The check asks the registry (over HTTP, else with docker); only when it fails is it
+            // worth asking docker and buildx directly, for a message that names the real cause.
+            // A skipped build starts no child process at all.
             // Meanwhile the context is staged (sync delivery): the check waits for the registry,
             // the staging for the disk, and a rebuild needs both.
             // build_missing picks both up from the result (also in a graph, where the build of
@@ -169,7 +170,6 @@ class Builder {
                 throw;
             }
             spdlog::debug("{}: existence check {:.3f} s", image.uri, seconds_since(tc));
-            m_docker_ok = true;
             result.exists = p.exists;
             if (p.exists) {
                 prepared.reset(); // what was staged stays for the next build
@@ -195,15 +195,12 @@ class Builder {
     BuildResult build_missing(const pipeline::Image& image, const BuildOptions& options,
                               BuildResult result) {
         auto t0 = Clock::now();
-        if (result.exists) {
-            m_docker_ok = true; // the check ran docker
-        }
         std::vector<std::string> platforms = result.platforms;
         OutputMode mode = effective_mode(image, options);
         std::unique_ptr<DockerConfigDir> docker_config;
         Env env = registry_env(image, docker_config);
 
-        check_docker();
+        require_docker();
         TempFolder tmp;
         BuildOptions run_options = options;
         std::unique_ptr<util::AtomicFile> output_file;
@@ -229,6 +226,10 @@ class Builder {
         } else if (needs_base_user(image)) { // not checked (--force, --output)
             run_options.base_user =
                 base_user_lookup(m_runner, image, options.base_users.get()).get();
+        }
+        if (platforms.size() == 1) {
+            run_options.default_platform =
+                default_builder_platform(docker_config_dir(env), run_options.builder);
         }
         context::Delivery& delivery = *pending.delivery;
         auto ts = Clock::now();
@@ -360,6 +361,17 @@ class Builder {
         return lookup;
     }
 
+    // Before a build: a docker on PATH. Whether its buildx plugin is there, buildx's own answer
+    // tells (buildx_failure): asking first (`docker buildx version`) would cost every build a
+    // docker start.
+    void require_docker() {
+        const char* path = std::getenv("PATH");
+        if (!find_on_path("docker", path != nullptr ? path : "")) {
+            throw Error(ErrorKind::unavailable, "docker is not available: no docker on PATH",
+                        docker_hint);
+        }
+    }
+
     // Once per run: docker and its buildx plugin answer.
     void check_docker() {
         if (m_docker_ok) {
@@ -369,8 +381,7 @@ class Builder {
         spec.argv = {"docker", "buildx", "version"};
         spec.timeout = std::chrono::seconds(30);
         util::ProcessResult r;
-        const char* hint = "install docker and docker-buildx; for the local test engine: "
-                           "scripts/engine.sh up";
+        const char* hint = docker_hint;
         try {
             r = m_runner.run(spec);
         } catch (const Error& e) {

@@ -54,6 +54,12 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
     std::string l = util::to_lower(line);
     std::string message = fmt::format("buildx failed for {} (exit {}): {}", uri, r.exit_code,
                                       line.empty() ? "no error output" : line);
+    // docker's own answer when it has no buildx plugin.
+    if (util::contains(r.err, "'buildx' is not a docker command")) {
+        return Error(ErrorKind::unavailable,
+                     "docker buildx is not available: docker says 'buildx' is not a docker command",
+                     docker_hint);
+    }
     if (util::contains(l, "cannot connect to the docker daemon") ||
         util::contains(l, "is the docker daemon running") || util::contains(l, "docker.sock")) {
         return Error(ErrorKind::unavailable, message,

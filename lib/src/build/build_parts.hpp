@@ -29,8 +29,11 @@ using Clock = std::chrono::steady_clock;
 std::string missing_secret(const plan::SecretSource& s);
 // Every missing secret of the plan and its parents.
 void collect_missing_secrets(const plan::Plan& p, std::vector<std::string>& missing);
-// buildx's failure as an Error: unavailable (engine, registry, builder's context), else
-// build_failed.
+// What to do when docker or buildx is missing.
+inline constexpr const char* docker_hint =
+    "install docker and docker-buildx; for the local test engine: scripts/engine.sh up";
+// buildx's failure as an Error: unavailable (no buildx plugin, engine, registry, builder's
+// context), else build_failed.
 Error buildx_failure(const util::ProcessResult& r, const std::string& uri);
 // Two builds of one tag at once (one content hash, so one image): with the docker driver both
 // export to the engine's image store, and the one that comes second may fail with

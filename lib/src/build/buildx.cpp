@@ -172,7 +172,11 @@ std::vector<std::string> buildx_argv(const pipeline::Image& image, const BuildOp
     if (platforms.empty()) {
         throw Error(ErrorKind::usage, fmt::format("{}: no platform to build", image.uri));
     }
-    argv.insert(argv.end(), {"--platform", util::join(platforms, ",")});
+    if (platforms.size() != 1 || options.default_platform.empty() ||
+        spec::normalize_platform(platforms.front()) !=
+            spec::normalize_platform(options.default_platform)) {
+        argv.insert(argv.end(), {"--platform", util::join(platforms, ",")});
+    }
     argv.insert(argv.end(), {"--tag", image.uri});
     switch (effective_mode(image, options)) {
     case OutputMode::push:

@@ -54,6 +54,15 @@ fs::path user_docker_config_dir() {
     return fs::path(home != nullptr ? home : "/") / ".docker";
 }
 
+fs::path docker_config_dir(const Env& env) {
+    for (const auto& [key, value] : env) {
+        if (key == "DOCKER_CONFIG") {
+            return value;
+        }
+    }
+    return user_docker_config_dir();
+}
+
 DockerConfigDir::DockerConfigDir(const std::string& config_json, const std::string& secret_id,
                                  const fs::path& user_config_dir) {
     json cfg = json::parse(config_json, nullptr, false);

@@ -1,5 +1,7 @@
 #include <imgspec/build/registry.hpp>
 
+#include <imgspec/build/registry_http.hpp>
+
 #include <imgspec/spec/names.hpp>
 
 #include <imgspec/core/error.hpp>
@@ -152,15 +154,102 @@ std::vector<std::pair<std::string, std::string>> image_entries(const json& manif
     return out;
 }
 
-// The platform of a one-platform image, from its config.
-// Throws Error(ErrorKind::unavailable) when it cannot be read.
-std::string config_platform(util::ProcessRunner& runner, const std::string& uri, const Env& env) {
-    util::ProcessResult c = runner.run(docker(
-        {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
-    if (c.timed_out || c.exit_code != 0) {
-        throw_unavailable("cannot read the image config of", uri, c);
+// The client for one question, or nullptr when registries are asked through docker only
+// (IMGSPEC_DIRECT_HTTP=0, or libcurl cannot be loaded). Its credentials are docker's: those of
+// env's DOCKER_CONFIG (a registry secret's private config), else the user's.
+std::unique_ptr<http::Client> http_client(const Env& env) {
+    if (!http::Client::available()) {
+        return nullptr;
     }
-    json cfg = json::parse(c.out, nullptr, false);
+    return std::make_unique<http::Client>(docker_config_dir(env), inspect_timeout);
+}
+
+// The manifest (list) at `ref`: the exact bytes served, or std::nullopt when the registry says
+// there is none (`missing` then says how). Asked over HTTP when the registry answers plainly,
+// else with `docker buildx imagetools inspect --raw` (registry_http.hpp).
+// Throws Error(ErrorKind::unavailable) "<what> <ref>: ..." when neither can tell.
+std::optional<std::string> raw_manifest(util::ProcessRunner& runner, http::Client* client,
+                                        const std::string& ref, const Env& env,
+                                        std::string_view what, std::string& missing) {
+    if (auto at = client != nullptr ? http::locate(ref) : std::nullopt) {
+        http::Reply r = client->manifest(*at);
+        spdlog::debug("{}: asked {} over HTTP: {}", ref, at->host, r.why);
+        switch (r.answer) {
+        case http::Answer::found:
+            return std::move(r.body);
+        case http::Answer::missing:
+            missing = r.why + ": manifest unknown";
+            return std::nullopt;
+        case http::Answer::timed_out:
+            throw Error(ErrorKind::unavailable, fmt::format("{} {}: {}", what, ref, r.why),
+                        fmt::format("is the registry {} reachable from here?", at->host));
+        case http::Answer::unknown:
+            break; // docker knows more ways in (helpers, certificates, mirrors)
+        }
+    }
+    util::ProcessResult r =
+        runner.run(docker({"docker", "buildx", "imagetools", "inspect", "--raw", ref}, env));
+    if (r.timed_out || r.exit_code != 0) {
+        if (!r.timed_out && is_not_found(r.err)) {
+            missing = describe(r.err);
+            return std::nullopt;
+        }
+        throw_unavailable(std::string(what), ref, r);
+    }
+    return std::move(r.out);
+}
+
+// The image config of a one-platform image whose manifest is `manifest`, over HTTP; null when
+// HTTP cannot tell.
+json http_config(http::Client* client, const std::string& ref, const std::string& manifest) {
+    auto at = client != nullptr ? http::locate(ref) : std::nullopt;
+    json doc = json::parse(manifest, nullptr, false);
+    if (!at || !doc.is_object() || !doc.contains("config") || !doc["config"].is_object() ||
+        !doc["config"].contains("digest") || !doc["config"]["digest"].is_string()) {
+        return nullptr;
+    }
+    http::Reply r = client->blob(*at, doc["config"]["digest"].get<std::string>());
+    spdlog::debug("{}: its config over HTTP: {}", ref, r.why);
+    json cfg = r.answer == http::Answer::found ? json::parse(r.body, nullptr, false) : json();
+    return cfg.is_object() ? cfg : json();
+}
+
+// The image config of the image at `uri` over HTTP (an index's first image); null when HTTP cannot
+// tell.
+json http_image_config(http::Client* client, const std::string& uri) {
+    auto at = client != nullptr ? http::locate(uri) : std::nullopt;
+    if (!at) {
+        return nullptr;
+    }
+    std::string ref = uri;
+    http::Reply r = client->manifest(*at);
+    json doc = r.answer == http::Answer::found ? json::parse(r.body, nullptr, false) : json();
+    if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array()) {
+        auto entries = image_entries(doc["manifests"]);
+        if (entries.empty() || entries.front().second.empty()) {
+            return nullptr;
+        }
+        ref = uri.substr(0, uri.find('@')) + "@" + entries.front().second;
+        at->reference = entries.front().second;
+        r = client->manifest(*at);
+    }
+    return r.answer == http::Answer::found ? http_config(client, ref, r.body) : json();
+}
+
+// The platform of a one-platform image whose manifest is `manifest`, from its config.
+// Throws Error(ErrorKind::unavailable) when it cannot be read.
+std::string config_platform(util::ProcessRunner& runner, http::Client* client,
+                            const std::string& uri, const std::string& manifest, const Env& env) {
+    json cfg = http_config(client, uri, manifest);
+    if (cfg.is_null()) {
+        util::ProcessResult c = runner.run(docker(
+            {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri},
+            env));
+        if (c.timed_out || c.exit_code != 0) {
+            throw_unavailable("cannot read the image config of", uri, c);
+        }
+        cfg = json::parse(c.out, nullptr, false);
+    }
     if (cfg.is_discarded() || !cfg.is_object()) {
         throw Error(ErrorKind::unavailable, fmt::format("the image config of {} is not JSON", uri));
     }
@@ -285,43 +374,39 @@ std::string registry_hint(std::string_view err, std::string_view uri) {
 
 Presence check_remote(util::ProcessRunner& runner, const std::string& uri,
                       const std::vector<std::string>& platforms, const Env& env) {
-    util::ProcessResult r =
-        runner.run(docker({"docker", "buildx", "imagetools", "inspect", "--raw", uri}, env));
-    if (r.timed_out || r.exit_code != 0) {
-        if (!r.timed_out && is_not_found(r.err)) {
-            Presence miss;
-            miss.reason = "it is not in the registry";
-            return miss;
-        }
-        throw_unavailable("cannot check whether the registry has", uri, r);
+    auto client = http_client(env);
+    std::string missing;
+    auto raw = raw_manifest(runner, client.get(), uri, env, "cannot check whether the registry has",
+                            missing);
+    if (!raw) {
+        Presence miss;
+        miss.reason = "it is not in the registry";
+        return miss;
     }
-    std::optional<std::vector<std::string>> found = index_platforms(r.out);
+    std::optional<std::vector<std::string>> found = index_platforms(*raw);
     if (!found) {
         // A single image manifest names no platform; its config does.
-        found = std::vector<std::string>{config_platform(runner, uri, env)};
+        found = std::vector<std::string>{config_platform(runner, client.get(), uri, *raw, env)};
     }
     Presence p = compare(platforms, std::move(*found));
-    // `--raw` prints the manifest byte for byte, so its hash is the digest the tag points at.
-    p.digest = "sha256:" + util::to_hex(util::sha256(r.out));
+    // The manifest byte for byte, so its hash is the digest the tag points at.
+    p.digest = "sha256:" + util::to_hex(util::sha256(*raw));
     return p;
 }
 
 lock::LockedImage resolve_digests(util::ProcessRunner& runner, const std::string& reference,
                                   bool platforms, const Env& env) {
-    util::ProcessResult r =
-        runner.run(docker({"docker", "buildx", "imagetools", "inspect", "--raw", reference}, env));
-    if (r.timed_out || r.exit_code != 0) {
-        if (!r.timed_out && is_not_found(r.err)) {
-            throw Error(
-                ErrorKind::invalid_spec,
-                fmt::format("{}: not found in its registry ({})", reference, describe(r.err)),
-                "check the image reference in the spec or the config");
-        }
-        throw_unavailable("cannot resolve", reference, r);
+    auto client = http_client(env);
+    std::string missing;
+    auto raw = raw_manifest(runner, client.get(), reference, env, "cannot resolve", missing);
+    if (!raw) {
+        throw Error(ErrorKind::invalid_spec,
+                    fmt::format("{}: not found in its registry ({})", reference, missing),
+                    "check the image reference in the spec or the config");
     }
     lock::LockedImage out;
-    out.digest = "sha256:" + util::to_hex(util::sha256(r.out));
-    json doc = json::parse(r.out, nullptr, false);
+    out.digest = "sha256:" + util::to_hex(util::sha256(*raw));
+    json doc = json::parse(*raw, nullptr, false);
     if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array()) {
         for (auto& [plat, digest] : image_entries(doc["manifests"])) {
             if (!digest.empty()) {
@@ -330,27 +415,25 @@ lock::LockedImage resolve_digests(util::ProcessRunner& runner, const std::string
         }
         return out;
     }
-    if (!index_platforms(r.out) && platforms) { // throws for JSON of neither shape
-        out.platforms[config_platform(runner, reference, env)] = out.digest;
+    if (!index_platforms(*raw) && platforms) { // throws for JSON of neither shape
+        out.platforms[config_platform(runner, client.get(), reference, *raw, env)] = out.digest;
     }
     return out;
 }
 
 std::optional<std::string> image_annotation(util::ProcessRunner& runner, const std::string& uri,
                                             const std::string& key, const Env& env) {
+    auto client = http_client(env);
     std::string ref = uri;
     // An index, then (a one-platform image, or an index without it) its first image's manifest.
     for (int hop = 0; hop < 2; ++hop) {
-        util::ProcessResult r =
-            runner.run(docker({"docker", "buildx", "imagetools", "inspect", "--raw", ref}, env));
-        if (r.timed_out || r.exit_code != 0) {
-            if (!r.timed_out && is_not_found(r.err)) {
-                throw Error(ErrorKind::other, fmt::format("{}: not found in its registry ({})", uri,
-                                                          describe(r.err)));
-            }
-            throw_unavailable("cannot read", uri, r);
+        std::string missing;
+        auto raw = raw_manifest(runner, client.get(), ref, env, "cannot read", missing);
+        if (!raw) {
+            throw Error(ErrorKind::other,
+                        fmt::format("{}: not found in its registry ({})", uri, missing));
         }
-        json doc = json::parse(r.out, nullptr, false);
+        json doc = json::parse(*raw, nullptr, false);
         if (!doc.is_object()) {
             throw Error(ErrorKind::unavailable,
                         fmt::format("{}: the registry's answer is not a manifest", uri));
@@ -434,9 +517,15 @@ Presence check_local(util::ProcessRunner& runner, const std::string& uri,
 }
 
 std::string image_user(util::ProcessRunner& runner, const std::string& uri, const Env& env) {
-    util::ProcessResult r = runner.run(docker(
-        {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri}, env));
-    json doc = r.exit_code == 0 && !r.timed_out ? json::parse(r.out, nullptr, false) : json();
+    auto client = http_client(env);
+    json doc = http_image_config(client.get(), uri);
+    util::ProcessResult r;
+    if (doc.is_null()) {
+        r = runner.run(docker(
+            {"docker", "buildx", "imagetools", "inspect", "--format", "{{json .Image}}", uri},
+            env));
+        doc = r.exit_code == 0 && !r.timed_out ? json::parse(r.out, nullptr, false) : json();
+    }
     // One config, or a map of platform -> config for an index; the first platform's user.
     if (doc.is_object() && !doc.contains("config") && !doc.empty() && doc.begin()->is_object()) {
         doc = *doc.begin();

@@ -276,6 +276,23 @@ TEST(Buildx, PlatformsOverride) {
     EXPECT_THROW(buildx_argv(none, BuildOptions{}, "m"), Error);
 }
 
+TEST(Buildx, PlatformLeftOutOnlyWhenItIsTheBuildersOwn) {
+    BuildOptions o;
+    o.platforms = platforms({"linux/amd64"});
+    o.default_platform = "linux/amd64";
+    EXPECT_FALSE(has(buildx_argv(make_image(), o, "m"), "--platform"));
+    o.default_platform = "linux/arm64"; // another engine: said out loud
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--platform"), "linux/amd64");
+    o.default_platform.clear(); // unknown
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--platform"), "linux/amd64");
+    o.platforms = platforms({"linux/amd64", "linux/arm64"});
+    o.default_platform = "linux/amd64"; // two platforms: always named
+    EXPECT_EQ(after(buildx_argv(make_image(), o, "m"), "--platform"), "linux/amd64,linux/arm64");
+    o.platforms = platforms({"linux/arm64/v8"});
+    o.default_platform = "linux/arm64";
+    EXPECT_FALSE(has(buildx_argv(make_image(), o, "m"), "--platform"));
+}
+
 TEST(Buildx, BuilderFromOptionsElseConfigElseNone) {
     Config cfg;
     EXPECT_FALSE(has(buildx_argv(make_image(), imgspec::build::with_config_defaults({}, cfg), "m"),

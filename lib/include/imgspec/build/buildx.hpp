@@ -68,6 +68,11 @@ struct BuildOptions {
     // up: --build-arg IMGSPEC_BASE_USER, which the Dockerfile restores at its end. Empty: the
     // Dockerfile's default (0:0).
     std::string base_user;
+    // The platform the builder builds for when given no --platform, when build could tell it
+    // cheaply (default_builder_platform): a build of exactly that one platform leaves
+    // --platform out, which saves buildx loading its builder's nodes (~0.1 s); the image is the
+    // same. Empty: --platform is always given.
+    std::string default_platform;
     // Not part of the argv: the base images' users looked up so far in this run, shared by the
     // images of a graph (build_graph makes one). Null: each image looks its base up.
     std::shared_ptr<BaseUsers> base_users;
@@ -84,7 +89,7 @@ OutputMode effective_mode(const pipeline::Image& image, const BuildOptions& opti
 std::vector<spec::Platform> effective_platforms(const pipeline::Image& image,
                                                 const BuildOptions& options);
 
-// docker buildx build [--builder B] --platform P1,P2 --tag URI (--push | --load | --output DEST)
+// docker buildx build [--builder B] [--platform P1,P2] --tag URI (--push | --load | --output DEST)
 //   --progress MODE [--cache-from X]... [--cache-to X]... [--secret id=ID,env=VAR |
 //   id=ID,src=FILE]... [--build-arg SOURCE_DATE_EPOCH=N] [--label K=V]...
 //   [--annotation [index:|manifest:]io.imgspec.covers=JSON]...

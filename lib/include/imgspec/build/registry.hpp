@@ -97,6 +97,9 @@ std::string image_user(util::ProcessRunner& runner, const std::string& uri, cons
 // The user's docker config folder: $DOCKER_CONFIG, else ~/.docker.
 std::filesystem::path user_docker_config_dir();
 
+// The docker config folder docker gets with `env`: its DOCKER_CONFIG, else the user's.
+std::filesystem::path docker_config_dir(const Env& env);
+
 // A private DOCKER_CONFIG folder (mode 0700 in $TMPDIR) whose config.json (mode 0600) is the
 // registry secret's value, for the existence check and buildx. The user's cli-plugins, buildx
 // (builders) and contexts folders are linked in, and the user's current context is kept, so
