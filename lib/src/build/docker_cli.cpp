@@ -93,8 +93,9 @@ std::optional<fs::path> direct_buildx(const fs::path& docker, const fs::path& do
     }
     std::vector<fs::path> dirs = extra_plugin_dirs(docker_config_dir);
     dirs.push_back(docker_config_dir / "cli-plugins");
-    for (const char* d : {"/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
-                          "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins"}) {
+    for (const char* d :
+         {"/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+          "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins"}) {
         dirs.emplace_back(d);
     }
     for (const auto& dir : dirs) {
@@ -132,7 +133,8 @@ std::string default_builder_socket(const fs::path& docker_config_dir, const std:
     return host.rfind(unix_scheme, 0) == 0 ? host.substr(unix_scheme.size()) : std::string();
 }
 
-std::string default_builder_platform(const fs::path& docker_config_dir, const std::string& builder) {
+std::string default_builder_platform(const fs::path& docker_config_dir,
+                                     const std::string& builder) {
     std::string socket = default_builder_socket(docker_config_dir, builder);
     auto body = socket.empty() ? std::nullopt
                                : http::get_over_unix_socket(socket, "/version",

@@ -42,7 +42,8 @@ struct CurlApi {
 };
 
 template <typename F> bool bind(void* lib, const char* name, F& fn) {
-    fn = reinterpret_cast<F>(dlsym(lib, name)); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+    fn = reinterpret_cast<F>(
+        dlsym(lib, name)); // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
     return fn != nullptr;
 }
 
@@ -167,7 +168,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
         value.remove_prefix(1);
     }
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    while (!value.empty() &&
+           (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
         value.remove_suffix(1);
     }
     if (name == "docker-content-digest") {
@@ -221,8 +223,7 @@ std::optional<Location> locate(std::string_view uri) {
             return std::isalnum(c) != 0 || extra.find(static_cast<char>(c)) != std::string::npos;
         });
     };
-    if (!plain(at.repository, "._-/") || !plain(at.reference, "._-:") ||
-        !plain(at.host, ".-:[]")) {
+    if (!plain(at.repository, "._-/") || !plain(at.reference, "._-:") || !plain(at.host, ".-:[]")) {
         return std::nullopt;
     }
     return at;
@@ -302,7 +303,8 @@ Credentials credentials_for(std::string_view config_json, std::string_view host)
                 return {Credentials::Kind::basic, text("auth")};
             }
             if (!text("username").empty()) {
-                return {Credentials::Kind::basic, base64(text("username") + ":" + text("password"))};
+                return {Credentials::Kind::basic,
+                        base64(text("username") + ":" + text("password"))};
             }
         }
     }
@@ -337,8 +339,8 @@ struct Client::Impl {
     std::string authorization; // "Authorization: ..." once a challenge was answered
     std::string authorized;    // for which "host/repository"
 
-    Response get(const std::string& url, const std::vector<std::string>& headers,
-                 std::size_t limit, const std::string& basic_auth = {}) {
+    Response get(const std::string& url, const std::vector<std::string>& headers, std::size_t limit,
+                 const std::string& basic_auth = {}) {
         Response r;
         curl_slist* list = nullptr;
         for (const auto& h : headers) {
@@ -348,6 +350,11 @@ struct Client::Impl {
             list = api->slist_append(list, ("Authorization: Basic " + basic_auth).c_str());
         }
         Sink sink{&r, limit};
+        // A loopback registry is never asked through a proxy (as Go's, so docker's, rule);
+        // elsewhere the environment's proxy settings hold (nullptr: libcurl's default).
+        bool loopback =
+            util::starts_with(url, "http://") && is_loopback(url.substr(7, url.find('/', 7) - 7));
+        api->easy_setopt(curl, CURLOPT_PROXY, loopback ? "" : static_cast<const char*>(nullptr));
         api->easy_setopt(curl, CURLOPT_URL, url.c_str());
         api->easy_setopt(curl, CURLOPT_HTTPHEADER, list);
         api->easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body);
@@ -364,9 +371,8 @@ struct Client::Impl {
     // A bearer token for the challenge, or "" (then the caller leaves it to docker).
     std::string token(const Challenge& c, const Location& at) {
         auto realm = c.params.find("realm");
-        if (realm == c.params.end() ||
-            !(util::starts_with(realm->second, "https://") ||
-              util::starts_with(realm->second, "http://"))) {
+        if (realm == c.params.end() || !(util::starts_with(realm->second, "https://") ||
+                                         util::starts_with(realm->second, "http://"))) {
             return {};
         }
         std::string url = realm->second;
@@ -507,7 +513,9 @@ Client::~Client() {
     }
 }
 
-bool Client::available() { return direct_http_enabled() && curl_api() != nullptr; }
+bool Client::available() {
+    return direct_http_enabled() && curl_api() != nullptr;
+}
 
 Reply Client::manifest(const Location& at) {
     return m->ask(fmt::format("{}/v2/{}/manifests/{}", at.base_url, at.repository, at.reference),

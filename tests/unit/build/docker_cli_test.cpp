@@ -123,9 +123,9 @@ TEST(DockerCli, RunnerRewritesOnlyDockerBuildx) {
     spec.argv = {"docker", "buildx", "build", "--tag", "x", "."};
     spec.env = {{"DOCKER_CONFIG", config.string()}};
     runner.run(spec);
-    EXPECT_EQ(inner.argv, (std::vector<std::string>{
-                              (config / "cli-plugins" / "docker-buildx").string(), "build",
-                              "--tag", "x", "."}));
+    EXPECT_EQ(inner.argv,
+              (std::vector<std::string>{(config / "cli-plugins" / "docker-buildx").string(),
+                                        "build", "--tag", "x", "."}));
     spec.argv = {"docker", "push", "x"};
     runner.run(spec);
     EXPECT_EQ(inner.argv, spec.argv);

@@ -100,15 +100,18 @@ class FakeRegistry {
 };
 
 std::string response(int status, const std::string& body, const std::string& headers = {}) {
-    return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n" + headers + "\r\n" + body;
+    return "HTTP/1.1 " + std::to_string(status) +
+           " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n" +
+           headers + "\r\n" + body;
 }
 
 std::string digest_of(const std::string& body) {
     return "sha256:" + imgspec::util::to_hex(imgspec::util::sha256(body));
 }
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 const std::string index_json =
     R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})";
@@ -160,7 +163,8 @@ TEST(RegistryHttp, CredentialsOnlyWhatImgspecCanUse) {
                                  "127.0.0.1:5001");
     EXPECT_EQ(basic.kind, Credentials::Kind::basic);
     EXPECT_EQ(basic.basic, "dTpw");
-    auto pair = credentials_for(R"({"auths": {"r.io": {"username": "u", "password": "p"}}})", "r.io");
+    auto pair =
+        credentials_for(R"({"auths": {"r.io": {"username": "u", "password": "p"}}})", "r.io");
     EXPECT_EQ(pair.kind, Credentials::Kind::basic);
     EXPECT_EQ(pair.basic, "dTpw"); // base64 of u:p
     EXPECT_EQ(credentials_for(R"({"auths": {"other.io": {"auth": "dTpw"}}})", "r.io").kind,
@@ -189,10 +193,12 @@ TEST(RegistryHttp, OnlyTheRegistrysOwnWordsAreAMiss) {
 TEST(RegistryHttp, FoundMissingAndWhatIsLeftToDocker) {
     FakeRegistry reg([](const std::string& req) {
         if (has(req, "/manifests/there ")) {
-            return response(200, index_json, "Docker-Content-Digest: " + digest_of(index_json) + "\r\n");
+            return response(200, index_json,
+                            "Docker-Content-Digest: " + digest_of(index_json) + "\r\n");
         }
         if (has(req, "/manifests/liar ")) {
-            return response(200, index_json, "Docker-Content-Digest: sha256:" + std::string(64, '0') + "\r\n");
+            return response(200, index_json,
+                            "Docker-Content-Digest: sha256:" + std::string(64, '0') + "\r\n");
         }
         if (has(req, "/manifests/broken ")) {
             return response(500, R"({"errors":[{"code":"UNKNOWN"}]})");
@@ -208,7 +214,8 @@ TEST(RegistryHttp, FoundMissingAndWhatIsLeftToDocker) {
     EXPECT_EQ(found.answer, Answer::found);
     EXPECT_EQ(found.body, index_json);
     EXPECT_EQ(client.manifest(at("gone")).answer, Answer::missing);
-    EXPECT_EQ(client.manifest(at("liar")).answer, Answer::unknown); // body does not match its digest
+    EXPECT_EQ(client.manifest(at("liar")).answer,
+              Answer::unknown); // body does not match its digest
     EXPECT_EQ(client.manifest(at("broken")).answer, Answer::unknown);
     EXPECT_EQ(client.manifest(at("proxy404")).answer, Answer::unknown); // not a registry's 404
     auto reqs = reg.requests();
@@ -237,8 +244,9 @@ TEST(RegistryHttp, BearerTokenAndBasicCredentials) {
         if (has(req, "Authorization: Bearer tok123")) {
             return response(404, R"({"errors":[{"code":"MANIFEST_UNKNOWN"}]})");
         }
-        return response(401, "", "WWW-Authenticate: Bearer realm=\"" + realm +
-                                     "\",service=\"fake\",scope=\"repository:app:pull\"\r\n");
+        return response(401, "",
+                        "WWW-Authenticate: Bearer realm=\"" + realm +
+                            "\",service=\"fake\",scope=\"repository:app:pull\"\r\n");
     });
     realm = "http://" + reg.host() + "/token";
     std::string dir = ::testing::TempDir() + "imgspec-registry-http-config";
@@ -266,9 +274,7 @@ TEST(RegistryHttp, BearerTokenAndBasicCredentials) {
     EXPECT_EQ(without.manifest(*locate(basic.host() + "/app:x")).answer, Answer::unknown);
     // A credential store: only docker can ask it, so nothing is asked here.
     auto before = basic.requests().size();
-    {
-        std::ofstream(dir + "/config.json") << R"({"credsStore": "pass"})";
-    }
+    { std::ofstream(dir + "/config.json") << R"({"credsStore": "pass"})"; }
     Client store(dir, std::chrono::seconds(10));
     EXPECT_EQ(store.manifest(*locate(basic.host() + "/app:x")).answer, Answer::unknown);
     EXPECT_EQ(basic.requests().size(), before);
