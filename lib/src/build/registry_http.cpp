@@ -273,45 +273,56 @@ std::optional<Challenge> parse_challenge(std::string_view header) {
     return c;
 }
 
+namespace {
+
+// One `auths` entry: basic credentials, an identity token (only docker can use it), or nothing.
+std::optional<Credentials> from_auth_entry(const json& entry) {
+    auto text = [&entry](const char* k) {
+        auto v = entry.find(k);
+        return v != entry.end() && v->is_string() ? v->get<std::string>() : std::string();
+    };
+    if (!text("identitytoken").empty() || !text("registrytoken").empty()) {
+        return Credentials{Credentials::Kind::other, {}};
+    }
+    if (!text("auth").empty()) {
+        return Credentials{Credentials::Kind::basic, text("auth")};
+    }
+    if (!text("username").empty()) {
+        return Credentials{Credentials::Kind::basic,
+                           base64(text("username") + ":" + text("password"))};
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 Credentials credentials_for(std::string_view config_json, std::string_view host) {
     json cfg = json::parse(config_json, nullptr, false);
-    Credentials none;
     if (cfg.is_discarded() || !cfg.is_object()) {
-        return none;
+        return {};
     }
     Credentials other{Credentials::Kind::other, {}};
     if (auto h = cfg.find("credHelpers"); h != cfg.end() && h->is_object()) {
-        for (const auto& [key, value] : h->items()) {
-            if (config_key_host(key) == host) {
+        for (const auto& item : h->items()) {
+            if (config_key_host(item.key()) == host) {
                 return other;
             }
         }
     }
     if (auto a = cfg.find("auths"); a != cfg.end() && a->is_object()) {
-        for (const auto& [key, entry] : a->items()) {
-            if (config_key_host(key) != host || !entry.is_object()) {
+        for (const auto& item : a->items()) {
+            if (config_key_host(item.key()) != host || !item.value().is_object()) {
                 continue;
             }
-            auto text = [&](const char* k) {
-                auto v = entry.find(k);
-                return v != entry.end() && v->is_string() ? v->get<std::string>() : std::string();
-            };
-            if (!text("identitytoken").empty() || !text("registrytoken").empty()) {
-                return other;
-            }
-            if (!text("auth").empty()) {
-                return {Credentials::Kind::basic, text("auth")};
-            }
-            if (!text("username").empty()) {
-                return {Credentials::Kind::basic,
-                        base64(text("username") + ":" + text("password"))};
+            if (auto found = from_auth_entry(item.value())) {
+                return *found;
             }
         }
     }
     if (auto s = cfg.find("credsStore"); s != cfg.end() && s->is_string() && !s->empty()) {
         return other;
     }
-    return none;
+    return {};
 }
 
 bool says_missing(std::string_view body) {
