@@ -48,6 +48,10 @@ bool is_not_found(std::string_view err);
 // sequences and carriage returns are removed. "" for an empty output.
 std::string error_line(std::string_view output);
 
+// The registry host of a reference, as docker decides it: its first component when that has a
+// '.' or a ':' or is "localhost", else "docker.io".
+std::string registry_host(std::string_view uri);
+
 // The hint for an error from a registry: credentials, a registry that is not running, ...
 std::string registry_hint(std::string_view err, std::string_view uri);
 

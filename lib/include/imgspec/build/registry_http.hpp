@@ -36,6 +36,9 @@ struct Location {
 // nullopt when `uri` is not a reference this client can ask for (empty parts, odd characters).
 std::optional<Location> locate(std::string_view uri);
 
+// A registry host docker asks over plain HTTP: localhost, 127.x.x.x, [::1] (with any port).
+bool is_loopback(std::string_view host);
+
 // A WWW-Authenticate challenge: `Bearer realm="...",service="...",scope="..."` or `Basic ...`.
 struct Challenge {
     std::string scheme; // lowercase: "bearer", "basic"
