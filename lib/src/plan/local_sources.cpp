@@ -131,6 +131,12 @@ void add_path_dependencies(const toml::table* deps, Found& found) {
 
 } // namespace
 
+// [project] requires-python, "" when absent or the file does not parse.
+std::string requires_python_of(std::string_view pyproject) {
+    auto t = parse(pyproject);
+    return t ? (*t)["project"]["requires-python"].value_or(std::string()) : std::string();
+}
+
 LocalSources poetry_local_sources(std::string_view pyproject,
                                   std::optional<std::string_view> lock) {
     Found found;
@@ -164,6 +170,7 @@ LocalSources poetry_local_sources(std::string_view pyproject,
     }
     LocalSources out;
     out.paths = found.outermost();
+    out.requires_python = requires_python_of(pyproject);
     return out;
 }
 
@@ -225,6 +232,7 @@ LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pypr
         }
     }
     out.paths = found.outermost();
+    out.requires_python = requires_python_of(pyproject);
     return out;
 }
 

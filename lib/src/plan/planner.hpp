@@ -153,6 +153,7 @@ class Planner {
     };
     void python_project(ResolvedLayer& r, const std::string& dir, const Project& project);
     void uv_version_warnings(const LocalSources& sources, Mark mark, const std::string& path);
+    void python_version_check(const LocalSources& sources, Mark mark, const std::string& key);
 
     // The base (planner_base.cpp): the spec's own settings, then its form's, then the defaults
     // that are still open.

@@ -56,6 +56,7 @@ void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Pro
     if (uv) {
         uv_version_warnings(sources, mark, p);
     }
+    python_version_check(sources, mark, key + ".pyproject");
     r.files.dir = dir;
     std::vector<fs::path> local;
     for (const auto& rel : sources.paths) {
@@ -122,6 +123,28 @@ void Planner::uv_version_warnings(const LocalSources& sources, Mark mark, const 
         }
     } catch (const Error&) {
         // not a version specifier imgspec reads: uv reports it in the build
+    }
+}
+
+// A project whose requires-python excludes the image's Python fails in the build (uv: "incompatible
+// with the project's Python requirement", pip: "requires a different Python"): said at validate,
+// when imgspec knows the image's Python (python_version given, a debian_base or uv_script base;
+// an image from `base:` may have any Python).
+void Planner::python_version_check(const LocalSources& sources, Mark mark, const std::string& key) {
+    bool known = m_plan.python_version_given || m_plan.debian_base ||
+                 std::holds_alternative<spec::UvScriptBase>(m_spec.base);
+    if (sources.requires_python.empty() || !known) {
+        return;
+    }
+    try {
+        if (!spec::python_satisfies(m_plan.python_version, sources.requires_python)) {
+            error(mark, key,
+                  fmt::format("the project requires Python {} but the image has {}",
+                              sources.requires_python, m_plan.python_version),
+                  "set python_version to a version the project accepts");
+        }
+    } catch (const Error&) {
+        // not a specifier imgspec reads: the installer reports it in the build
     }
 }
 

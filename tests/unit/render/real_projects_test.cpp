@@ -296,6 +296,50 @@ TEST(RealPython, VersionIsMadeByUvAndCheckedWithPip) {
     EXPECT_TRUE(contains(errs[0], "not a supported Python version")) << errs[0];
 }
 
+TEST(RealPython, ProjectsRequiresPythonIsCheckedWhenTheImagesPythonIsKnown) {
+    test::TempDir d;
+    d.write("pyproject.toml", "[project]\nname = \"p\"\nversion = \"1\"\n"
+                              "requires-python = \">=3.13\"\n");
+    d.write("uv.lock", "version = 1\n");
+    // debian_base: imgspec installs the Python, so it knows it (3.11 given; the default 3.12).
+    for (const char* base : {"{debian_base: {python_version: \"3.11\", install_flyte: false}}",
+                             "{debian_base: {install_flyte: false}}"}) {
+        auto spec = d.write("spec.yaml", std::string("name: p\nfrom: ") + base +
+                                             "\nlayers:\n  - uv_project: pyproject.toml\n");
+        auto errors = errors_of(spec);
+        ASSERT_EQ(errors.size(), 1u) << base;
+        EXPECT_TRUE(contains(errors[0], "layers[0].uv_project.pyproject: the project requires "
+                                        "Python >=3.13 but the image has 3."))
+            << errors[0];
+        EXPECT_TRUE(contains(errors[0], "set python_version")) << errors[0];
+    }
+    // An image from `base:` may have any Python: nothing to compare, unless python_version says.
+    auto any = d.write("spec.yaml", "name: p\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                                    "  - uv_project: pyproject.toml\n");
+    EXPECT_NO_THROW(image_of(any));
+    auto said = d.write("spec.yaml", "name: p\npython_version: \"3.12\"\n"
+                                     "from: {base: python:3.12-slim}\nlayers:\n"
+                                     "  - uv_project: pyproject.toml\n");
+    EXPECT_EQ(errors_of(said).size(), 1u);
+    // A range the Python is in; and a poetry 2 project ([project] too).
+    d.write("pyproject.toml", "[project]\nname = \"p\"\nversion = \"1\"\n"
+                              "requires-python = \">=3.11,<3.13\"\n");
+    d.write("poetry.lock", "# poetry\n");
+    auto ok = d.write("spec.yaml", "name: p\nfrom: {debian_base: {python_version: \"3.12\", "
+                                   "install_flyte: false}}\nlayers:\n"
+                                   "  - uv_project: pyproject.toml\n"
+                                   "  - poetry_project: pyproject.toml\n");
+    EXPECT_NO_THROW(image_of(ok));
+    auto old = d.write("spec.yaml", "name: p\nfrom: {debian_base: {python_version: \"3.10\", "
+                                    "install_flyte: false}}\nlayers:\n"
+                                    "  - poetry_project: pyproject.toml\n");
+    auto errors = errors_of(old);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_TRUE(contains(errors[0], "layers[0].poetry_project.pyproject: the project requires "
+                                    "Python >=3.11,<3.13 but the image has 3.10"))
+        << errors[0];
+}
+
 TEST(RealRuntime, SettingsRenderSafely) {
     test::TempDir d;
     auto spec = d.write("spec.yaml", R"(name: r

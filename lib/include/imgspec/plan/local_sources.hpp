@@ -18,6 +18,8 @@ struct LocalSources {
     // What the lock asks of uv, for a warning when the configured uv image may be older.
     std::string required_version; // [manifest] / requires: `required-version` of [tool.uv]
     std::string exclude_newer;    // [options] exclude-newer
+    // The pyproject's [project] requires-python (PEP 621; uv, and poetry 2), "" when absent.
+    std::string requires_python;
 };
 
 // From the pyproject ([tool.uv.workspace] members, with '*' globs expanded under `project_dir`,
