@@ -8,8 +8,6 @@
 
 #include <array>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -35,14 +33,9 @@ bool is_elf(const fs::path& p) {
 }
 
 // The config's cliPluginsExtraDirs, as docker reads them.
+// A JSON file of docker's; null when it is missing or not JSON.
 nlohmann::json read_json(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-        return nullptr;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    auto doc = nlohmann::json::parse(ss.str(), nullptr, false);
+    auto doc = nlohmann::json::parse(util::read_text(p), nullptr, false);
     return doc.is_discarded() ? nlohmann::json() : doc;
 }
 

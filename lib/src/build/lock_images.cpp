@@ -1,16 +1,15 @@
 #include <imgspec/build/lock_images.hpp>
 
 #include <imgspec/core/error.hpp>
+#include <imgspec/util/fd.hpp>
 #include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 
 namespace imgspec::build {
 
@@ -46,13 +45,6 @@ class Credentials {
     std::map<std::string, const plan::SecretSource*> m_secret;
     std::map<std::string, std::unique_ptr<DockerConfigDir>> m_dirs;
 };
-
-std::string read_text(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 } // namespace
 
@@ -133,7 +125,7 @@ LockOutcome lock_image(const pipeline::Image& image, const std::optional<lock::L
     }
     std::string text = lock::format_lock(out.lock);
     std::error_code ec;
-    if (!std::filesystem::exists(file, ec) || read_text(file) != text) {
+    if (!std::filesystem::exists(file, ec) || util::read_text(file) != text) {
         lock::write_lock(out.lock);
         out.written = true;
     }

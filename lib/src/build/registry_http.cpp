@@ -1,6 +1,7 @@
 // The distribution API over libcurl, loaded when first needed (registry_http.hpp says why).
 #include <imgspec/build/registry_http.hpp>
 
+#include <imgspec/util/fd.hpp>
 #include <imgspec/util/sha256.hpp>
 #include <imgspec/util/strings.hpp>
 
@@ -11,9 +12,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <vector>
 
 #include <dlfcn.h>
@@ -303,12 +302,7 @@ struct Client::Impl {
 Client::Client(const std::filesystem::path& docker_config_dir, std::chrono::seconds timeout)
     : m(std::make_unique<Impl>()) {
     m->timeout = timeout;
-    std::ifstream in(docker_config_dir / "config.json", std::ios::binary);
-    if (in) {
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        m->config_json = ss.str();
-    }
+    m->config_json = util::read_text(docker_config_dir / "config.json");
     if (m->api == nullptr) {
         return;
     }

@@ -11,6 +11,7 @@
 #include <imgspec/plan/plan.hpp>
 #include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/plan/walk.hpp>
+#include <imgspec/util/fd.hpp>
 
 #include <cstdint>
 #include <exception>
@@ -31,7 +32,7 @@ namespace fs = std::filesystem;
 // Specs extending specs (from: spec): deeper than this is an error, not a stack overflow.
 inline constexpr std::size_t max_spec_chain = 64;
 
-std::string read_text(const fs::path& file);
+using util::read_text;
 // Why a named path cannot be used, from the error of stat(2) on it: "does not exist" only when
 // nothing is there, so a symlink loop or a folder without search permission says what it is.
 std::string cannot_stat(const fs::path& p, std::error_code ec);

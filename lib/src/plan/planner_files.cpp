@@ -8,19 +8,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <numeric>
-#include <sstream>
 #include <thread>
 
 namespace imgspec::plan::detail {
-
-std::string read_text(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // Why a named path cannot be used, from the error of stat(2) on it: "does not exist" only when
 // nothing is there, so a symlink loop or a folder without search permission says what it is.

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace imgspec::util {
 
@@ -26,6 +28,13 @@ int write_all(int fd, const void* data, std::size_t size) noexcept {
 
 std::string errno_text(int err) {
     return std::strerror(err);
+}
+
+std::string read_text(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
 }
 
 } // namespace imgspec::util

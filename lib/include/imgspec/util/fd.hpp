@@ -3,6 +3,7 @@
 // text of an errno value.
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <utility>
 
@@ -47,5 +48,9 @@ int write_all(int fd, const void* data, std::size_t size) noexcept;
 
 // strerror(err), as a message shows it.
 std::string errno_text(int err);
+
+// A whole file's bytes; "" when it cannot be read (a caller that must tell "missing" from "empty"
+// looks first).
+std::string read_text(const std::filesystem::path& file);
 
 } // namespace imgspec::util
