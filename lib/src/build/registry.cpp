@@ -141,6 +141,20 @@ std::vector<std::pair<std::string, std::string>> image_entries(const json& manif
     return out;
 }
 
+// The reference of an index's first image (`uri`'s repository @ that image's digest); nullopt when
+// `doc` is no index or lists no image with a digest.
+std::optional<std::string> first_image_ref(const std::string& uri, const json& doc) {
+    auto m = doc.find("manifests");
+    if (m == doc.end() || !m->is_array()) {
+        return std::nullopt;
+    }
+    auto entries = image_entries(*m);
+    if (entries.empty() || entries.front().second.empty()) {
+        return std::nullopt;
+    }
+    return uri.substr(0, uri.find('@')) + "@" + entries.front().second;
+}
+
 // The client for one question, or nullptr when registries are asked through docker only
 // (IMGSPEC_DIRECT_HTTP=0, or libcurl cannot be loaded). Its credentials are docker's: those of
 // env's DOCKER_CONFIG (a registry secret's private config), else the user's.
@@ -211,13 +225,13 @@ json http_image_config(http::Client* client, const std::string& uri) {
     std::string ref = uri;
     http::Reply r = client->manifest(*at);
     json doc = r.answer == http::Answer::found ? json::parse(r.body, nullptr, false) : json();
-    if (doc.is_object() && doc.contains("manifests") && doc["manifests"].is_array()) {
-        auto entries = image_entries(doc["manifests"]);
-        if (entries.empty() || entries.front().second.empty()) {
+    if (doc.is_object() && doc.contains("manifests")) {
+        auto first = first_image_ref(uri, doc);
+        at = first ? http::locate(*first) : std::nullopt;
+        if (!at) {
             return nullptr;
         }
-        ref = uri.substr(0, uri.find('@')) + "@" + entries.front().second;
-        at->reference = entries.front().second;
+        ref = *first;
         r = client->manifest(*at);
     }
     return r.answer == http::Answer::found ? http_config(client, ref, r.body) : json();
@@ -344,15 +358,11 @@ std::optional<std::string> image_annotation(util::ProcessRunner& runner, const s
                 return v->get<std::string>();
             }
         }
-        auto m = doc.find("manifests");
-        if (m == doc.end() || !m->is_array()) {
+        auto next = first_image_ref(uri, doc);
+        if (!next) {
             return std::nullopt;
         }
-        auto entries = image_entries(*m);
-        if (entries.empty() || entries.front().second.empty()) {
-            return std::nullopt;
-        }
-        ref = uri.substr(0, uri.find('@')) + "@" + entries.front().second;
+        ref = *next;
     }
     return std::nullopt;
 }

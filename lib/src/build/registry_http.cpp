@@ -152,7 +152,6 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 struct Client::Impl {
     const CurlApi* api = curl_api();
     CURL* curl = nullptr;
-    Credentials credentials;
     std::string config_json;
     std::chrono::seconds timeout;
     std::string authorization; // "Authorization: ..." once a challenge was answered
@@ -188,7 +187,7 @@ struct Client::Impl {
     }
 
     // A bearer token for the challenge, or "" (then the caller leaves it to docker).
-    std::string token(const Challenge& c, const Location& at) {
+    std::string token(const Challenge& c, const Location& at, const Credentials& credentials) {
         auto realm = c.params.find("realm");
         if (realm == c.params.end() || !(util::starts_with(realm->second, "https://") ||
                                          util::starts_with(realm->second, "http://"))) {
@@ -220,13 +219,13 @@ struct Client::Impl {
         return {};
     }
 
-    // GET with the registry's authentication: anonymous first, then the challenge's scheme.
+    // GET with the registry's authentication: anonymous first (or the answer to an earlier
+    // challenge of the same repository), then the challenge's scheme.
     Response authenticated(const std::string& url, const std::string& accept, std::size_t limit,
-                           const Location& at) {
+                           const Location& at, const Credentials& credentials) {
         std::string scope = at.host + "/" + at.repository;
         if (scope != authorized) {
             authorization.clear();
-            credentials = credentials_for(config_json, at.host);
         }
         std::vector<std::string> headers{accept};
         if (!authorization.empty()) {
@@ -243,7 +242,7 @@ struct Client::Impl {
         if (c->scheme == "basic" && credentials.kind == Credentials::Kind::basic) {
             authorization = "Authorization: Basic " + credentials.basic;
         } else if (c->scheme == "bearer") {
-            std::string t = token(*c, at);
+            std::string t = token(*c, at, credentials);
             if (t.empty()) {
                 return r;
             }
@@ -262,13 +261,14 @@ struct Client::Impl {
             out.why = "libcurl.so.4 cannot be loaded";
             return out;
         }
-        if (credentials_for(config_json, at.host).kind == Credentials::Kind::other) {
+        Credentials credentials = credentials_for(config_json, at.host);
+        if (credentials.kind == Credentials::Kind::other) {
             out.why = fmt::format("the docker config has credentials for {} that only docker can "
                                   "use (a helper, a store or a token)",
                                   at.host);
             return out;
         }
-        Response r = authenticated(url, accept, limit, at);
+        Response r = authenticated(url, accept, limit, at, credentials);
         if (r.code == CURLE_OPERATION_TIMEDOUT) {
             out.answer = Answer::timed_out;
             out.why = fmt::format("no answer within {} s", timeout.count());
