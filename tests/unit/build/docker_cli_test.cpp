@@ -24,10 +24,11 @@ using imgspec::util::ProcessSpec;
 
 namespace {
 
-void write_executable(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
+// A script at `rel` in `t`, executable.
+fs::path write_executable(const TempDir& t, const std::string& rel, const std::string& text) {
+    fs::path p = t.write(rel, text);
     ::chmod(p.c_str(), 0755);
+    return p;
 }
 
 // An ELF program as `docker` (a copy of /bin/true), as a real docker is.
@@ -78,10 +79,9 @@ class Recorder : public imgspec::util::ProcessRunner {
 
 TEST(DockerCli, FindsTheFirstExecutableOnPath) {
     TempDir t;
-    write_executable(t.path() / "b" / "docker", "#!/bin/sh\n");
-    std::ofstream(t.path() / "a" / "docker").flush(); // no folder "a": skipped
-    fs::create_directories(t.path() / "c");
-    std::ofstream(t.path() / "c" / "docker") << "not executable";
+    write_executable(t, "b/docker", "#!/bin/sh\n");
+    // no folder "a": skipped
+    t.write("c/docker", "not executable");
     std::string path = (t.path() / "a").string() + ":" + (t.path() / "c").string() + ":" +
                        (t.path() / "b").string();
     EXPECT_EQ(find_on_path("docker", path), t.path() / "b" / "docker");
@@ -91,19 +91,19 @@ TEST(DockerCli, FindsTheFirstExecutableOnPath) {
 TEST(DockerCli, RunsThePluginDirectlyOnlyBehindARealDocker) {
     TempDir t;
     fs::path config = t.path() / "config";
-    write_executable(config / "cli-plugins" / "docker-buildx", "#!/bin/sh\n");
+    write_executable(t, "config/cli-plugins/docker-buildx", "#!/bin/sh\n");
     real_docker(t.path() / "bin" / "docker");
     ScopedEnv plugin_env("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND", nullptr);
     EXPECT_EQ(direct_buildx(t.path() / "bin" / "docker", config),
               config / "cli-plugins" / "docker-buildx");
     // The config's extra folder comes first, as docker reads it.
-    write_executable(t.path() / "extra" / "docker-buildx", "#!/bin/sh\n");
+    write_executable(t, "extra/docker-buildx", "#!/bin/sh\n");
     std::ofstream(config / "config.json")
         << R"({"cliPluginsExtraDirs": [")" << (t.path() / "extra").string() << R"("]})";
     EXPECT_EQ(direct_buildx(t.path() / "bin" / "docker", config),
               t.path() / "extra" / "docker-buildx");
     // A wrapper script as docker: it may do more than start the plugin.
-    write_executable(t.path() / "wrap" / "docker", "#!/bin/sh\nexec docker \"$@\"\n");
+    write_executable(t, "wrap/docker", "#!/bin/sh\nexec docker \"$@\"\n");
     EXPECT_FALSE(direct_buildx(t.path() / "wrap" / "docker", config));
     // Run by docker as a plugin itself: left to docker.
     ScopedEnv as_plugin("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND", "buildx");
@@ -113,7 +113,7 @@ TEST(DockerCli, RunsThePluginDirectlyOnlyBehindARealDocker) {
 TEST(DockerCli, RunnerRewritesOnlyDockerBuildx) {
     TempDir t;
     fs::path config = t.path() / "config";
-    write_executable(config / "cli-plugins" / "docker-buildx", "#!/bin/sh\n");
+    write_executable(t, "config/cli-plugins/docker-buildx", "#!/bin/sh\n");
     real_docker(t.path() / "bin" / "docker");
     ScopedEnv path("PATH", (t.path() / "bin").c_str());
     ScopedEnv plugin_env("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND", nullptr);

@@ -1,3 +1,5 @@
+#include "unit/test_util.hpp"
+
 #include <imgspec/build/registry_http.hpp>
 #include <imgspec/util/sha256.hpp>
 
@@ -5,8 +7,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -249,13 +249,9 @@ TEST(RegistryHttp, BearerTokenAndBasicCredentials) {
                             "\",service=\"fake\",scope=\"repository:app:pull\"\r\n");
     });
     realm = "http://" + reg.host() + "/token";
-    std::string dir = ::testing::TempDir() + "imgspec-registry-http-config";
-    std::filesystem::create_directories(dir);
-    {
-        std::ofstream(dir + "/config.json")
-            << R"({"auths": {")" << reg.host() << R"(": {"auth": "dTpw"}}})";
-    }
-    Client client(dir, std::chrono::seconds(10));
+    imgspec::test::TempDir dir;
+    dir.write("config.json", R"({"auths": {")" + reg.host() + R"(": {"auth": "dTpw"}}})");
+    Client client(dir.path(), std::chrono::seconds(10));
     EXPECT_EQ(client.manifest(*locate(reg.host() + "/app:x")).answer, Answer::missing);
     // Basic: the credentials after the challenge; none: left to docker.
     FakeRegistry basic([](const std::string& req) {
@@ -264,19 +260,15 @@ TEST(RegistryHttp, BearerTokenAndBasicCredentials) {
         }
         return response(401, "", "WWW-Authenticate: Basic realm=\"r\"\r\n");
     });
-    {
-        std::ofstream(dir + "/config.json")
-            << R"({"auths": {")" << basic.host() << R"(": {"auth": "dTpw"}}})";
-    }
-    Client with(dir, std::chrono::seconds(10));
+    dir.write("config.json", R"({"auths": {")" + basic.host() + R"(": {"auth": "dTpw"}}})");
+    Client with(dir.path(), std::chrono::seconds(10));
     EXPECT_EQ(with.manifest(*locate(basic.host() + "/app:x")).answer, Answer::found);
     Client without("/nonexistent-docker-config", std::chrono::seconds(10));
     EXPECT_EQ(without.manifest(*locate(basic.host() + "/app:x")).answer, Answer::unknown);
     // A credential store: only docker can ask it, so nothing is asked here.
     auto before = basic.requests().size();
-    { std::ofstream(dir + "/config.json") << R"({"credsStore": "pass"})"; }
-    Client store(dir, std::chrono::seconds(10));
+    dir.write("config.json", R"({"credsStore": "pass"})");
+    Client store(dir.path(), std::chrono::seconds(10));
     EXPECT_EQ(store.manifest(*locate(basic.host() + "/app:x")).answer, Answer::unknown);
     EXPECT_EQ(basic.requests().size(), before);
-    std::filesystem::remove_all(dir);
 }
