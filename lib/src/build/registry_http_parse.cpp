@@ -3,6 +3,7 @@
 #include <imgspec/build/registry_http.hpp>
 
 #include <imgspec/build/registry.hpp>
+#include <imgspec/spec/names.hpp>
 
 #include <imgspec/util/strings.hpp>
 
@@ -53,28 +54,19 @@ bool is_loopback(std::string_view host) {
 
 std::optional<Location> locate(std::string_view uri) {
     Location at;
-    std::string_view name = uri;
+    const spec::ImageRefParts parts = spec::split_image_ref(uri); // "host/name" and the tag
     if (auto at_sign = uri.find('@'); at_sign != std::string_view::npos) {
-        name = uri.substr(0, at_sign);
         at.reference = uri.substr(at_sign + 1);
+    } else {
+        at.reference = parts.tag.empty() ? "latest" : parts.tag;
     }
-    std::string host = registry_host(name);
-    auto slash = name.find('/');
-    std::string_view path = name;
-    if (slash != std::string_view::npos && name.substr(0, slash) == host) {
-        path = name.substr(slash + 1);
+    std::string host = registry_host(parts.repository);
+    std::string_view path = parts.repository;
+    if (auto slash = path.find('/');
+        slash != std::string_view::npos && path.substr(0, slash) == host) {
+        path = path.substr(slash + 1);
     }
     at.host = config_key_host(host);
-    auto colon = path.rfind(':');
-    if (colon != std::string_view::npos && path.find('/', colon) == std::string_view::npos) {
-        if (at.reference.empty()) {
-            at.reference = path.substr(colon + 1);
-        }
-        path = path.substr(0, colon);
-    }
-    if (at.reference.empty()) {
-        at.reference = "latest";
-    }
     at.repository = path;
     if (at.host == "docker.io") {
         at.base_url = "https://registry-1.docker.io";
