@@ -519,9 +519,14 @@ setup_builders() {
 # Functional check (run by `up` when it changed something, and by `verify`)
 # ---------------------------------------------------------------------------------------------------
 verify() {
-  local out
-  out=$(docker run --rm --platform linux/arm64 "$BUSYBOX_IMAGE" uname -m 2>&1) || true
-  [ "$out" = aarch64 ] || die "arm64 container under QEMU printed '$out', expected aarch64"
+  local out err
+  # Only the container's stdout is compared: when the image is not in the engine's store yet,
+  # `docker run` reports its pull on stderr ("Unable to find image ... locally").
+  err=$(mktemp)
+  out=$(docker run --rm --platform linux/arm64 "$BUSYBOX_IMAGE" uname -m 2>"$err") || true
+  [ "$out" = aarch64 ] ||
+    { cat "$err" >&2; rm -f "$err"; die "arm64 container under QEMU printed '$out', expected aarch64"; }
+  rm -f "$err"
   log "ok: linux/arm64 container runs under QEMU (uname -m = aarch64)"
   local b ctx
   ctx=$(mktemp -d)
