@@ -9,7 +9,9 @@
 #  D. a poetry project with dev and docs groups in install_project mode, its path dependencies
 #     next to it: the project imports from the finished image (not an editable install into a
 #     mount that is gone), the dev group is not installed;
-#  E. a PEP 723 script with a local file: dependency.
+#  E. a PEP 723 script with a local file: dependency;
+#  F. layered requirements files (cookiecutter-django's requirements/ folder): production.txt
+#     includes base.txt (-r), which pins through a constraints file one folder up (-c).
 # uv cannot be installed here (no uv binary in these registries): uv projects and workspaces are
 # checked by rendering, in tests/unit/render/real_projects_test.cpp.
 source "$(dirname "$0")/lib.sh"
@@ -195,4 +197,26 @@ docker run --rm "$("$IMGSPEC" uri "$e/spec.yaml")" python /app/train.py >"$WORK/
 expect_in "$WORK/run" "mylib-$NONCE" "E: the script's local dependency imports"
 docker run --rm "$("$IMGSPEC" uri "$e/spec.yaml")" sh -c 'echo "user=$(id -un) pythonpath=$PYTHONPATH"' >"$WORK/run" 2>&1
 expect_in "$WORK/run" "user=flyte pythonpath=/root" "E: Flyte's base runs as flyte with /root on PYTHONPATH, as the SDK's image"
+
+# --- F: layered requirements, -r and -c ------------------------------------------------------
+f="$WORK/f"
+mkdir -p "$f/wheels" "$f/requirements"
+make_wheel "$f/wheels" alpha 1.0 "VALUE = 'alpha-1.0'" >/dev/null
+make_wheel "$f/wheels" alpha 2.0 "VALUE = 'alpha-2.0'" >/dev/null
+make_wheel "$f/wheels" beta 1.0 "VALUE = 'beta-$NONCE'" >/dev/null
+printf -- '# shared by every environment\n--no-index --find-links /wheels\nalpha\n-c ../constraints.txt\n' >"$f/requirements/base.txt"
+printf -- '-r base.txt  # the common pins\nbeta==1.0\n' >"$f/requirements/production.txt"
+printf 'alpha<2\n' >"$f/constraints.txt"
+cat >"$f/spec.yaml" <<YAML
+name: e2e-real-f
+registry: $REG
+platform: linux/amd64
+from: {base: "$PY"}
+layers:
+  - source_folder: {src: wheels, dst: /wheels}
+  - requirements: requirements/production.txt
+YAML
+check "F: requirements that include (-r) and constrain (-c)" 0 "$IMGSPEC" build "$f/spec.yaml"
+docker run --rm "$("$IMGSPEC" uri "$f/spec.yaml")" python -c "import alpha, beta; print(alpha.VALUE, beta.VALUE)" >"$WORK/run" 2>&1
+expect_in "$WORK/run" "alpha-1.0 beta-$NONCE" "F: the included file's package installed, held below 2 by the constraints file"
 finish

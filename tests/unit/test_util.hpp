@@ -2,6 +2,7 @@
 // Helpers shared by unit tests: a fresh temporary folder per test, and file writing.
 
 #include <imgspec/core/config.hpp>
+#include <imgspec/core/error.hpp>
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace imgspec::test {
 
@@ -97,6 +99,17 @@ inline Config test_config() {
     Config c;
     c.refs["gpu"] = {"nvcr.io/nvidia/cuda:12.4.1-runtime-ubuntu22.04", "test"};
     return c;
+}
+
+// The diagnostics of the SpecError that f() throws; a test failure when it throws none.
+template <class F> std::vector<Diagnostic> spec_diagnostics(F&& f) {
+    try {
+        f();
+        ADD_FAILURE() << "expected a SpecError";
+    } catch (const SpecError& e) {
+        return e.diagnostics();
+    }
+    return {};
 }
 
 } // namespace imgspec::test

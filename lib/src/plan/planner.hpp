@@ -9,6 +9,7 @@
 #include <imgspec/plan/dockerignore.hpp>
 #include <imgspec/plan/local_sources.hpp>
 #include <imgspec/plan/plan.hpp>
+#include <imgspec/plan/requirements_file.hpp>
 #include <imgspec/plan/stat_cache.hpp>
 #include <imgspec/plan/walk.hpp>
 #include <imgspec/util/fd.hpp>
@@ -75,6 +76,9 @@ class Planner {
 
     // The spec-relative path of an absolute path inside the root, '/'-separated ("" for the root).
     std::string rel_of(const fs::path& canon) const;
+
+    // A file inside the root as diagnostics name it: beside the spec as the spec is named.
+    std::string display_of(const fs::path& canon) const;
 
     void add_dir_chain(const std::string& ctx_path);
 
@@ -185,6 +189,8 @@ class Planner {
     void plan_kind(LayerWork& w, const spec::CommandsLayer& l);
     void plan_kind(LayerWork& w, const spec::PipLayer& l);
     void plan_kind(LayerWork& w, const spec::RequirementsLayer& l);
+    std::optional<fs::path> requirements_ref(const fs::path& from, const RequirementsRef& ref,
+                                             const std::string& key);
     void plan_kind(LayerWork& w, const spec::UvProjectLayer& l);
     void plan_kind(LayerWork& w, const spec::PoetryLayer& l);
     void plan_kind(LayerWork& w, const spec::SourceFolderLayer& l);

@@ -91,6 +91,11 @@ std::string Planner::rel_of(const fs::path& canon) const {
     return rel == "." ? std::string() : rel;
 }
 
+// A file inside the root as diagnostics name it: beside the spec as the spec is named.
+std::string Planner::display_of(const fs::path& canon) const {
+    return (fs::path(m_file).parent_path() / rel_of(canon)).generic_string();
+}
+
 void Planner::add_dir_chain(const std::string& ctx_path) {
     // Every parent folder of a context path is an entry, so tar consumers see them.
     for (std::size_t pos = ctx_path.find('/'); pos != std::string::npos;

@@ -50,15 +50,87 @@ void Planner::plan_kind(LayerWork& w, const spec::PipLayer& l) {
     }
 }
 
+// The requirements file and every file it includes (-r) or constrains with (-c), each once: pip
+// reads those beside it. A file that includes none keeps the layer's one-file form; with includes,
+// the layer folder mirrors the spec's folder, so the relative paths hold.
 void Planner::plan_kind(LayerWork& w, const spec::RequirementsLayer& l) {
     layer_secrets(w, l.options.secret_mounts, "secret_mounts");
     const std::string key = w.path + ".requirements";
-    if (auto f = resolve(l.file, w.mark, key, fs::file_type::regular)) {
-        const std::string as_name = l.file.filename().string();
-        w.r.files.dir = w.dir;
-        w.r.files.names.push_back(as_name);
-        add_file(*f, w.dir + "/" + as_name, w.mark, key);
+    auto top = resolve(l.file, w.mark, key, fs::file_type::regular);
+    if (!top) {
+        return;
     }
+    std::vector<fs::path> files{*top};
+    std::set<fs::path> seen{*top};
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const fs::path from = files[i];
+        for (const auto& ref : requirements_references(read_text(from))) {
+            if (auto f = requirements_ref(from, ref, key); f && seen.insert(*f).second) {
+                files.push_back(*f);
+            }
+        }
+    }
+    w.r.files.dir = w.dir;
+    if (files.size() == 1) {
+        const std::string as_name = l.file.filename().string();
+        w.r.files.names.push_back(as_name);
+        add_file(*top, w.dir + "/" + as_name, w.mark, key);
+        return;
+    }
+    w.r.files.mirrored = true;
+    for (const auto& f : files) {
+        w.r.files.names.push_back(rel_of(f));
+        add_file(f, w.dir + "/" + rel_of(f), w.mark, key);
+    }
+}
+
+// One reference of a requirements file: an included file resolved against the including one's
+// folder (as pip does), in the spec's folder, a regular file; a local path, a warning. Diagnostics
+// point at the requirements file's line and column.
+std::optional<fs::path> Planner::requirements_ref(const fs::path& from, const RequirementsRef& ref,
+                                                  const std::string& key) {
+    const std::string file = display_of(from);
+    const Mark at{ref.line, ref.column};
+    const std::string shown = ref.option.empty() ? ref.value : ref.option + " " + ref.value;
+    if (ref.kind == RequirementsRef::Kind::local) {
+        m_plan.warnings.push_back(Diagnostic{
+            .file = file,
+            .mark = at,
+            .path = "",
+            .message = fmt::format("'{}' is a path on this machine, but the install runs in the "
+                                   "image, where only the requirements files are mounted",
+                                   shown),
+            .hint = fmt::format("it resolves in the image's working folder (for {} in {}); "
+                                "install a project with uv_project or poetry_project, or copy "
+                                "it first with source_folder",
+                                key, m_file),
+            .severity = Severity::warning});
+        return std::nullopt;
+    }
+    const std::string hint = fmt::format("included by {} in {}", key, m_file);
+    fs::path abs = (from.parent_path() / ref.value).lexically_normal();
+    std::error_code ec;
+    fs::path canon = fs::weakly_canonical(abs, ec);
+    if (ec) {
+        canon = abs;
+    }
+    if (!inside(canon)) {
+        m_diags.error(file, at, "",
+                      fmt::format("'{}' names a file outside the spec's folder", shown),
+                      hint + "; the spec's folder is the build context");
+        return std::nullopt;
+    }
+    fs::file_status st = fs::status(canon, ec);
+    if (ec || !fs::exists(st)) {
+        m_diags.error(file, at, "",
+                      fmt::format("'{}': {}", shown, cannot_stat(display_of(canon), ec)), hint);
+        return std::nullopt;
+    }
+    if (!fs::is_regular_file(st)) {
+        m_diags.error(file, at, "", fmt::format("'{}' is not a regular file", shown), hint);
+        return std::nullopt;
+    }
+    return canon;
 }
 
 void Planner::plan_kind(LayerWork& w, const spec::UvProjectLayer& l) {

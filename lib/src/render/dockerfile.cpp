@@ -426,7 +426,10 @@ void Renderer::layer(const ResolvedLayer& r) {
                 pip_packages(r, l);
             } else if constexpr (std::is_same_v<T, spec::RequirementsLayer>) {
                 Run run;
-                std::string file = bind(run, r.files.dir + "/" + r.files.names.at(0));
+                // With includes (-r, -c), the layer's folder holds them at their relative paths.
+                std::string file = r.files.mirrored
+                                       ? bind(run, r.files.dir) + "/" + r.files.names.at(0)
+                                       : bind(run, r.files.dir + "/" + r.files.names.at(0));
                 run.script = pip_install(run, l.options) + " --requirement " + shell_quote(file);
                 emit(run);
             } else if constexpr (std::is_same_v<T, spec::UvProjectLayer>) {

@@ -27,6 +27,8 @@ struct LayerFiles {
     // uv_project with local sources (a workspace's members, path dependencies): the layer folder
     // mirrors the spec's folder, the pyproject and lock at `project` (their folder, relative to
     // the spec's) and each local source at its own place, so the dependency step sees them all.
+    // requirements with includes (-r, -c): the same, each file at its spec-relative path, `names`
+    // the top file first.
     bool mirrored = false;
     std::string project;
     bool locked = true; // uv_project: a uv.lock is there
