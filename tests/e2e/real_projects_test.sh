@@ -11,7 +11,10 @@
 #     mount that is gone), the dev group is not installed;
 #  E. a PEP 723 script with a local file: dependency;
 #  F. layered requirements files (cookiecutter-django's requirements/ folder): production.txt
-#     includes base.txt (-r), which pins through a constraints file one folder up (-c).
+#     includes base.txt (-r), which pins through a constraints file one folder up (-c);
+#  G. a Debian base without Python that gets it from apt_packages before pip_packages (the venv is
+#     made at the first Python layer, not before the layers that install Python), and bases that
+#     lack apt-get or python3 failing with a hint that says so.
 # uv cannot be installed here (no uv binary in these registries): uv projects and workspaces are
 # checked by rendering, in tests/unit/render/real_projects_test.cpp.
 source "$(dirname "$0")/lib.sh"
@@ -219,4 +222,47 @@ YAML
 check "F: requirements that include (-r) and constrain (-c)" 0 "$IMGSPEC" build "$f/spec.yaml"
 docker run --rm "$("$IMGSPEC" uri "$f/spec.yaml")" python -c "import alpha, beta; print(alpha.VALUE, beta.VALUE)" >"$WORK/run" 2>&1
 expect_in "$WORK/run" "alpha-1.0 beta-$NONCE" "F: the included file's package installed, held below 2 by the constraints file"
+
+# --- G: Python from apt_packages; bases without apt-get or python3 ---------------------------
+g="$WORK/g"
+mkdir -p "$g/wheels"
+make_wheel "$g/wheels" alpha 1.0 "VALUE = 'alpha-g-$NONCE'" >/dev/null
+nopy="$REG/e2e-nopython:$NONCE"
+printf 'FROM %s\nRUN apt-get purge -y --auto-remove python3 python3-minimal && ! command -v python3\n' "$PY" |
+  docker buildx build --platform linux/amd64 --push -t "$nopy" - >"$WORK/base.log" 2>&1 ||
+  { fail "G: could not make the Python-less base"; cat "$WORK/base.log"; }
+cat >"$g/spec.yaml" <<YAML
+name: e2e-real-g
+registry: $REG
+platform: linux/amd64
+from: {base: "$nopy"}
+layers:
+  - apt_packages: [python3, python3-venv]
+  - source_folder: {src: wheels, dst: /wheels}
+  - pip_packages: [alpha]
+    extra_args: "--no-index --find-links /wheels"
+YAML
+check "G: apt_packages gives the base its python3, then pip_packages" 0 "$IMGSPEC" build "$g/spec.yaml"
+docker run --rm "$("$IMGSPEC" uri "$g/spec.yaml")" python -c "import alpha, sys; print(alpha.VALUE, sys.prefix)" >"$WORK/run" 2>&1
+expect_in "$WORK/run" "alpha-g-$NONCE /opt/venv" "G: the package imports from the venv made with apt's python3"
+cat >"$g/nopy.yaml" <<YAML
+name: e2e-real-g-nopy
+registry: $REG
+platform: linux/amd64
+from: {base: "$nopy"}
+layers:
+  - pip_packages: [alpha]
+YAML
+check "G: pip_packages on a base without python3 fails" 4 "$IMGSPEC" build "$g/nopy.yaml"
+expect_in "$WORK/err" "hint: the base image has no python3" "G: ... and the hint says the base has no python3"
+cat >"$g/noapt.yaml" <<YAML
+name: e2e-real-g-noapt
+registry: $REG
+platform: linux/amd64
+from: {base: "$REG/busybox:latest"}
+layers:
+  - apt_packages: [curl]
+YAML
+check "G: apt_packages on a base without apt-get fails" 4 "$IMGSPEC" build "$g/noapt.yaml"
+expect_in "$WORK/err" "hint: the base image has no apt-get" "G: ... and the hint says the base has no apt-get"
 finish

@@ -49,6 +49,34 @@ void collect_missing_secrets(const plan::Plan& p, std::vector<std::string>& miss
     }
 }
 
+// A step of imgspec's own that failed because the base image lacks what it runs: apt-get (the base
+// is not Debian or Ubuntu), python3 for the venv, or Python's venv module (Debian and Ubuntu ship
+// it apart). `line` names the failed process; `err` holds the step's output.
+std::string base_image_hint(std::string_view err, std::string_view line) {
+    auto missing = [&](std::string_view tool) {
+        return util::contains(err, fmt::format("{}: not found", tool)) ||
+               util::contains(err, fmt::format("{}: command not found", tool));
+    };
+    if (util::contains(line, "apt-get install") && missing("apt-get")) {
+        return "the base image has no apt-get: apt_packages needs a Debian or Ubuntu base. On "
+               "another distribution install with its own package manager in a commands layer "
+               "(Alpine: \"apk add --no-cache PKG\"; Fedora, RHEL, UBI: \"dnf install -y PKG\")";
+    }
+    if (!util::contains(line, " venv /opt/venv")) {
+        return {};
+    }
+    if (missing("python3") || util::contains(err, "No interpreter found")) {
+        return "the base image has no python3 for the venv (/opt/venv) that the Python layers "
+               "install into: use a base with Python (debian_base, a python image), or install "
+               "it in a layer before them (apt_packages: [python3, python3-venv])";
+    }
+    if (util::contains(err, "ensurepip is not available")) {
+        return "the base image's python3 has no venv module (Debian and Ubuntu ship it apart): "
+               "add apt_packages: [python3-venv] before the Python layers";
+    }
+    return {};
+}
+
 Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
     std::string line = error_line(r.err);
     std::string l = util::to_lower(line);
@@ -66,7 +94,7 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
                      "is dockerd running? For the local test engine: scripts/engine.sh up");
     }
     if (util::contains(l, "did not complete successfully")) {
-        return Error(ErrorKind::build_failed, message);
+        return Error(ErrorKind::build_failed, message, base_image_hint(r.err, line));
     }
     // A docker-driver builder only works while its own docker context is selected.
     if (auto at = line.find("to switch to context \""); at != std::string::npos) {

@@ -18,6 +18,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace imgspec::build::detail {
@@ -32,6 +33,10 @@ void collect_missing_secrets(const plan::Plan& p, std::vector<std::string>& miss
 // What to do when docker or buildx is missing.
 inline constexpr const char* docker_hint =
     "install docker and docker-buildx; for the local test engine: scripts/engine.sh up";
+// The hint for a step of imgspec's own that failed because the base image lacks what it runs
+// (apt-get, python3, Python's venv module); "" for any other failure. `line`: buildx's last
+// error line, which names the failed process.
+std::string base_image_hint(std::string_view err, std::string_view line);
 // buildx's failure as an Error: unavailable (no buildx plugin, engine, registry, builder's
 // context), else build_failed.
 Error buildx_failure(const util::ProcessResult& r, const std::string& uri);

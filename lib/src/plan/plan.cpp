@@ -24,15 +24,6 @@ namespace detail {
 
 namespace {
 
-bool is_python_layer(const spec::LayerBody& b) {
-    return std::holds_alternative<spec::PipLayer>(b) ||
-           std::holds_alternative<spec::RequirementsLayer>(b) ||
-           std::holds_alternative<spec::UvProjectLayer>(b) ||
-           std::holds_alternative<spec::PoetryLayer>(b) ||
-           std::holds_alternative<spec::LocalV2Layer>(b) ||
-           std::holds_alternative<spec::LocalV2PluginsLayer>(b);
-}
-
 bool is_copy_layer(const spec::LayerBody& b) {
     return std::holds_alternative<spec::SourceFolderLayer>(b) ||
            std::holds_alternative<spec::SourceFileLayer>(b) ||
@@ -40,7 +31,7 @@ bool is_copy_layer(const spec::LayerBody& b) {
 }
 
 bool is_install_layer(const spec::LayerBody& b) {
-    return is_python_layer(b) || std::holds_alternative<spec::AptLayer>(b);
+    return spec::installs_python(b) || std::holds_alternative<spec::AptLayer>(b);
 }
 
 } // namespace
@@ -161,7 +152,7 @@ void Planner::read_ignore_rules() {
 // the source copy, a command that starts with RUN.
 void Planner::check_layer_order(std::size_t index, bool copied, std::size_t first_copy) {
     const auto& layer = m_layers[index];
-    if (is_python_layer(layer.body) && m_plan.base_image.empty() && !m_plan.debian_base &&
+    if (spec::installs_python(layer.body) && m_plan.base_image.empty() && !m_plan.debian_base &&
         m_plan.user_dockerfile) {
         error(layer.mark, layer.path, "no Python installs on a Dockerfile base");
     }

@@ -12,7 +12,9 @@ namespace imgspec::plan {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\f' || c == '\v';
+}
 
 // One logical line: its text and, for each of its bytes, where that byte was in the file.
 struct Logical {
@@ -114,7 +116,9 @@ std::vector<Token> tokens(std::string_view s) {
     return out;
 }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+    return s.substr(0, p.size()) == p;
+}
 
 // pip's SCHEME_RE, `^(http|https|file):`, case-insensitively.
 bool is_url(std::string_view v) {

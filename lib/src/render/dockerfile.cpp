@@ -463,21 +463,9 @@ void Renderer::layer(const ResolvedLayer& r) {
 }
 
 bool needs_python(const Plan& p) {
-    if (p.debian_base) {
-        return true;
-    }
-    for (const auto& r : p.layers) {
-        const auto& b = r.layer.body;
-        if (std::holds_alternative<spec::PipLayer>(b) ||
-            std::holds_alternative<spec::RequirementsLayer>(b) ||
-            std::holds_alternative<spec::UvProjectLayer>(b) ||
-            std::holds_alternative<spec::PoetryLayer>(b) ||
-            std::holds_alternative<spec::LocalV2Layer>(b) ||
-            std::holds_alternative<spec::LocalV2PluginsLayer>(b)) {
-            return true;
-        }
-    }
-    return false;
+    return p.debian_base || std::any_of(p.layers.begin(), p.layers.end(), [](const auto& r) {
+               return spec::installs_python(r.layer.body);
+           });
 }
 
 std::string Renderer::render() {
@@ -498,10 +486,16 @@ std::string Renderer::render() {
     line("USER 0:0");
     if (m_plan.debian_base) {
         debian_base();
-    } else if (python) {
-        python_env();
     }
+    // On another base, the Python environment starts at the first layer that installs into it:
+    // the layers before may be what gives the base its python3 (apt_packages: [python3-venv] on a
+    // Debian or Ubuntu image without Python), and they run on the base as it is.
+    bool venv = m_plan.debian_base;
     for (const auto& r : m_plan.layers) {
+        if (!venv && spec::installs_python(r.layer.body)) {
+            python_env();
+            venv = true;
+        }
         layer(r);
     }
     footer();

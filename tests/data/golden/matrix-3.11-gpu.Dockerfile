@@ -2,12 +2,12 @@
 FROM ghcr.io/astral-sh/uv:0.8.13 AS uv
 FROM python:3.11-slim-bookworm
 USER 0:0
+WORKDIR "/app"
 COPY --from=uv /uv /usr/bin/uv
 ENV VIRTUAL_ENV=/opt/venv UV_PYTHON=/opt/venv/bin/python UV_LINK_MODE=copy \
     PATH="/opt/venv/bin:$PATH"
 RUN [ -x /opt/venv/bin/python ] || uv venv /opt/venv --python 3.11
 RUN /opt/venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "imgspec: python_version is 3.11 but the image's Python is $(/opt/venv/bin/python -V 2>&1); use a base with Python 3.11, or change python_version" >&2; exit 1; }
-WORKDIR "/app"
 RUN --mount=type=bind,source=layers/1/requirements.txt,target=/tmp/imgspec/layers/1/requirements.txt \
     --mount=type=cache,id=imgspec-uv,target=/root/.cache/uv,sharing=locked \
     uv pip install --python /opt/venv/bin/python --requirement /tmp/imgspec/layers/1/requirements.txt

@@ -636,6 +636,50 @@ TEST(BuildImage, NoDockerIsUnavailable) {
     }
 }
 
+// A step of imgspec's own that the base image cannot run: the error says what the base lacks.
+TEST(BuildImage, ABaseWithoutAptOrPythonGetsAHint) {
+    const std::string apt = "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && "
+                            "DEBIAN_FRONTEND=noninteractive apt-get install -y curl";
+    auto failed = [](const std::string& out, const std::string& process) {
+        return out + "ERROR: failed to solve: process \"/bin/sh -c " + process +
+               "\" did not complete successfully: exit code: 127\n";
+    };
+    const std::string venv = "[ -x /opt/venv/bin/python ] || python3 -m venv /opt/venv";
+    const std::string uv_venv = "[ -x /opt/venv/bin/python ] || uv venv /opt/venv --python python3";
+    // (buildx's output, a part of the hint; "" for no hint)
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {failed("#5 0.162 /bin/sh: apt-get: not found\n", apt), "no apt-get"},
+        {failed("#5 0.1 /bin/sh: 1: apt-get: not found\n", apt), "apk add"},
+        {failed("#5 0.1 bash: apt-get: command not found\n", apt), "dnf install"},
+        {failed("#5 0.1 /bin/sh: 1: python3: not found\n", venv), "no python3"},
+        {failed("#5 0.1 error: No interpreter found for executable name `python3`\n", uv_venv),
+         "apt_packages: [python3, python3-venv]"},
+        {failed("#5 0.3 The virtual environment was not created successfully because ensurepip "
+                "is not available.\n",
+                venv),
+         "no venv module"},
+        // A user's step that runs apt-get on a base without it: not imgspec's apt step.
+        {failed("#5 0.1 /bin/sh: apt-get: not found\n", "apt-get update"), ""},
+        {failed("#5 0.1 E: Unable to locate package nosuch\n", apt), ""},
+    };
+    for (const auto& [err, hint] : cases) {
+        Docker docker;
+        docker.build_result = fail(err);
+        FakeRunner runner(std::ref(docker));
+        try {
+            build_image(make_image(), tar_config(), BuildOptions{}, runner);
+            FAIL() << err;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::build_failed) << err;
+            if (hint.empty()) {
+                EXPECT_EQ(e.hint(), "") << err;
+            } else {
+                EXPECT_NE(e.hint().find(hint), std::string::npos) << err << "\n" << e.hint();
+            }
+        }
+    }
+}
+
 TEST(BuildImage, FailuresMapToExitKinds) {
     struct Case {
         const char* err;

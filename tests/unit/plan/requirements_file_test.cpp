@@ -128,15 +128,15 @@ TEST(RequirementsLayer, IncludesAndConstraintsAreMountedAtTheirPlaces) {
     write_layered(d);
     auto spec = d.write("spec.yaml", spec_head + "  - requirements: requirements/production.txt\n");
     pipeline::Image img = image_of(spec);
-    EXPECT_EQ(paths_of(img), (std::vector<std::string>{
-                                 "layers/0/constraints.txt", "layers/0/requirements",
-                                 "layers/0/requirements/base.txt",
-                                 "layers/0/requirements/production.txt"}));
-    EXPECT_TRUE(contains(img.dockerfile,
-                         "--mount=type=bind,source=layers/0,target=/tmp/imgspec/layers/0 "))
+    EXPECT_EQ(paths_of(img),
+              (std::vector<std::string>{"layers/0/constraints.txt", "layers/0/requirements",
+                                        "layers/0/requirements/base.txt",
+                                        "layers/0/requirements/production.txt"}));
+    EXPECT_TRUE(
+        contains(img.dockerfile, "--mount=type=bind,source=layers/0,target=/tmp/imgspec/layers/0 "))
         << img.dockerfile;
-    EXPECT_TRUE(contains(img.dockerfile,
-                         "--requirement /tmp/imgspec/layers/0/requirements/production.txt"))
+    EXPECT_TRUE(
+        contains(img.dockerfile, "--requirement /tmp/imgspec/layers/0/requirements/production.txt"))
         << img.dockerfile;
     EXPECT_TRUE(img.plan.warnings.empty());
 }

@@ -16,10 +16,11 @@ struct RequirementsRef {
         local,      // a requirement or option naming a relative local path
     };
     Kind kind = Kind::include;
-    std::string option; // as written: "-r", "--constraint", "-e", "--find-links"; "" for a bare path
-    std::string value;  // the path as written
-    int line = 0;       // 1-based, of the physical line where the option (or path) starts
-    int column = 0;     // 1-based
+    std::string
+        option;        // as written: "-r", "--constraint", "-e", "--find-links"; "" for a bare path
+    std::string value; // the path as written
+    int line = 0;      // 1-based, of the physical line where the option (or path) starts
+    int column = 0;    // 1-based
 };
 
 // The references of one requirements file, in order, read as pip reads it (pip's req_file.py):

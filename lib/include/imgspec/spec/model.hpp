@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -61,16 +62,19 @@ struct AptLayer {
 };
 struct PipLayer {
     static constexpr std::string_view key = "pip_packages";
+    static constexpr bool python = true; // installs into the image's venv
     std::vector<std::string> packages;
     PipOptions options;
 };
 struct RequirementsLayer {
     static constexpr std::string_view key = "requirements";
+    static constexpr bool python = true; // installs into the image's venv
     std::filesystem::path file;
     PipOptions options;
 };
 struct UvProjectLayer {
     static constexpr std::string_view key = "uv_project";
+    static constexpr bool python = true; // installs into the image's venv
     std::filesystem::path pyproject;
     std::filesystem::path uvlock; // empty -> uv.lock beside pyproject
     InstallMode mode = InstallMode::dependencies_only;
@@ -78,6 +82,7 @@ struct UvProjectLayer {
 };
 struct PoetryLayer {
     static constexpr std::string_view key = "poetry_project";
+    static constexpr bool python = true; // installs into the image's venv
     std::filesystem::path pyproject;
     std::filesystem::path lock; // empty -> poetry.lock beside pyproject
     std::string extra_args;
@@ -117,10 +122,12 @@ struct CommandsLayer {
 };
 struct LocalV2Layer {
     static constexpr std::string_view key = "local_v2";
+    static constexpr bool python = true; // installs into the image's venv
     std::filesystem::path dist = "dist";
 };
 struct LocalV2PluginsLayer {
     static constexpr std::string_view key = "local_v2_plugins";
+    static constexpr bool python = true; // installs into the image's venv
     std::vector<std::string> plugins;
     std::filesystem::path dist = "dist";
 };
@@ -129,6 +136,14 @@ using LayerBody =
     std::variant<WorkdirLayer, AptLayer, PipLayer, RequirementsLayer, UvProjectLayer, PoetryLayer,
                  EnvLayer, SourceFolderLayer, SourceFileLayer, DockerignoreLayer, CodeBundleLayer,
                  CommandsLayer, LocalV2Layer, LocalV2PluginsLayer>;
+
+// A layer kind that installs into the image's Python environment (its struct's `python`).
+template <class T> inline constexpr bool python_kind = requires {
+    requires T::python;
+};
+inline bool installs_python(const LayerBody& body) {
+    return std::visit([](const auto& l) { return python_kind<std::decay_t<decltype(l)>>; }, body);
+}
 
 // The last branch of an `if constexpr` chain in a std::visit over LayerBody: a kind without a
 // case of its own fails to compile instead of silently doing nothing.
