@@ -140,8 +140,10 @@ std::string requires_python_of(std::string_view pyproject) {
 LocalSources poetry_local_sources(std::string_view pyproject,
                                   std::optional<std::string_view> lock) {
     Found found;
+    LocalSources out;
     if (auto t = parse(pyproject)) {
         auto poetry = (*t)["tool"]["poetry"];
+        out.package = poetry["package-mode"].value_or(true);
         add_path_dependencies(poetry["dependencies"].as_table(), found);
         add_path_dependencies(poetry["dev-dependencies"].as_table(), found);
         if (const toml::table* groups = poetry["group"].as_table()) {
@@ -168,7 +170,6 @@ LocalSources poetry_local_sources(std::string_view pyproject,
             }
         }
     }
-    LocalSources out;
     out.paths = found.outermost();
     out.requires_python = requires_python_of(pyproject);
     return out;

@@ -57,6 +57,17 @@ void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Pro
         uv_version_warnings(sources, mark, p);
     }
     python_version_check(sources, mark, key + ".pyproject");
+    bool install_project = in.install_project;
+    if (install_project && !sources.package) {
+        // `poetry build` refuses such a project: its dependencies are all there is to install.
+        warn(mark, key,
+             "the project has package-mode = false, so Poetry does not build or install it: "
+             "install_project installs its dependencies only",
+             "set project_install_mode: dependencies_only, and copy the source with "
+             "source_folder or code_bundle");
+        install_project = false;
+        std::get<spec::PoetryLayer>(r.layer.body).mode = spec::InstallMode::dependencies_only;
+    }
     r.files.dir = dir;
     std::vector<fs::path> local;
     for (const auto& rel : sources.paths) {
@@ -87,7 +98,7 @@ void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Pro
     for (const auto& src : local) {
         add_source(src, dir);
     }
-    if (in.install_project) {
+    if (install_project) {
         const std::string proj = dir + "/project";
         add_tree(project, base.empty() ? proj : proj + "/" + base, mark, key + ".pyproject");
         warn_heavy_folders(project, mark, key + ".pyproject");

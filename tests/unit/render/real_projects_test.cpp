@@ -431,6 +431,33 @@ TEST(RealPoetry, InstallProjectBuildsAWheelAndKeepsGroupOptionsOnTheDependencies
     EXPECT_TRUE(contains(img.dockerfile, "--no-deps /tmp/imgspec-wheel/*.whl"));
 }
 
+// Poetry 1.8's non-package mode (an application: `poetry build` refuses it): install_project
+// installs the dependencies only, with a warning, and the project's tree stays out of the context.
+TEST(RealPoetry, PackageModeFalseInstallsTheDependenciesOnly) {
+    test::TempDir d;
+    d.write("app/pyproject.toml", "[tool.poetry]\nname = \"app\"\nversion = \"0.1.0\"\n"
+                                  "package-mode = false\n\n[tool.poetry.dependencies]\n"
+                                  "python = \"^3.11\"\nrequests = \"^2.31\"\n");
+    d.write("app/poetry.lock", "# poetry\n");
+    d.write("app/main.py", "print('app')\n");
+    auto spec = d.write("spec.yaml", "name: p\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                                     "  - poetry_project: {pyproject: app/pyproject.toml, "
+                                     "project_install_mode: install_project}\n");
+    auto img = image_of(spec);
+    EXPECT_TRUE(contains(img.dockerfile, "poetry install --no-interaction --no-root"));
+    EXPECT_FALSE(contains(img.dockerfile, "poetry build")) << img.dockerfile;
+    EXPECT_FALSE(has_path(img, "layers/0/project/main.py"));
+    ASSERT_EQ(img.plan.warnings.size(), 1u);
+    EXPECT_TRUE(contains(img.plan.warnings[0].message, "package-mode = false"));
+    EXPECT_EQ(img.plan.warnings[0].path, "layers[0].poetry_project");
+    // A package (the default) is still built and installed.
+    d.write("app/pyproject.toml", "[tool.poetry]\nname = \"app\"\nversion = \"0.1.0\"\n"
+                                  "package-mode = true\n");
+    img = image_of(spec);
+    EXPECT_TRUE(contains(img.dockerfile, "poetry build")) << img.dockerfile;
+    EXPECT_TRUE(has_path(img, "layers/0/project/main.py"));
+}
+
 TEST(RealScript, LocalFileDependencyIsCopiedNeverAHostPath) {
     test::TempDir d;
     d.write("libs/mylib/pyproject.toml", "[project]\nname = \"mylib\"\n");

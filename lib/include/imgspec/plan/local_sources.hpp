@@ -20,6 +20,9 @@ struct LocalSources {
     std::string exclude_newer;    // [options] exclude-newer
     // The pyproject's [project] requires-python (PEP 621; uv, and poetry 2), "" when absent.
     std::string requires_python;
+    // Poetry's [tool.poetry] package-mode (1.8+): false for an application that is not a
+    // package, which Poetry neither builds nor installs.
+    bool package = true;
 };
 
 // From the pyproject ([tool.uv.workspace] members, with '*' globs expanded under `project_dir`,
