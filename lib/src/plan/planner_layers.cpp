@@ -5,6 +5,7 @@
 #include "planner.hpp"
 
 #include <imgspec/plan/python_imports.hpp>
+#include <imgspec/util/strings.hpp>
 
 #include <fmt/format.h>
 
@@ -93,6 +94,7 @@ std::optional<fs::path> Planner::requirements_ref(const fs::path& from, const Re
     const Mark at{ref.line, ref.column};
     const std::string shown = ref.option.empty() ? ref.value : ref.option + " " + ref.value;
     if (ref.kind == RequirementsRef::Kind::local) {
+        const bool direct = ref.option.empty() && util::starts_with(ref.value, "file:");
         m_plan.warnings.push_back(Diagnostic{
             .file = file,
             .mark = at,
@@ -100,10 +102,14 @@ std::optional<fs::path> Planner::requirements_ref(const fs::path& from, const Re
             .message = fmt::format("'{}' is a path on this machine, but the install runs in the "
                                    "image, where only the requirements files are mounted",
                                    shown),
-            .hint = fmt::format("it resolves in the image's working folder (for {} in {}); "
-                                "install a project with uv_project or poetry_project, or copy "
-                                "it first with source_folder",
-                                key, m_file),
+            .hint = direct ? fmt::format("`pip freeze` writes such lines in a conda environment; "
+                                         "`pip list --format=freeze` writes versions (for {} in "
+                                         "{})",
+                                         key, m_file)
+                           : fmt::format("it resolves in the image's working folder (for {} in "
+                                         "{}); install a project with uv_project or "
+                                         "poetry_project, or copy it first with source_folder",
+                                         key, m_file),
             .severity = Severity::warning});
         return std::nullopt;
     }

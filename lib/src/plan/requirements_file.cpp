@@ -194,6 +194,33 @@ void add_ref(std::vector<RequirementsRef>& out, RequirementsRef::Kind kind, std:
     out.push_back(std::move(r));
 }
 
+// A PEP 508 direct reference to a file, `name @ file:///path` (what `pip freeze` writes in a
+// conda environment): a path on the machine that wrote it, whatever its form.
+void direct_file_reference(std::vector<RequirementsRef>& out, std::string_view requirement,
+                           const Logical& l) {
+    std::size_t at = requirement.find('@');
+    if (at == std::string_view::npos) {
+        return;
+    }
+    std::size_t from = at + 1;
+    while (from < requirement.size() && is_space(requirement[from])) {
+        ++from;
+    }
+    std::size_t end = from;
+    while (end < requirement.size() && !is_space(requirement[end]) && requirement[end] != ';') {
+        ++end;
+    }
+    std::string_view url = requirement.substr(from, end - from);
+    if (starts_with(url, "file:")) {
+        RequirementsRef r;
+        r.kind = RequirementsRef::Kind::local;
+        r.value = std::string(url);
+        r.line = l.at[from].first;
+        r.column = l.at[from].second;
+        out.push_back(std::move(r));
+    }
+}
+
 } // namespace
 
 std::vector<RequirementsRef> requirements_references(std::string_view text) {
@@ -206,7 +233,10 @@ std::vector<RequirementsRef> requirements_references(std::string_view text) {
         // pip's break_args_options: a requirement comes before the first option.
         if (!ts.empty() && ts[0].text.front() != '-') {
             add_ref(out, RequirementsRef::Kind::local, "", ts[0].text, l, ts[0].offset);
-            i = 1;
+            while (i < ts.size() && ts[i].text.front() != '-') {
+                ++i;
+            }
+            direct_file_reference(out, s.substr(0, i < ts.size() ? ts[i].offset : s.size()), l);
         }
         for (; i < ts.size(); ++i) {
             Match m = match_option(ts[i].text);

@@ -83,6 +83,17 @@ TEST(RequirementsFile, RelativeLocalPathsAreListed) {
               "l:./wheels@6:1 l:file:vendored/pkg@8:1 ");
 }
 
+// `pip freeze` in a conda environment: direct references to the build machine's files.
+TEST(RequirementsFile, DirectFileReferencesAreListed) {
+    EXPECT_EQ(refs_of("numpy @ file:///croot/numpy_1691/work\n"
+                      "six@file:///home/u/six-1.16.0-py2.py3-none-any.whl ; python_version>'3'\n"
+                      "mylib @ file:./libs/mylib\n"
+                      "requests @ https://example.com/requests-2.31.0-py3-none-any.whl\n"
+                      "pkg @ git+https://github.com/org/pkg@v1.0\n"),
+              "l:file:///croot/numpy_1691/work@1:9 "
+              "l:file:///home/u/six-1.16.0-py2.py3-none-any.whl@2:5 l:file:./libs/mylib@3:9 ");
+}
+
 pipeline::Image image_of(const fs::path& spec) {
     plan::PlanOptions options;
     options.use_cache = false;
@@ -205,6 +216,12 @@ TEST(RequirementsLayer, ALocalPathIsAWarningAtItsLine) {
     EXPECT_EQ(w.mark.column, 1);
     EXPECT_TRUE(contains(w.message, "'-e .' is a path on this machine")) << w.message;
     EXPECT_TRUE(contains(w.hint, "uv_project")) << w.hint;
+    d.write("requirements.txt", "numpy @ file:///croot/numpy_1691/work\n");
+    img = image_of(spec);
+    ASSERT_EQ(img.plan.warnings.size(), 1u);
+    EXPECT_EQ(img.plan.warnings[0].mark.column, 9);
+    EXPECT_TRUE(contains(img.plan.warnings[0].hint, "pip list --format=freeze"))
+        << img.plan.warnings[0].hint;
 }
 
 } // namespace

@@ -29,7 +29,8 @@ struct RequirementsRef {
 // `--requirement=FILE` and `--requirement FILE` alike. Includes and constraints given as URLs
 // (http:, https:, file:) are left out: pip fetches those itself. Local paths: `-e`/`--editable`
 // and `-f`/`--find-links` values and bare requirements that start with `.` or `file:` without
-// `//`; absolute paths are not listed (they may be paths in the image).
+// `//`, and direct references to a file (`name @ file:///path`, as `pip freeze` writes them in a
+// conda environment); other absolute paths are not listed (they may be paths in the image).
 std::vector<RequirementsRef> requirements_references(std::string_view text);
 
 } // namespace imgspec::plan
