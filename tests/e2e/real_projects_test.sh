@@ -14,7 +14,9 @@
 #     includes base.txt (-r), which pins through a constraints file one folder up (-c);
 #  G. a Debian base without Python that gets it from apt_packages before pip_packages (the venv is
 #     made at the first Python layer, not before the layers that install Python), and bases that
-#     lack apt-get or python3 failing with a hint that says so.
+#     lack apt-get or python3 failing with a hint that says so;
+#  H. a code bundle of loaded modules whose script imports its neighbours (`import helpers` in
+#     scripts/) and a src/ layout package: the image runs both.
 # uv cannot be installed here (no uv binary in these registries): uv projects and workspaces are
 # checked by rendering, in tests/unit/render/real_projects_test.cpp.
 source "$(dirname "$0")/lib.sh"
@@ -265,4 +267,30 @@ layers:
 YAML
 check "G: apt_packages on a base without apt-get fails" 4 "$IMGSPEC" build "$g/noapt.yaml"
 expect_in "$WORK/err" "hint: the base image has no apt-get" "G: ... and the hint says the base has no apt-get"
+
+# --- H: loaded_modules finds a script's neighbours and a src/ layout -------------------------
+h="$WORK/h"
+mkdir -p "$h/scripts/config" "$h/src/app"
+printf 'import helpers\nfrom config import settings\nprint("train", helpers.NAME, settings.LR)\n' >"$h/scripts/train.py"
+printf 'NAME = "helpers-%s"\n' "$NONCE" >"$h/scripts/helpers.py"
+: >"$h/scripts/config/__init__.py"
+printf 'LR = 0.1\n' >"$h/scripts/config/settings.py"
+printf 'NOT_IMPORTED = 1\n' >"$h/scripts/unused.py"
+: >"$h/src/app/__init__.py"
+printf 'from app.utils import VALUE\nprint("app", VALUE)\n' >"$h/src/app/main.py"
+printf 'VALUE = "utils-%s"\n' "$NONCE" >"$h/src/app/utils.py"
+cat >"$h/spec.yaml" <<YAML
+name: e2e-real-h
+registry: $REG
+platform: linux/amd64
+from: {base: "$PY"}
+layers:
+  - code_bundle: {copy_style: loaded_modules, entry: [scripts/train.py, src/app/main.py], dst: /app}
+YAML
+check "H: a loaded_modules bundle" 0 "$IMGSPEC" build "$h/spec.yaml"
+img=$("$IMGSPEC" uri "$h/spec.yaml")
+docker run --rm "$img" sh -c 'python3 /app/scripts/train.py; cd /app/src && python3 -m app.main; ls /app/scripts' >"$WORK/run" 2>&1
+expect_in "$WORK/run" "train helpers-$NONCE 0.1" "H: the script imports its neighbours from the image"
+expect_in "$WORK/run" "app utils-$NONCE" "H: the src/ layout package imports from the image"
+expect_not_in "$WORK/run" "unused.py" "H: a module nothing imports stays out"
 finish

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -58,6 +59,18 @@ class Resolver {
     bool is_file(const std::string& rel) { return check(rel, false); }
     bool is_dir(const std::string& rel) { return check(rel, true); }
 
+    // Where an entry puts absolute imports' search: its own folder (sys.path[0] of `python
+    // path/to/main.py`) and the folder above its top package (of `python -m pkg.main` there, as a
+    // src/ layout runs). The root comes first, always.
+    void add_search_roots(const std::string& entry) {
+        std::string dir = parent_of(entry);
+        add_search_root(dir);
+        while (!dir.empty() && is_file(dir + "/__init__.py")) {
+            dir = parent_of(dir);
+        }
+        add_search_root(dir);
+    }
+
     // Records a file to load, with the __init__.py of every folder above it.
     void add(const std::string& rel) {
         if (m_found.insert(rel).second) {
@@ -68,6 +81,12 @@ class Resolver {
             if (init != rel && is_file(init) && m_found.insert(init).second) {
                 m_queue.push_back(init);
             }
+        }
+    }
+
+    void add_search_root(const std::string& dir) {
+        if (std::find(m_search.begin(), m_search.end(), dir) == m_search.end()) {
+            m_search.push_back(dir);
         }
     }
 
@@ -124,6 +143,12 @@ class Resolver {
             if (parts.empty() || parts[0] == "__future__") {
                 return;
             }
+            // Each place it may be found at run time; a file more in the image is harmless, a
+            // file missing is an ImportError.
+            for (const std::string& dir : m_search) {
+                load_chain(dir, parts, imp.names);
+            }
+            return;
         } else {
             // The importer's package is its folder; each extra dot goes one folder up.
             base = parent_of(importer);
@@ -171,6 +196,7 @@ class Resolver {
     fs::path m_root;
     fs::path m_real_root;
     std::string m_real_prefix;
+    std::vector<std::string> m_search{std::string()}; // folders absolute imports resolve in
     std::set<std::string> m_found;
     std::deque<std::string> m_queue;
     std::map<std::string, bool> m_file_cache;
@@ -209,6 +235,7 @@ std::vector<std::string> reachable_modules(const fs::path& root,
                         "entries name Python files relative to the code bundle's root");
         }
         resolver.add(r);
+        resolver.add_search_roots(r);
     }
     return resolver.run();
 }

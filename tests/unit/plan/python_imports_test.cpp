@@ -214,6 +214,31 @@ TEST(PythonImportsReach, EntryInPackageBringsItsInitsAndRelativeImports) {
                  "app/flows/tasks.py", "app/flows/wf.py", "app/models.py"}));
 }
 
+// Absolute imports found where they are at run time: a script's own folder (`python
+// scripts/train.py` puts scripts/ first on sys.path) and a src/ layout's src/ (`python -m
+// app.main` there, or PYTHONPATH=src). The Flyte SDK ships what the running program loaded, so
+// these are in its bundle; a static scan from the root alone missed them.
+TEST(PythonImportsReach, ScriptFolderAndSrcLayoutImportsAreFound) {
+    TempDir t;
+    t.write("scripts/train.py", "import helpers\nfrom config import settings\n");
+    t.write("scripts/helpers.py", "import numpy\n");
+    t.write("scripts/config/__init__.py");
+    t.write("scripts/config/settings.py");
+    t.write("scripts/unused.py");
+    EXPECT_EQ(reachable_modules(t.path(), {"scripts/train.py"}),
+              (V{"scripts/config/__init__.py", "scripts/config/settings.py", "scripts/helpers.py",
+                 "scripts/train.py"}));
+    t.write("src/app/__init__.py");
+    t.write("src/app/main.py", "from app.utils import x\nimport app.db\n");
+    t.write("src/app/utils.py");
+    t.write("src/app/db/__init__.py", "from app.db.models import M\n");
+    t.write("src/app/db/models.py");
+    t.write("src/app/unused.py");
+    EXPECT_EQ(reachable_modules(t.path(), {"src/app/main.py"}),
+              (V{"src/app/__init__.py", "src/app/db/__init__.py", "src/app/db/models.py",
+                 "src/app/main.py", "src/app/utils.py"}));
+}
+
 TEST(PythonImportsReach, CyclesAndSeveralEntries) {
     TempDir t;
     t.write("a.py", "import b\n");

@@ -31,6 +31,9 @@ std::vector<PythonImport> scan_imports(std::string_view source);
 //   - `import a.b.c` loads a/__init__.py, a/b/__init__.py and a/b/c.py (or a/b/c/__init__.py);
 //     a folder without __init__.py is a namespace package; a module file a.py stops the chain.
 //   - `from a import b` also loads a/b.py or a/b/__init__.py when b is a submodule.
+//   - absolute imports resolve in `root`, in each entry's folder (sys.path[0] of `python
+//     dir/main.py`) and in the folder above the entry's top package (a src/ layout run with
+//     `python -m pkg.main`): wherever they may be found at run time.
 //   - relative imports resolve against the importing file's package (entries are modules of
 //     the package their folder forms under `root`); one reaching above `root` is ignored.
 //   - every loaded file brings the __init__.py of each folder between it and `root`.
