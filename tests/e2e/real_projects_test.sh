@@ -111,6 +111,26 @@ expect_in "$WORK/run" "$(printf %s "$gh" | sha256sum | cut -d' ' -f1)" "C: the b
 docker history --no-trunc "$img" >"$WORK/history" 2>&1
 docker image inspect "$img" >>"$WORK/history" 2>&1
 if grep -qF "$gh" "$WORK/df" "$WORK/history"; then fail "C: the secret's value is in the Dockerfile or the image"; else ok "C: the secret's value is in neither the Dockerfile nor the image"; fi
+# The same index named in a requirements file as pip expands it, ${PAT} from the step's secret.
+mkdir -p "$c/r"
+cp -r "$c/index" "$c/r/index"
+printf -- '--index-url file:///idx/${PAT}/simple\nalpha==1.0\n' >"$c/r/requirements.txt"
+cat >"$c/r/spec.yaml" <<YAML
+name: e2e-real-c-req
+registry: $REG
+platform: linux/amd64
+from: {base: "$PY"}
+layers:
+  - source_folder: {src: index, dst: /idx/$pat}
+  - requirements: requirements.txt
+    secret_mounts: [PAT]
+YAML
+check "C: \${PAT} in a requirements file, the secret as its variable" 0 "$IMGSPEC" build "$c/r/spec.yaml"
+docker run --rm "$("$IMGSPEC" uri "$c/r/spec.yaml")" python -c "import alpha; print(alpha.VALUE)" >"$WORK/run" 2>&1
+expect_in "$WORK/run" "alpha-from-index" "C: the requirements file's index was reached with the secret"
+sed -i '/secret_mounts/d' "$c/r/spec.yaml"
+check "C: without the secret, validate passes with a warning" 0 "$IMGSPEC" validate "$c/r/spec.yaml"
+expect_in "$WORK/err" "requirements.txt:1:25: warning: '\${PAT}' is expanded from the install step's environment" "C: ... which points at the variable"
 unset PAT GITHUB_PAT
 
 # --- D: a poetry project with groups, installed as a project ---------------------------------

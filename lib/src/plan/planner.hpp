@@ -191,6 +191,12 @@ class Planner {
     void plan_kind(LayerWork& w, const spec::RequirementsLayer& l);
     std::optional<fs::path> requirements_ref(const fs::path& from, const RequirementsRef& ref,
                                              const std::string& key);
+    // The names a layer's step has as variables (its secrets, earlier env_vars): a set that
+    // unset_variable adds each reported name to, so that it is reported once.
+    std::set<std::string> step_variables(const LayerWork& w,
+                                         const std::vector<spec::SecretMount>& secrets);
+    void unset_variable(const fs::path& from, const RequirementsRef& ref, const std::string& key,
+                        std::set<std::string>& set);
     void plan_kind(LayerWork& w, const spec::UvProjectLayer& l);
     void plan_kind(LayerWork& w, const spec::PoetryLayer& l);
     void plan_kind(LayerWork& w, const spec::SourceFolderLayer& l);

@@ -63,10 +63,13 @@ void Planner::plan_kind(LayerWork& w, const spec::RequirementsLayer& l) {
     }
     std::vector<fs::path> files{*top};
     std::set<fs::path> seen{*top};
+    std::set<std::string> vars = step_variables(w, l.options.secret_mounts);
     for (std::size_t i = 0; i < files.size(); ++i) {
         const fs::path from = files[i];
         for (const auto& ref : requirements_references(read_text(from))) {
-            if (auto f = requirements_ref(from, ref, key); f && seen.insert(*f).second) {
+            if (ref.kind == RequirementsRef::Kind::variable) {
+                unset_variable(from, ref, key, vars);
+            } else if (auto f = requirements_ref(from, ref, key); f && seen.insert(*f).second) {
                 files.push_back(*f);
             }
         }
@@ -83,6 +86,48 @@ void Planner::plan_kind(LayerWork& w, const spec::RequirementsLayer& l) {
         w.r.files.names.push_back(rel_of(f));
         add_file(f, w.dir + "/" + rel_of(f), w.mark, key);
     }
+}
+
+// The variables that a layer's install step has: its secrets that reach it as variables, and the
+// env_vars of the layers before it (the base image's own ENV cannot be known here).
+std::set<std::string> Planner::step_variables(const LayerWork& w,
+                                              const std::vector<spec::SecretMount>& secrets) {
+    std::set<std::string> set;
+    for (const auto& m : secrets) {
+        auto def = m_spec.secrets.find(m.key);
+        if (m.mount.empty() && (def == m_spec.secrets.end() || def->second.mount.empty())) {
+            set.insert(spec::secret_env_name(m));
+        }
+    }
+    for (std::size_t i = 0; i < w.index && i < m_layers.size(); ++i) {
+        if (const auto* e = std::get_if<spec::EnvLayer>(&m_layers[i].body)) {
+            for (const auto& var : e->vars) {
+                set.insert(var.first);
+            }
+        }
+    }
+    return set;
+}
+
+// A ${NAME} in a requirements file that nothing in the step sets: pip and uv leave it as it is,
+// and a private index's URL fails with a 401 minutes into the build. Said once a name.
+void Planner::unset_variable(const fs::path& from, const RequirementsRef& ref,
+                             const std::string& key, std::set<std::string>& set) {
+    if (!set.insert(ref.value).second) {
+        return;
+    }
+    m_plan.warnings.push_back(Diagnostic{
+        .file = display_of(from),
+        .mark = {ref.line, ref.column},
+        .path = "",
+        .message = fmt::format("'${{{}}}' is expanded from the install step's environment, "
+                               "where no secret or env_vars of the spec sets it",
+                               ref.value),
+        .hint = fmt::format("add secret_mounts: [{0}] to {1} in {2} (a secret reaches the step "
+                            "as a variable), or set {0} with env_vars; unless the base image "
+                            "sets it",
+                            ref.value, key.substr(0, key.rfind('.')), m_file),
+        .severity = Severity::warning});
 }
 
 // One reference of a requirements file: an included file resolved against the including one's

@@ -221,6 +221,26 @@ void direct_file_reference(std::vector<RequirementsRef>& out, std::string_view r
     }
 }
 
+// pip's ENV_VAR_RE, `\$\{([A-Z0-9_]+)\}`: the variables it expands (after comments are gone).
+void variables(std::vector<RequirementsRef>& out, std::string_view s, const Logical& l) {
+    for (std::size_t at = s.find("${"); at != std::string_view::npos; at = s.find("${", at + 1)) {
+        std::size_t end = at + 2;
+        while (end < s.size() && ((s[end] >= 'A' && s[end] <= 'Z') ||
+                                  (s[end] >= '0' && s[end] <= '9') || s[end] == '_')) {
+            ++end;
+        }
+        if (end == at + 2 || end == s.size() || s[end] != '}') {
+            continue;
+        }
+        RequirementsRef r;
+        r.kind = RequirementsRef::Kind::variable;
+        r.value = std::string(s.substr(at + 2, end - at - 2));
+        r.line = l.at[at].first;
+        r.column = l.at[at].second;
+        out.push_back(std::move(r));
+    }
+}
+
 } // namespace
 
 std::vector<RequirementsRef> requirements_references(std::string_view text) {
@@ -228,6 +248,7 @@ std::vector<RequirementsRef> requirements_references(std::string_view text) {
     for (const Logical& l : logical_lines(text)) {
         std::string_view s(l.text);
         s = s.substr(0, comment_start(s));
+        variables(out, s, l);
         std::vector<Token> ts = tokens(s);
         std::size_t i = 0;
         // pip's break_args_options: a requirement comes before the first option.

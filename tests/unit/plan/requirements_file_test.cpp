@@ -23,7 +23,10 @@ namespace {
 std::string refs_of(std::string_view text) {
     std::string out;
     for (const auto& r : plan::requirements_references(text)) {
-        const char* k = r.kind == Kind::include ? "r" : r.kind == Kind::constraint ? "c" : "l";
+        const char* k = r.kind == Kind::include      ? "r"
+                        : r.kind == Kind::constraint ? "c"
+                        : r.kind == Kind::variable   ? "v"
+                                                     : "l";
         out += std::string(k) + ":" + r.value + "@" + std::to_string(r.line) + ":" +
                std::to_string(r.column) + " ";
     }
@@ -92,6 +95,14 @@ TEST(RequirementsFile, DirectFileReferencesAreListed) {
                       "pkg @ git+https://github.com/org/pkg@v1.0\n"),
               "l:file:///croot/numpy_1691/work@1:9 "
               "l:file:///home/u/six-1.16.0-py2.py3-none-any.whl@2:5 l:file:./libs/mylib@3:9 ");
+}
+
+// pip's ENV_VAR_RE: ${NAME} of upper-case letters, digits and '_', outside comments.
+TEST(RequirementsFile, VariablesInPipsForm) {
+    EXPECT_EQ(refs_of("--index-url https://${PIP_USER}:${PIP_TOKEN}@pypi.example.com/simple\n"
+                      "--extra-index-url https://$OTHER@x/simple  # ${IN_COMMENT}\n"
+                      "pkg @ https://${lower}/${}/${A-B}/${UNCLOSED\n"),
+              "v:PIP_USER@1:21 v:PIP_TOKEN@1:33 ");
 }
 
 pipeline::Image image_of(const fs::path& spec) {
@@ -222,6 +233,39 @@ TEST(RequirementsLayer, ALocalPathIsAWarningAtItsLine) {
     EXPECT_EQ(img.plan.warnings[0].mark.column, 9);
     EXPECT_TRUE(contains(img.plan.warnings[0].hint, "pip list --format=freeze"))
         << img.plan.warnings[0].hint;
+}
+
+// A token variable that no secret or env_vars of the spec sets: a 401 from the index minutes
+// into the build, said at validate instead, once a name.
+TEST(RequirementsLayer, AVariableNothingSetsIsAWarning) {
+    test::TempDir d;
+    d.write("requirements/base.txt", "--index-url https://__token__:${PIP_TOKEN}@x/simple\n");
+    d.write("requirements.txt", "-r requirements/base.txt\n"
+                                "--extra-index-url https://${PIP_TOKEN}@y/simple\n"
+                                "--extra-index-url https://${MIRROR_HOST}/simple\n");
+    auto spec = d.write("spec.yaml", spec_head + "  - requirements: requirements.txt\n");
+    pipeline::Image img = image_of(spec);
+    std::vector<std::string> got;
+    for (const auto& w : img.plan.warnings) {
+        got.push_back(fs::path(w.file).filename().string() + ":" + std::to_string(w.mark.line) +
+                      ":" + std::to_string(w.mark.column) + " " +
+                      w.message.substr(0, w.message.find(' ')));
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"requirements.txt:2:27 '${PIP_TOKEN}'",
+                                             "requirements.txt:3:27 '${MIRROR_HOST}'"}));
+    EXPECT_TRUE(contains(img.plan.warnings[0].hint, "add secret_mounts: [PIP_TOKEN] to layers[0]"))
+        << img.plan.warnings[0].hint;
+    // A secret that reaches the step as that variable, and an earlier env_vars, set them.
+    spec = d.write("spec.yaml", spec_head + "  - env_vars: {MIRROR_HOST: m.example.com}\n"
+                                            "  - requirements: requirements.txt\n"
+                                            "    secret_mounts: [pip-token]\n");
+    EXPECT_TRUE(image_of(spec).plan.warnings.empty());
+    // A secret mounted as a file does not.
+    spec = d.write("spec.yaml", spec_head + "  - env_vars: {MIRROR_HOST: m.example.com}\n"
+                                            "  - requirements: requirements.txt\n"
+                                            "    secret_mounts: [{key: PIP_TOKEN, mount: "
+                                            "/root/.pip-token}]\n");
+    EXPECT_EQ(image_of(spec).plan.warnings.size(), 1u);
 }
 
 } // namespace

@@ -14,6 +14,7 @@ struct RequirementsRef {
         include,    // -r / --requirement: another requirements file
         constraint, // -c / --constraint: a constraints file
         local,      // a requirement or option naming a relative local path
+        variable,   // ${NAME}, which pip and uv expand from the environment; value: NAME
     };
     Kind kind = Kind::include;
     std::string
@@ -31,6 +32,7 @@ struct RequirementsRef {
 // and `-f`/`--find-links` values and bare requirements that start with `.` or `file:` without
 // `//`, and direct references to a file (`name @ file:///path`, as `pip freeze` writes them in a
 // conda environment); other absolute paths are not listed (they may be paths in the image).
+// Variables: each `${NAME}` (pip's form: upper-case letters, digits, `_`) outside comments.
 std::vector<RequirementsRef> requirements_references(std::string_view text);
 
 } // namespace imgspec::plan
