@@ -1,5 +1,7 @@
 #include <imgspec/plan/local_sources.hpp>
 
+#include <imgspec/util/fd.hpp>
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -132,6 +134,26 @@ void add_path_dependencies(const toml::table* deps, Found& found) {
 } // namespace
 
 // [project] requires-python, "" when absent or the file does not parse.
+// The members of a uv workspace root's [tool.uv.workspace] (globs expanded), minus `exclude`.
+std::vector<std::string> workspace_members(const fs::path& root, toml::table& pyproject) {
+    auto workspace = pyproject["tool"]["uv"]["workspace"];
+    std::set<std::string> excluded;
+    for (const auto& pattern : strings_of(workspace["exclude"])) {
+        for (const auto& m : glob_members(root, pattern)) {
+            excluded.insert(m);
+        }
+    }
+    std::vector<std::string> out;
+    for (const auto& pattern : strings_of(workspace["members"])) {
+        for (const auto& m : glob_members(root, pattern)) {
+            if (excluded.count(m) == 0) {
+                out.push_back(m);
+            }
+        }
+    }
+    return out;
+}
+
 std::string requires_python_of(std::string_view pyproject) {
     auto t = parse(pyproject);
     return t ? (*t)["project"]["requires-python"].value_or(std::string()) : std::string();
@@ -175,6 +197,31 @@ LocalSources poetry_local_sources(std::string_view pyproject,
     return out;
 }
 
+std::optional<fs::path> uv_workspace_root(const fs::path& project_dir, const fs::path& top) {
+    for (fs::path dir = project_dir; dir != top && dir.has_relative_path();) {
+        dir = dir.parent_path();
+        std::error_code ec;
+        if (!fs::is_regular_file(dir / "pyproject.toml", ec)) {
+            continue;
+        }
+        auto t = parse(util::read_text(dir / "pyproject.toml"));
+        if (!t || !(*t)["tool"]["uv"]["workspace"].is_table()) {
+            continue;
+        }
+        const std::string rel = project_dir.lexically_relative(dir).generic_string();
+        auto members = workspace_members(dir, *t);
+        if (std::find(members.begin(), members.end(), rel) != members.end()) {
+            return dir;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string project_name(std::string_view pyproject) {
+    auto t = parse(pyproject);
+    return t ? (*t)["project"]["name"].value_or(std::string()) : std::string();
+}
+
 LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pyproject,
                               std::optional<std::string_view> lock) {
     LocalSources out;
@@ -182,18 +229,8 @@ LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pypr
     auto add = [&](const std::string& p) { found.add(p); };
     if (auto t = parse(pyproject)) {
         auto uv = (*t)["tool"]["uv"];
-        std::set<std::string> excluded;
-        for (const auto& pattern : strings_of(uv["workspace"]["exclude"])) {
-            for (const auto& m : glob_members(project_dir, pattern)) {
-                excluded.insert(m);
-            }
-        }
-        for (const auto& pattern : strings_of(uv["workspace"]["members"])) {
-            for (const auto& m : glob_members(project_dir, pattern)) {
-                if (excluded.count(m) == 0) {
-                    add(m);
-                }
-            }
+        for (const auto& m : workspace_members(project_dir, *t)) {
+            add(m);
         }
         if (const toml::table* sources = uv["sources"].as_table()) {
             for (const auto& [name, source] : *sources) {

@@ -27,6 +27,21 @@ void Planner::python_project(ResolvedLayer& r, const std::string& dir, const Pro
     }
     const fs::path project = pyproject->parent_path();
     const bool uv = std::string_view(in.kind) == "uv_project";
+    if (uv) {
+        if (auto root = uv_workspace_root(project, m_root)) {
+            // uv installs a member from its workspace's root, with the workspace's one uv.lock;
+            // the member's pyproject alone fails `uv sync --locked`.
+            const std::string name = project_name(read_text(*pyproject));
+            const std::string root_pyproject = rel_of(*root / "pyproject.toml");
+            error(mark, key + ".pyproject",
+                  fmt::format("'{}' is a member of the uv workspace of '{}', which uv installs "
+                              "from the workspace's root with its uv.lock",
+                              in.pyproject.string(), root_pyproject),
+                  fmt::format("use uv_project: {{pyproject: {}, extra_args: \"--package {}\"}}",
+                              root_pyproject, name.empty() ? "NAME" : name));
+            return;
+        }
+    }
     std::optional<fs::path> lock;
     if (!in.lock.empty() || !uv) {
         fs::path given = in.lock.empty() ? in.pyproject.parent_path() / in.lock_name : in.lock;

@@ -142,6 +142,35 @@ TEST(RealUvWorkspace, InstallProjectInstallsMembersNonEditable) {
         << img.dockerfile;
 }
 
+// A monorepo's image for one member: uv runs it from the workspace's root (`uv sync --package`),
+// so the member's pyproject alone is an error that says how to write it; a member excluded from
+// the workspace, or a project that no workspace lists, is a project of its own.
+TEST(RealUvWorkspace, AMembersPyprojectSaysToUseTheRootAndPackage) {
+    test::TempDir d;
+    write_workspace(d);
+    auto spec = d.write("spec.yaml", "name: ws\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                                     "  - uv_project: {pyproject: app/packages/core/pyproject.toml,"
+                                     " uvlock: app/uv.lock}\n");
+    auto errors = errors_of(spec);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0], "layers[0].uv_project.pyproject: 'app/packages/core/pyproject.toml' is a "
+                         "member of the uv workspace of 'app/pyproject.toml', which uv installs "
+                         "from the workspace's root with its uv.lock | use uv_project: "
+                         "{pyproject: app/pyproject.toml, extra_args: \"--package core\"}");
+    spec =
+        d.write("spec.yaml", "name: ws\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                             "  - uv_project: {pyproject: app/packages/scratch/pyproject.toml}\n");
+    EXPECT_NO_THROW(image_of(spec));
+    spec = d.write("spec.yaml", "name: ws\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                                "  - uv_project: {pyproject: vendor/vendored/pyproject.toml}\n");
+    EXPECT_NO_THROW(image_of(spec));
+    // The root with --package is the way.
+    spec = d.write("spec.yaml", "name: ws\nfrom: {base: python:3.12-slim}\nlayers:\n"
+                                "  - uv_project: {pyproject: app/pyproject.toml, extra_args: "
+                                "\"--package core\"}\n");
+    EXPECT_TRUE(contains(image_of(spec).dockerfile, "--package core"));
+}
+
 TEST(RealUvProject, FrozenOrLockedInExtraArgsReplacesTheDefault) {
     test::TempDir d;
     d.write("pyproject.toml", "[project]\nname = \"p\"\nversion = \"1\"\n");

@@ -32,6 +32,15 @@ struct LocalSources {
 LocalSources uv_local_sources(const std::filesystem::path& project_dir, std::string_view pyproject,
                               std::optional<std::string_view> lock);
 
+// The root of the uv workspace that the project in `project_dir` is a member of: the nearest
+// folder above it, up to `top`, whose pyproject's [tool.uv.workspace] members (minus `exclude`)
+// name it; nullopt when there is none. Both paths absolute and lexically normal.
+std::optional<std::filesystem::path> uv_workspace_root(const std::filesystem::path& project_dir,
+                                                       const std::filesystem::path& top);
+
+// A pyproject's [project] name, "" when it has none or does not parse.
+std::string project_name(std::string_view pyproject);
+
 // From the pyproject ([tool.poetry.dependencies] and every [tool.poetry.group.*.dependencies]
 // entry with `path`) and poetry.lock ([[package]] whose [package.source] is of type file or
 // directory: its `url`).
