@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # imgspec init on fixture projects shaped like real ones (tests/data/init: a uv workspace, a Poetry
-# project, a requirements project, a PEP 723 script, and a folder with only a Dockerfile): the spec
-# it writes validates in YAML and TOML, with one URI for both; stdout is the spec's path only; it
-# never replaces a file without --force; a .dockerignore is written when .git or .venv would be
-# shipped and there is none, and an existing one is left alone.
+# project, a requirements project, a layered requirements/ folder, a PEP 723 script, and a folder
+# with only a Dockerfile): the spec it writes validates in YAML and TOML, with one URI for both;
+# stdout is the spec's path only; it never replaces a file without --force; a .dockerignore is
+# written when .git or .venv would be shipped and there is none, and an existing one is left alone.
 source "$(dirname "$0")/lib.sh"
 : >"$WORK/config.yaml"
 export IMGSPEC_CONFIG="$WORK/config.yaml" XDG_CONFIG_HOME="$WORK/xdg" NO_COLOR=1
@@ -20,11 +20,12 @@ declare -A want=(
   [uv-workspace]="uv_project: {pyproject: pyproject.toml, project_install_mode: install_project}"
   [poetry-project]="poetry_project: {pyproject: pyproject.toml, project_install_mode: install_project}"
   [requirements-project]="requirements: requirements.txt"
+  [layered-requirements]="requirements: requirements/production.txt"
   [script]="uv_script: {script: report.py}"
 )
-declare -A name=([uv-workspace]=acme [poetry-project]=ledger [requirements-project]=requirements-project [script]=report)
+declare -A name=([uv-workspace]=acme [poetry-project]=ledger [requirements-project]=requirements-project [layered-requirements]=layered-requirements [script]=report)
 
-for p in uv-workspace poetry-project requirements-project script; do
+for p in uv-workspace poetry-project requirements-project layered-requirements script; do
   fixture "$p"
   mkdir -p "$WORK/$p/.git" "$WORK/$p/.venv/bin"
   cd "$WORK/$p" || exit 1

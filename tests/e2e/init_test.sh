@@ -50,6 +50,18 @@ step_cached "$WORK/err" "--requirement" && ok "the install step is cached after 
 docker run --rm "$("$IMGSPEC" uri imgspec.yaml)" python /app/app.py >"$WORK/run" 2>&1
 expect_in "$WORK/run" "edited $NONCE" "the edit is in the new image"
 
+# --- A layered requirements/ folder: production.txt includes base.txt, both reach the install. ----
+layered="$WORK/layered-requirements"
+cp -r "$SRC/tests/data/init/layered-requirements" "$layered"
+echo "print('layered $NONCE')" >>"$layered/manage.py"
+cd "$layered" || exit 1
+check "init on a requirements/ folder" 0 "$IMGSPEC" init --base "$base" --name "e2e-init-layered-$NONCE"
+expect_in imgspec.yaml "requirements: requirements/production.txt" "init picks the production file"
+check "build the layered requirements spec" 0 "$IMGSPEC" build imgspec.yaml --load --progress plain
+docker run --rm "$("$IMGSPEC" uri imgspec.yaml)" python /app/manage.py >"$WORK/run" 2>&1
+expect_in "$WORK/run" "layered app: alpha-1.0" "the included base.txt's dependency is installed"
+expect_in "$WORK/run" "layered $NONCE" "the app runs from the image"
+
 # --- Poetry: a package (it has a [build-system]), so the spec installs it as a wheel. ---------------
 pbase=$(push_base imgspec-e2e-init-poetry-base "FROM $REG/debian-python:bookworm
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-poetry && rm -rf /var/lib/apt/lists/*") || exit 1

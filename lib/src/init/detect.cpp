@@ -72,6 +72,20 @@ std::string python_version_from(std::string_view text) {
 }
 
 // The one top-level *.py with a PEP 723 "# /// script" block, if exactly one has it.
+// requirements.txt, else the file a layered requirements/ folder installs in production
+// (cookiecutter-django: production.txt including base.txt; others: prod.txt, requirements.txt),
+// else its base.txt.
+std::string find_requirements(const fs::path& dir) {
+    for (const char* name :
+         {"requirements.txt", "requirements/production.txt", "requirements/prod.txt",
+          "requirements/requirements.txt", "requirements/base.txt"}) {
+        if (is_file(dir / name)) {
+            return name;
+        }
+    }
+    return {};
+}
+
 std::string find_script(const fs::path& dir) {
     std::vector<std::string> scripts;
     std::error_code ec;
@@ -158,9 +172,10 @@ Project detect(const fs::path& dir) {
             p.found.insert(p.found.begin() + 1, "poetry.lock");
         }
         p.kind = Kind::poetry;
-    } else if (is_file(dir / "requirements.txt")) {
-        p.found.insert(p.found.begin(), "requirements.txt");
+    } else if (std::string req = find_requirements(dir); !req.empty()) {
+        p.found.insert(p.found.begin(), req);
         p.kind = Kind::requirements;
+        p.requirements = req;
     } else if (std::string script = find_script(dir); !script.empty()) {
         p.found.insert(p.found.begin(), script + " (PEP 723)");
         p.kind = Kind::script;

@@ -197,7 +197,7 @@ Doc describe(const Project& p, const SpecOptions& options) {
     }
     case Kind::requirements:
         deps({"Dependencies first: this layer stays cached while only the source changes."},
-             "requirements", std::string("requirements.txt"));
+             "requirements", p.requirements);
         break;
     case Kind::script:
         d.from = {{"The script's dependencies come from its PEP 723 header (# /// script)."},

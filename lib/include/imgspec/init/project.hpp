@@ -13,7 +13,7 @@ enum class Kind {
     uv,           // pyproject.toml + uv.lock
     uv_workspace, // the same, with [tool.uv.workspace]
     poetry,       // pyproject.toml with [tool.poetry] or poetry.lock
-    requirements, // requirements.txt
+    requirements, // requirements.txt, or a requirements/ folder's production (or base) file
     script,       // a PEP 723 script ("# /// script")
     dockerfile,   // only a Dockerfile: built as it is
 };
@@ -23,6 +23,7 @@ struct Project {
     std::string name;                 // a valid image name, from pyproject's name or the folder's
     std::string python_version;       // "M.m" from .python-version; "" when there is none
     std::string script;               // Kind::script: the script's file name
+    std::string requirements;         // Kind::requirements: the file, relative to the folder
     std::vector<std::string> members; // Kind::uv_workspace: the members' globs
     bool dockerfile = false;          // a Dockerfile is there (whatever the kind)
     std::vector<std::string> found;   // the files that decided, for the spec's comment
