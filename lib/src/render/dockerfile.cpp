@@ -487,12 +487,14 @@ std::string Renderer::render() {
     if (m_plan.debian_base) {
         debian_base();
     }
-    // On another base, the Python environment starts at the first layer that installs into it:
-    // the layers before may be what gives the base its python3 (apt_packages: [python3-venv] on a
-    // Debian or Ubuntu image without Python), and they run on the base as it is.
-    bool venv = m_plan.debian_base;
+    // On another base, the Python environment starts at the first layer that runs in it: a
+    // Python install, or commands (which may call pip or python from PATH, as they could when the
+    // venv came first). The apt_packages, copies and settings before it run on the base as it is,
+    // and may be what gives it python3 (python3-venv on a Debian or Ubuntu image without Python).
+    bool venv = m_plan.debian_base || !python;
     for (const auto& r : m_plan.layers) {
-        if (!venv && spec::installs_python(r.layer.body)) {
+        if (!venv && (spec::installs_python(r.layer.body) ||
+                      std::holds_alternative<spec::CommandsLayer>(r.layer.body))) {
             python_env();
             venv = true;
         }

@@ -303,6 +303,31 @@ TEST(RealUsers, InstallsRunAsUidGidAndTheFinalUserIsRestored) {
     EXPECT_EQ(debian.dockerfile.substr(debian.dockerfile.size() - 11), "USER flyte\n");
 }
 
+// A base without Python gets it from apt_packages before the venv is made; commands still run in
+// the venv (they may call pip); a spec without Python layers makes none.
+TEST(RealPython, TheVenvStartsAtTheFirstLayerThatRunsInIt) {
+    test::TempDir d;
+    // Where each step is in the Dockerfile: apt, the venv, the command, pip (npos: not there).
+    auto at = [&](const std::string& layers) {
+        auto spec = d.write("spec.yaml", "name: v\nfrom: {base: ubuntu:24.04}\nlayers:\n" + layers);
+        const std::string df = image_of(spec).dockerfile;
+        std::vector<std::size_t> out;
+        for (const char* step : {"apt-get install", "uv venv", "echo hi", "uv pip install"}) {
+            out.push_back(df.find(step));
+        }
+        return out;
+    };
+    auto p = at("  - apt_packages: [python3]\n  - pip_packages: [requests]\n");
+    EXPECT_LT(p[0], p[1]); // apt, then the venv
+    EXPECT_LT(p[1], p[3]); // the venv, then pip
+    p = at("  - apt_packages: [python3]\n  - commands: [\"echo hi\"]\n"
+           "  - pip_packages: [requests]\n");
+    EXPECT_LT(p[0], p[1]);
+    EXPECT_LT(p[1], p[2]); // commands run in the venv
+    p = at("  - commands: [\"echo hi\"]\n");
+    EXPECT_EQ(p[1], std::string::npos); // no Python layer: no venv
+}
+
 TEST(RealPython, VersionIsMadeByUvAndCheckedWithPip) {
     test::TempDir d;
     auto spec =
