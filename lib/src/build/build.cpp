@@ -273,7 +273,7 @@ class Builder {
                          image.uri);
         }
         if (r.exit_code != 0) {
-            throw buildx_failure(r, image.uri);
+            throw buildx_failure(r, image.uri, m_config.uv_image.value);
         }
         if (output_file) {
             output_file->commit();

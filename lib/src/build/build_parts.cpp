@@ -77,7 +77,19 @@ std::string base_image_hint(std::string_view err, std::string_view line) {
     return {};
 }
 
-Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
+// The image in buildx's "failed to resolve source metadata for IMAGE: ..." line, "" without one.
+std::string unresolved_image(std::string_view line) {
+    constexpr std::string_view phrase = "failed to resolve source metadata for ";
+    std::size_t at = line.find(phrase);
+    if (at == std::string_view::npos) {
+        return {};
+    }
+    std::string_view rest = line.substr(at + phrase.size());
+    return std::string(rest.substr(0, rest.find(": ")));
+}
+
+Error buildx_failure(const util::ProcessResult& r, const std::string& uri,
+                     std::string_view uv_image) {
     std::string line = error_line(r.err);
     std::string l = util::to_lower(line);
     std::string message = fmt::format("buildx failed for {} (exit {}): {}", uri, r.exit_code,
@@ -107,8 +119,15 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri) {
     }
     // A registry that cannot be reached or refuses the credentials, for the push or a base
     // image. The patterns are matched on buildx's final line only: a RUN step's output that
-    // says "connection refused" is a failed build, not an unavailable registry.
-    std::string hint = registry_hint(line, uri);
+    // says "connection refused" is a failed build, not an unavailable registry. The registry is
+    // the one of the image that could not be resolved (a base, the uv image), else the push's.
+    const std::string source = unresolved_image(line);
+    std::string hint = registry_hint(line, source.empty() ? uri : source);
+    if (!hint.empty() && !source.empty() && source == uv_image) {
+        hint += fmt::format(" The Python layers copy uv from the config's uv_image ({}): set it "
+                            "to a copy in a registry this engine reaches, or `installer: pip`",
+                            uv_image);
+    }
     bool registry_step =
         util::contains(l, "failed to push") || util::contains(l, "failed to resolve source") ||
         util::contains(l, "failed to authorize") || util::contains(l, "failed to do request") ||

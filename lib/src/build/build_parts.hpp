@@ -37,9 +37,13 @@ inline constexpr const char* docker_hint =
 // (apt-get, python3, Python's venv module); "" for any other failure. `line`: buildx's last
 // error line, which names the failed process.
 std::string base_image_hint(std::string_view err, std::string_view line);
+// The image in buildx's "failed to resolve source metadata for IMAGE: ..." line, "" without one.
+std::string unresolved_image(std::string_view line);
 // buildx's failure as an Error: unavailable (no buildx plugin, engine, registry, builder's
-// context), else build_failed.
-Error buildx_failure(const util::ProcessResult& r, const std::string& uri);
+// context), else build_failed. `uv_image`: the config's, named in the hint when it is the image
+// that could not be pulled.
+Error buildx_failure(const util::ProcessResult& r, const std::string& uri,
+                     std::string_view uv_image = {});
 // Two builds of one tag at once (one content hash, so one image): with the docker driver both
 // export to the engine's image store, and the one that comes second may fail with
 // `image "URI": already exists`. The image is the same; building again (all cached) succeeds.

@@ -1,6 +1,7 @@
 // What docker's and buildx's error output says about a registry, and which host a reference
 // names (registry.hpp).
 #include <imgspec/build/registry.hpp>
+#include <imgspec/build/registry_http.hpp>
 
 #include <imgspec/util/strings.hpp>
 
@@ -102,9 +103,14 @@ std::string registry_hint(std::string_view err, std::string_view uri) {
     if (util::contains(l, "connection refused") || util::contains(l, "no such host") ||
         util::contains(l, "i/o timeout") || util::contains(l, "network is unreachable") ||
         util::contains(l, "dial tcp")) {
-        return fmt::format("is the registry {} running and reachable? For the local test "
-                           "registries: scripts/engine.sh up",
-                           host);
+        // The project's own registries are on this machine; another one is the network's.
+        return http::is_loopback(host)
+                   ? fmt::format("is the registry {} running and reachable? For the local test "
+                                 "registries: scripts/engine.sh up",
+                                 host)
+                   : fmt::format("is the registry {} reachable from this machine (DNS, proxy, "
+                                 "firewall)?",
+                                 host);
     }
     return {};
 }

@@ -680,6 +680,37 @@ TEST(BuildImage, ABaseWithoutAptOrPythonGetsAHint) {
     }
 }
 
+// An image that cannot be pulled (a base, the uv image) is that image's registry's problem, not
+// the push registry's; the uv image's hint names the config settings that replace it.
+TEST(BuildImage, AnImageThatCannotBePulledNamesItsOwnRegistry) {
+    auto hint_of = [](const std::string& image) {
+        Docker docker;
+        docker.build_result =
+            fail("ERROR: failed to solve: " + image + ": failed to resolve source metadata for " +
+                 image +
+                 ": failed to do request: Head \"https://x/v2/\": dial tcp: lookup x on "
+                 "10.0.0.1:53: no such host\n");
+        FakeRunner runner(std::ref(docker));
+        try {
+            build_image(make_image(), tar_config(), BuildOptions{}, runner);
+            ADD_FAILURE() << image;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::unavailable) << image;
+            return e.hint();
+        }
+        return std::string();
+    };
+    std::string uv = hint_of(tar_config().uv_image.value);
+    EXPECT_NE(uv.find("is the registry ghcr.io reachable"), std::string::npos) << uv;
+    EXPECT_NE(uv.find("installer: pip"), std::string::npos) << uv;
+    EXPECT_EQ(uv.find("127.0.0.1"), std::string::npos) << uv;
+    std::string base = hint_of("docker.io/library/python:3.12-slim");
+    EXPECT_NE(base.find("is the registry docker.io reachable"), std::string::npos) << base;
+    EXPECT_EQ(base.find("uv_image"), std::string::npos) << base;
+    std::string local = hint_of("127.0.0.1:5000/busybox:latest");
+    EXPECT_NE(local.find("scripts/engine.sh up"), std::string::npos) << local;
+}
+
 TEST(BuildImage, FailuresMapToExitKinds) {
     struct Case {
         const char* err;
