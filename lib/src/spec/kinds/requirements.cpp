@@ -8,8 +8,9 @@ namespace {
 // clang-format off
 const SchemaRow rows[] = {
     {"layers[].requirements", R"({"$ref": "#/$defs/requirements_file"})",
-     "A requirements file (.txt), bind-mounted into its install step (Flyte SDK "
-     "with_requirements). A path, or a map with 'file' and pip options.",
+     "A requirements file (.txt), bind-mounted into its install step with the files it "
+     "includes (-r) and constrains with (-c) (Flyte SDK with_requirements). A path, or a map "
+     "with 'file' and pip options.",
      R"(["requirements.txt", {"file": "requirements.txt", "pre": true}])"},
     {"layers[].requirements.file", R"({"$ref": "#/$defs/requirements_file"})",
      "The requirements file (.txt), relative to the spec's folder.",
