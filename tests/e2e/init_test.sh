@@ -15,7 +15,7 @@ push_base() {
   mkdir -p "$ctx"
   [ -n "${3:-}" ] && cp -r "$3"/. "$ctx"/
   printf '%s\n' "$2" >"$ctx/Dockerfile"
-  if ! docker buildx build --platform linux/amd64 --push -t "$ref" "$ctx" >"$WORK/$1.log" 2>&1; then
+  if ! push_retry "$WORK/$1.log" docker buildx build --platform linux/amd64 --push -t "$ref" "$ctx"; then
     fail "could not build the base image $1" >&2; tail -20 "$WORK/$1.log" >&2; finish >&2; exit 1
   fi
   echo "$ref"

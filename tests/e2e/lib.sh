@@ -14,6 +14,28 @@ if ! docker info >/dev/null 2>&1 || ! docker buildx version >/dev/null 2>&1; the
   exit 1
 fi
 
+# push_retry LOG CMD...: run a helper image's build-and-push CMD (output to LOG), up to 3 times
+# when the registry answered 500: the Debian registry can fail a HEAD that races the tag's own
+# write while dockerd pushes an index (seen in CI; imgspec retries its own pushes so, build.cpp).
+push_retry() {
+  local log=$1 i
+  shift
+  for i in 1 2 3; do
+    "$@" >"$log" 2>&1 && return 0
+    grep -q "500 Internal Server Error" "$log" || return 1
+  done
+  return 1
+}
+
+# push_dockerfile REF PLATFORMS LOG: the Dockerfile on stdin (no context files) built for
+# PLATFORMS and pushed as REF, with push_retry.
+push_dockerfile() {
+  local dir
+  dir=$(mktemp -d "$WORK/dockerfile.XXXXXX")
+  cat >"$dir/Dockerfile"
+  push_retry "$3" docker buildx build --platform "$2" --push -t "$1" "$dir"
+}
+
 # A pure-Python wheel without setuptools: make_wheel DIR NAME VERSION MODULE_SOURCE
 make_wheel() {
   python3 "$SRC/tests/e2e/make_wheel.py" "$@"

@@ -12,8 +12,8 @@ push_base() {
   mkdir -p "$WORK/base"
   echo "$1" >"$WORK/base/base.txt"
   printf 'FROM %s\nCOPY base.txt /base.txt\n' "$REG/busybox:latest" >"$WORK/base/Dockerfile"
-  docker buildx build --platform linux/amd64,linux/arm64 --provenance=false --push -t "$BASE" \
-    --quiet "$WORK/base" >/dev/null 2>"$WORK/base.err" || { cat "$WORK/base.err"; fail "push base $1"; }
+  push_retry "$WORK/base.err" docker buildx build --platform linux/amd64,linux/arm64 \
+    --provenance=false --push -t "$BASE" --quiet "$WORK/base" || { cat "$WORK/base.err"; fail "push base $1"; }
 }
 raw_digest() { echo "sha256:$(docker buildx imagetools inspect --raw "$1" | sha256sum | cut -d' ' -f1)"; }
 

@@ -27,7 +27,7 @@ PY="$REG/debian-python:bookworm"
 # The local busybox has a passwd file; this base has none, as an image made FROM scratch.
 nopasswd="$REG/e2e-nopasswd:$NONCE"
 printf 'FROM %s/busybox:latest\nRUN ["/bin/busybox","rm","-f","/etc/passwd","/etc/group"]\n' "$REG" |
-  docker buildx build --platform linux/amd64,linux/arm64 --push -t "$nopasswd" - >"$WORK/base.log" 2>&1 ||
+  push_dockerfile "$nopasswd" linux/amd64,linux/arm64 "$WORK/base.log" ||
   { fail "A: could not make the passwd-less base"; cat "$WORK/base.log"; }
 a="$WORK/a"
 mkdir -p "$a/tools"
@@ -57,7 +57,7 @@ expect_in "$WORK/run" "aarch64" "A: the arm64 image is arm64"
 # --- B: a non-root base keeps its user ------------------------------------------------------
 base="$REG/e2e-nonroot:$NONCE"
 printf 'FROM %s/busybox:latest\nUSER 1234:1234\n' "$REG" |
-  docker buildx build --platform linux/amd64,linux/arm64 --push -t "$base" - >"$WORK/base.log" 2>&1 ||
+  push_dockerfile "$base" linux/amd64,linux/arm64 "$WORK/base.log" ||
   { fail "B: could not make the non-root base"; cat "$WORK/base.log"; }
 b="$WORK/b"
 mkdir -p "$b"
@@ -251,7 +251,7 @@ mkdir -p "$g/wheels"
 make_wheel "$g/wheels" alpha 1.0 "VALUE = 'alpha-g-$NONCE'" >/dev/null
 nopy="$REG/e2e-nopython:$NONCE"
 printf 'FROM %s\nRUN apt-get purge -y --auto-remove python3 python3-minimal && ! command -v python3\n' "$PY" |
-  docker buildx build --platform linux/amd64 --push -t "$nopy" - >"$WORK/base.log" 2>&1 ||
+  push_dockerfile "$nopy" linux/amd64 "$WORK/base.log" ||
   { fail "G: could not make the Python-less base"; cat "$WORK/base.log"; }
 cat >"$g/spec.yaml" <<YAML
 name: e2e-real-g

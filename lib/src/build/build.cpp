@@ -265,12 +265,19 @@ class Builder {
                 }
                 throw;
             }
-            if (r.exit_code == 0 || attempt == export_race_retries ||
-                !lost_export_race(r, image.uri)) {
+            if (r.exit_code == 0 || attempt == export_race_retries) {
                 break;
             }
-            spdlog::info("{}: another build exported the same image at the same time; once more",
-                         image.uri);
+            if (lost_export_race(r, image.uri)) {
+                spdlog::info("{}: another build exported the same image at the same time; once "
+                             "more",
+                             image.uri);
+            } else if (transient_push_error(r, image.uri)) {
+                spdlog::warn("{}: the registry failed while the image was pushed ({}); once more",
+                             image.uri, error_line(r.err));
+            } else {
+                break;
+            }
         }
         if (r.exit_code != 0) {
             throw buildx_failure(r, image.uri, m_config.uv_image.value);

@@ -1,5 +1,7 @@
 #include "build_parts.hpp"
 
+#include <imgspec/build/registry_http.hpp>
+
 #include <imgspec/build/registry.hpp>
 #include <imgspec/util/strings.hpp>
 
@@ -145,6 +147,25 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri,
 bool lost_export_race(const util::ProcessResult& r, const std::string& uri) {
     std::string line = error_line(r.err);
     return util::contains(line, fmt::format("image \"{}\": already exists", uri));
+}
+
+// A registry's 5xx to a request for this image's own repository while it was pushed: the Debian
+// registry (distribution 2.8) answers 500 "invalid checksum digest format" to a HEAD that races the
+// tag's own write, as dockerd's push of an index sends several at once (seen in CI). The build
+// is cached, so building once more costs the push.
+bool transient_push_error(const util::ProcessResult& r, const std::string& uri) {
+    std::string line = error_line(r.err);
+    auto at = http::locate(uri);
+    if (!at || !util::contains(line, "unexpected status") ||
+        !util::contains(line, fmt::format("/v2/{}/", at->repository))) {
+        return false;
+    }
+    for (const char* code : {": 500 ", ": 502 ", ": 503 ", ": 504 "}) {
+        if (util::contains(line, code)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 // --output into a file (type oci, docker or tar with dest=FILE): buildx creates the file as the

@@ -48,6 +48,8 @@ Error buildx_failure(const util::ProcessResult& r, const std::string& uri,
 // export to the engine's image store, and the one that comes second may fail with
 // `image "URI": already exists`. The image is the same; building again (all cached) succeeds.
 bool lost_export_race(const util::ProcessResult& r, const std::string& uri);
+// A registry's 5xx for this image's repository while it was pushed: transient, built once more.
+bool transient_push_error(const util::ProcessResult& r, const std::string& uri);
 constexpr int export_race_retries = 2;
 // --output into a file (type oci, docker or tar with dest=FILE): buildx creates the file as the
 // build starts, so a failed or interrupted build would leave a partial file, or an empty one in

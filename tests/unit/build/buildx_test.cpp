@@ -870,6 +870,45 @@ TEST(BuildImage, LostExportRaceIsBuiltAgain) {
     EXPECT_EQ(builds, 3);
 }
 
+// The registry's 500 for this image's repository during the push (distribution's race of a HEAD
+// with the tag's write, seen in CI): built once more. Another repository's 500, a 404 or a
+// failed step is reported as it is.
+TEST(BuildImage, ARegistry5xxDuringThePushIsBuiltAgain) {
+    Image img = make_image();
+    const std::string status = "ERROR: unexpected status from HEAD request to "
+                               "http://127.0.0.1:5000/v2/hello/manifests/" +
+                               img.tag + ": 500 Internal Server Error\n";
+    Docker docker;
+    int builds = 0;
+    FakeRunner runner([&](const ProcessSpec& s) {
+        if (s.argv[2] == "build" && ++builds == 1) {
+            return fail(status);
+        }
+        return docker(s);
+    });
+    BuildResult r = build_image(img, tar_config(), BuildOptions{}, runner);
+    EXPECT_EQ(builds, 2);
+    EXPECT_EQ(r.digest, "sha256:feedface");
+    for (const std::string& err :
+         {std::string("ERROR: unexpected status from HEAD request to "
+                      "http://127.0.0.1:5000/v2/other/manifests/x: 500 Internal Server Error\n"),
+          std::string("ERROR: unexpected status from HEAD request to "
+                      "http://127.0.0.1:5000/v2/hello/manifests/x: 404 Not Found\n"),
+          std::string("ERROR: failed to solve: process \"/bin/sh -c exit 1\" did not complete "
+                      "successfully: exit code: 1\n")}) {
+        builds = 0;
+        FakeRunner once([&](const ProcessSpec& s) {
+            if (s.argv[2] == "build") {
+                ++builds;
+                return fail(err);
+            }
+            return docker(s);
+        });
+        EXPECT_THROW(build_image(img, tar_config(), BuildOptions{}, once), Error) << err;
+        EXPECT_EQ(builds, 1) << err;
+    }
+}
+
 // --output into a file: buildx writes a temp file beside it, renamed over the target only when
 // the build succeeded; a failed build leaves the previous file as it was and no temp file.
 TEST(BuildImage, FileOutputIsReplacedOnlyBySuccess) {
