@@ -131,9 +131,6 @@ void add_path_dependencies(const toml::table* deps, Found& found) {
     }
 }
 
-} // namespace
-
-// [project] requires-python, "" when absent or the file does not parse.
 // The members of a uv workspace root's [tool.uv.workspace] (globs expanded), minus `exclude`.
 std::vector<std::string> workspace_members(const fs::path& root, toml::table& pyproject) {
     auto workspace = pyproject["tool"]["uv"]["workspace"];
@@ -154,10 +151,7 @@ std::vector<std::string> workspace_members(const fs::path& root, toml::table& py
     return out;
 }
 
-std::string requires_python_of(std::string_view pyproject) {
-    auto t = parse(pyproject);
-    return t ? (*t)["project"]["requires-python"].value_or(std::string()) : std::string();
-}
+} // namespace
 
 LocalSources poetry_local_sources(std::string_view pyproject,
                                   std::optional<std::string_view> lock) {
@@ -166,6 +160,7 @@ LocalSources poetry_local_sources(std::string_view pyproject,
     if (auto t = parse(pyproject)) {
         auto poetry = (*t)["tool"]["poetry"];
         out.package = poetry["package-mode"].value_or(true);
+        out.requires_python = (*t)["project"]["requires-python"].value_or(std::string());
         add_path_dependencies(poetry["dependencies"].as_table(), found);
         add_path_dependencies(poetry["dev-dependencies"].as_table(), found);
         if (const toml::table* groups = poetry["group"].as_table()) {
@@ -193,7 +188,6 @@ LocalSources poetry_local_sources(std::string_view pyproject,
         }
     }
     out.paths = found.outermost();
-    out.requires_python = requires_python_of(pyproject);
     return out;
 }
 
@@ -229,6 +223,7 @@ LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pypr
     auto add = [&](const std::string& p) { found.add(p); };
     if (auto t = parse(pyproject)) {
         auto uv = (*t)["tool"]["uv"];
+        out.requires_python = (*t)["project"]["requires-python"].value_or(std::string());
         for (const auto& m : workspace_members(project_dir, *t)) {
             add(m);
         }
@@ -270,7 +265,6 @@ LocalSources uv_local_sources(const fs::path& project_dir, std::string_view pypr
         }
     }
     out.paths = found.outermost();
-    out.requires_python = requires_python_of(pyproject);
     return out;
 }
 
