@@ -67,6 +67,16 @@ class Planner {
     // and a tag that changes with every local install or commit.
     void warn_heavy_folders(const fs::path& project, Mark mark, const std::string& path);
 
+    // What stands at an absolute, lexically normal path: its real path (symlinks resolved),
+    // checked to be inside the spec's folder, there, and of the type wanted (none: any).
+    struct PathCheck {
+        enum Problem { none, outside, missing, wrong_type };
+        fs::path canon;
+        Problem problem = none;
+        std::error_code ec; // of stat(2), for `missing`
+    };
+    PathCheck check_path(const fs::path& abs, fs::file_type want) const;
+
     // A spec-relative path resolved and checked to stay inside the spec's folder.
     // Returns the absolute path (symlinks in it resolved), or nullopt after a diagnostic.
     std::optional<fs::path> resolve(const fs::path& p, Mark mark, const std::string& path,

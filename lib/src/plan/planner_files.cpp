@@ -44,6 +44,28 @@ void Planner::warn_heavy_folders(const fs::path& project, Mark mark, const std::
     }
 }
 
+// What stands at an absolute, lexically normal path: its real path (symlinks resolved), checked to
+// be inside the spec's folder, there, and of the type wanted (fs::file_type::none: any).
+Planner::PathCheck Planner::check_path(const fs::path& abs, fs::file_type want) const {
+    PathCheck c;
+    c.canon = fs::weakly_canonical(abs, c.ec);
+    if (c.ec) {
+        c.canon = abs;
+    }
+    if (!inside(c.canon)) {
+        c.problem = PathCheck::outside;
+        return c;
+    }
+    fs::file_status st = fs::status(c.canon, c.ec);
+    if (c.ec || !fs::exists(st)) {
+        c.problem = PathCheck::missing;
+    } else if ((want == fs::file_type::regular && !fs::is_regular_file(st)) ||
+               (want == fs::file_type::directory && !fs::is_directory(st))) {
+        c.problem = PathCheck::wrong_type;
+    }
+    return c;
+}
+
 // A spec-relative path resolved and checked to stay inside the spec's folder.
 // Returns the absolute path (symlinks in it resolved), or nullopt after a diagnostic.
 std::optional<fs::path> Planner::resolve(const fs::path& p, Mark mark, const std::string& path,
@@ -53,31 +75,24 @@ std::optional<fs::path> Planner::resolve(const fs::path& p, Mark mark, const std
               "paths are relative to the spec's folder, which is the build context");
         return std::nullopt;
     }
-    fs::path abs = (m_root / p).lexically_normal();
-    std::error_code ec;
-    fs::path canon = fs::weakly_canonical(abs, ec);
-    if (ec) {
-        canon = abs;
-    }
-    if (!inside(canon)) {
+    PathCheck c = check_path((m_root / p).lexically_normal(), want);
+    switch (c.problem) {
+    case PathCheck::none:
+        return c.canon;
+    case PathCheck::outside:
         error(mark, path, fmt::format("'{}' is outside the spec's folder", p.string()),
               "the spec's folder is the build context; move the file in, or the spec up");
-        return std::nullopt;
+        break;
+    case PathCheck::missing:
+        error(mark, path, cannot_stat(p, c.ec));
+        break;
+    case PathCheck::wrong_type:
+        error(mark, path,
+              fmt::format("'{}' is not a {}", p.string(),
+                          want == fs::file_type::regular ? "regular file" : "folder"));
+        break;
     }
-    fs::file_status st = fs::status(canon, ec);
-    if (ec || !fs::exists(st)) {
-        error(mark, path, cannot_stat(p, ec));
-        return std::nullopt;
-    }
-    if (want == fs::file_type::regular && !fs::is_regular_file(st)) {
-        error(mark, path, fmt::format("'{}' is not a regular file", p.string()));
-        return std::nullopt;
-    }
-    if (want == fs::file_type::directory && !fs::is_directory(st)) {
-        error(mark, path, fmt::format("'{}' is not a folder", p.string()));
-        return std::nullopt;
-    }
-    return canon;
+    return std::nullopt;
 }
 
 bool Planner::inside(const fs::path& canon) const {

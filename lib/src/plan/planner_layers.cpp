@@ -159,29 +159,25 @@ std::optional<fs::path> Planner::requirements_ref(const fs::path& from, const Re
         return std::nullopt;
     }
     const std::string hint = fmt::format("included by {} in {}", key, m_file);
-    fs::path abs = (from.parent_path() / ref.value).lexically_normal();
-    std::error_code ec;
-    fs::path canon = fs::weakly_canonical(abs, ec);
-    if (ec) {
-        canon = abs;
-    }
-    if (!inside(canon)) {
+    PathCheck c =
+        check_path((from.parent_path() / ref.value).lexically_normal(), fs::file_type::regular);
+    switch (c.problem) {
+    case PathCheck::none:
+        return c.canon;
+    case PathCheck::outside:
         m_diags.error(file, at, "",
                       fmt::format("'{}' names a file outside the spec's folder", shown),
                       hint + "; the spec's folder is the build context");
-        return std::nullopt;
-    }
-    fs::file_status st = fs::status(canon, ec);
-    if (ec || !fs::exists(st)) {
+        break;
+    case PathCheck::missing:
         m_diags.error(file, at, "",
-                      fmt::format("'{}': {}", shown, cannot_stat(display_of(canon), ec)), hint);
-        return std::nullopt;
-    }
-    if (!fs::is_regular_file(st)) {
+                      fmt::format("'{}': {}", shown, cannot_stat(display_of(c.canon), c.ec)), hint);
+        break;
+    case PathCheck::wrong_type:
         m_diags.error(file, at, "", fmt::format("'{}' is not a regular file", shown), hint);
-        return std::nullopt;
+        break;
     }
-    return canon;
+    return std::nullopt;
 }
 
 void Planner::plan_kind(LayerWork& w, const spec::UvProjectLayer& l) {
