@@ -636,6 +636,21 @@ TEST(BuildImage, NoDockerIsUnavailable) {
     }
 }
 
+// The Error that build_image throws when buildx fails with `err`; a test failure when it throws
+// none.
+Error build_error(const std::string& err) {
+    Docker docker;
+    docker.build_result = fail(err);
+    FakeRunner runner(std::ref(docker));
+    try {
+        build_image(make_image(), tar_config(), BuildOptions{}, runner);
+    } catch (const Error& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no error for: " << err;
+    return Error(ErrorKind::other, "no error");
+}
+
 // A step of imgspec's own that the base image cannot run: the error says what the base lacks.
 TEST(BuildImage, ABaseWithoutAptOrPythonGetsAHint) {
     const std::string apt = "rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update && "
@@ -663,19 +678,12 @@ TEST(BuildImage, ABaseWithoutAptOrPythonGetsAHint) {
         {failed("#5 0.1 E: Unable to locate package nosuch\n", apt), ""},
     };
     for (const auto& [err, hint] : cases) {
-        Docker docker;
-        docker.build_result = fail(err);
-        FakeRunner runner(std::ref(docker));
-        try {
-            build_image(make_image(), tar_config(), BuildOptions{}, runner);
-            FAIL() << err;
-        } catch (const Error& e) {
-            EXPECT_EQ(e.kind(), ErrorKind::build_failed) << err;
-            if (hint.empty()) {
-                EXPECT_EQ(e.hint(), "") << err;
-            } else {
-                EXPECT_NE(e.hint().find(hint), std::string::npos) << err << "\n" << e.hint();
-            }
+        Error e = build_error(err);
+        EXPECT_EQ(e.kind(), ErrorKind::build_failed) << err;
+        if (hint.empty()) {
+            EXPECT_EQ(e.hint(), "") << err;
+        } else {
+            EXPECT_NE(e.hint().find(hint), std::string::npos) << err << "\n" << e.hint();
         }
     }
 }
@@ -684,21 +692,12 @@ TEST(BuildImage, ABaseWithoutAptOrPythonGetsAHint) {
 // the push registry's; the uv image's hint names the config settings that replace it.
 TEST(BuildImage, AnImageThatCannotBePulledNamesItsOwnRegistry) {
     auto hint_of = [](const std::string& image) {
-        Docker docker;
-        docker.build_result =
-            fail("ERROR: failed to solve: " + image + ": failed to resolve source metadata for " +
-                 image +
-                 ": failed to do request: Head \"https://x/v2/\": dial tcp: lookup x on "
-                 "10.0.0.1:53: no such host\n");
-        FakeRunner runner(std::ref(docker));
-        try {
-            build_image(make_image(), tar_config(), BuildOptions{}, runner);
-            ADD_FAILURE() << image;
-        } catch (const Error& e) {
-            EXPECT_EQ(e.kind(), ErrorKind::unavailable) << image;
-            return e.hint();
-        }
-        return std::string();
+        Error e = build_error("ERROR: failed to solve: " + image +
+                              ": failed to resolve source metadata for " + image +
+                              ": failed to do request: Head \"https://x/v2/\": dial tcp: lookup x "
+                              "on 10.0.0.1:53: no such host\n");
+        EXPECT_EQ(e.kind(), ErrorKind::unavailable) << image;
+        return e.hint();
     };
     std::string uv = hint_of(tar_config().uv_image.value);
     EXPECT_NE(uv.find("is the registry ghcr.io reachable"), std::string::npos) << uv;
@@ -735,15 +734,7 @@ TEST(BuildImage, FailuresMapToExitKinds) {
                   "\"imgspec-alt\"\n",
                   ErrorKind::unavailable},
          }) {
-        Docker docker;
-        docker.build_result = fail(c.err);
-        FakeRunner runner(std::ref(docker));
-        try {
-            build_image(make_image(), tar_config(), BuildOptions{}, runner);
-            FAIL() << c.err;
-        } catch (const Error& e) {
-            EXPECT_EQ(e.kind(), c.kind) << c.err;
-        }
+        EXPECT_EQ(build_error(c.err).kind(), c.kind) << c.err;
     }
 }
 
